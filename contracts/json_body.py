@@ -1,0 +1,53 @@
+"""Turn the bytes of a message into a JSON value, refusing what no contract can describe."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from contracts.errors import MalformedMessage
+
+DEFAULT_MAX_DEPTH = 64
+
+
+def parse_json_body(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Decode UTF-8 and parse JSON; raise MalformedMessage naming what is wrong and where."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedMessage(f"body is not valid UTF-8: invalid byte at offset {exc.start}") from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedMessage(
+            f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise MalformedMessage(f"body is nested deeper than {max_depth} levels") from exc
+    depth = nesting_depth(value, limit=max_depth)
+    if depth > max_depth:
+        raise MalformedMessage(f"body is nested deeper than {max_depth} levels")
+    return value
+
+
+def nesting_depth(value: Any, *, limit: int) -> int:
+    """Depth of nested arrays/objects (a scalar is 0); stops counting once past `limit`."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                return deepest
+        stack.extend((child, depth) for child in children if isinstance(child, (dict, list)))
+    return deepest

@@ -1,0 +1,128 @@
+"""Validate messages against contract schemas, with errors that name the JSON path and the rule broken."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema.exceptions import ValidationError, best_match
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+DISPATCH_KEY = "x-pruefstand-dispatch"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: where (a JSON path such as `$.zusatzdaten.prozessId`) and what was expected."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """`$.a.b[0]` from ("a", "b", 0)."""
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _violation(error: ValidationError) -> Violation:
+    return Violation(json_path(error.absolute_path), _describe(error))
+
+
+def _describe(error: ValidationError) -> str:
+    if error.validator == "required":
+        return f"{error.message} (required by the contract)"
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {list(error.validator_value)}"
+    if error.validator == "additionalProperties":
+        return f"{error.message} (additional properties are not allowed here)"
+    return str(error.message)
+
+
+class SchemaValidator:
+    """Validates instances against one (resolved) OpenAPI 3.0 schema object."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._schema = schema
+        self._validator = OAS30Validator(dict(schema), format_checker=oas30_format_checker)
+
+    def violations(self, instance: Any) -> list[Violation]:
+        """The most relevant violation first; empty if the instance conforms."""
+        errors = list(self._validator.iter_errors(instance))
+        if not errors:
+            return []
+        first = best_match(errors)
+        rest = [e for e in errors if e is not first]
+        return [_violation(first), *(_violation(e) for e in rest)]
+
+
+class DispatchingValidator:
+    """Validates against a schema whose `oneOf` branches are selected by the value at a path.
+
+    The schema carries ``x-pruefstand-dispatch: a.b.c``; its ``allOf`` is the envelope checked first; each ``oneOf``
+    branch declares its value as the single ``enum`` entry of the property at that path. A new branch is new data.
+    """
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        path = schema.get(DISPATCH_KEY)
+        if not isinstance(path, str) or not path:
+            raise ValueError(f"schema has no {DISPATCH_KEY} path")
+        self.path: tuple[str, ...] = tuple(path.split("."))
+        self._envelope = SchemaValidator({"allOf": list(schema.get("allOf", []))})
+        self.branches: dict[str, Mapping[str, Any]] = {}
+        for branch in schema.get("oneOf", []):
+            value = _dispatch_value(branch, self.path)
+            if value in self.branches:
+                raise ValueError(f"two branches dispatch on {value!r}")
+            self.branches[value] = branch
+        self._validators = {value: SchemaValidator(branch) for value, branch in self.branches.items()}
+
+    @staticmethod
+    def applies_to(schema: Mapping[str, Any]) -> bool:
+        return isinstance(schema, Mapping) and DISPATCH_KEY in schema
+
+    def select(self, instance: Any) -> tuple[str | None, list[Violation]]:
+        """The dispatch value and the envelope's violations (or an unknown-value violation)."""
+        envelope = self._envelope.violations(instance)
+        if envelope:
+            return None, envelope
+        value = _value_at(instance, self.path)
+        if value not in self.branches:
+            expected = ", ".join(sorted(self.branches))
+            return None, [Violation(json_path(self.path), f"unknown value {value!r}; expected one of: {expected}")]
+        return str(value), []
+
+    def violations(self, instance: Any) -> list[Violation]:
+        value, problems = self.select(instance)
+        if value is None:
+            return problems
+        return self._validators[value].violations(instance)
+
+    def branch(self, value: str) -> Mapping[str, Any]:
+        return self.branches[value]
+
+
+def _value_at(instance: Any, path: Sequence[str]) -> Any:
+    node = instance
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _dispatch_value(branch: Mapping[str, Any], path: Sequence[str]) -> str:
+    node: Any = branch
+    for key in path:
+        node = node.get("properties", {}).get(key, {}) if isinstance(node, Mapping) else {}
+    enum = node.get("enum") if isinstance(node, Mapping) else None
+    if not isinstance(enum, list) or len(enum) != 1:
+        title = branch.get("title", "a oneOf branch")
+        raise ValueError(f"{title}: {'.'.join(path)} must declare exactly one enum value to dispatch on")
+    return str(enum[0])

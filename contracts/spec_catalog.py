@@ -1,0 +1,35 @@
+"""Where the contracts that ship with pruefstand live, and which APIs they describe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class BundledApi:
+    """One API of the kit: its name, its contract file (relative to the specs root) and its base path."""
+
+    name: str
+    spec: str
+    base_path: str
+
+
+BUNDLED_APIS: tuple[BundledApi, ...] = (
+    BundledApi("maco", "maco/trigger.yaml", "/maco"),
+    BundledApi("admin", "admin/admin.yaml", "/_admin"),
+)
+
+
+def specs_root() -> Path:
+    """The `specs/` folder: beside the packages in a checkout, inside `mock_server` in a wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "specs", here.parent / "mock_server" / "_specs"):
+        if (candidate / "maco" / "trigger.yaml").is_file():
+            return candidate
+    raise FileNotFoundError(f"no specs/ folder found beside {here}")
+
+
+def bundled_spec_path(relative: str) -> Path:
+    """Absolute path of a contract file that ships with the kit."""
+    return specs_root() / relative
