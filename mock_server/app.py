@@ -1,0 +1,145 @@
+"""The app factory: one ASGI app, every API mounted at its base path, state created here and passed in."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import ProblemException
+from connexion.middleware import MiddlewarePosition
+from connexion.resolver import Resolver
+from connexion.security import BearerSecurityHandler
+from connexion.validators import VALIDATOR_MAP
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+
+from contracts import DispatchingValidator, MalformedMessage, Spec, bundled_spec_path, load_spec
+from mock_server.admin.handlers import AdminHandlers
+from mock_server.body_limit import BodyLimitMiddleware
+from mock_server.clock import Clock
+from mock_server.errors import MockError
+from mock_server.example_responder import ExampleResolver
+from mock_server.flows.maco.auth import TokenService
+from mock_server.flows.maco.events import catalog_from_validator
+from mock_server.flows.maco.handlers import MacoHandlers
+from mock_server.flows.maco.service import TriggerService
+from mock_server.http_errors import ErrorShapes, Renderer, error_handler, event_fail, oauth_error, problem
+from mock_server.request_body import guarded_json_validator
+from mock_server.served_spec import without_media_type_parameters
+from mock_server.settings import Settings
+from mock_server.store import SQLiteStore, Store
+
+logger = logging.getLogger(__name__)
+
+MACO_BASE = "/maco"
+ADMIN_BASE = "/_admin"
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the app factory wires together; tests reach the state through it."""
+
+    store: Store
+    clock: Clock
+    tokens: TokenService
+    triggers: TriggerService
+
+
+def _bearer_handler(verify: Callable[..., Any]) -> type[BearerSecurityHandler]:
+    class BoundBearerHandler(BearerSecurityHandler):  # type: ignore[misc]
+        def _resolve_func(self, security_scheme: Mapping[str, Any]) -> Callable[..., Any]:
+            return verify
+
+    return BoundBearerHandler
+
+
+def _operation_resolver(operations: Mapping[str, Callable[..., Any]]) -> Resolver:
+    def function_for(operation_id: str) -> Callable[..., Any]:
+        return operations[operation_id]
+
+    return Resolver(function_resolver=function_for)
+
+
+def _request_body_schema(spec: Spec, operation_id: str) -> Mapping[str, Any]:
+    schema = spec.operation(operation_id)["requestBody"]["content"]["application/json"]["schema"]
+    return dict(schema)
+
+
+def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> AsyncApp:
+    """Build the mock. `store`/`clock` default to SQLite at `settings.db` and the real clock."""
+    store = store if store is not None else SQLiteStore(settings.db)
+    clock = clock if clock is not None else Clock(store)
+
+    maco_spec = load_spec(bundled_spec_path("maco/trigger.yaml"))
+    admin_spec = load_spec(bundled_spec_path("admin/admin.yaml"))
+    catalog = catalog_from_validator(DispatchingValidator(_request_body_schema(maco_spec, "inbound")))
+    tokens = TokenService(store, clock, settings.maco)
+    triggers = TriggerService(
+        store,
+        clock,
+        catalog,
+        strict_check_digits=settings.maco.strict_check_digits,
+        conflict_on_reuse=settings.maco.idempotency == "conflict",
+    )
+    maco = MacoHandlers(tokens, triggers)
+    admin = AdminHandlers(store, clock, triggers, settings.with_admin_token().admin_token)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = AsyncApp(__name__, lifespan=lifespan)
+    app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers)  # type: ignore[attr-defined]
+    validator_map = dict(VALIDATOR_MAP)
+    validator_map["body"] = MediaTypeDict(
+        {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=settings.max_depth)}
+    )
+    common: dict[str, Any] = {"validate_responses": True, "validator_map": validator_map, "strict_validation": True}
+    app.add_api(
+        maco_spec.document,
+        base_path=MACO_BASE,
+        name="maco",
+        resolver=_operation_resolver(maco.operations()),
+        security_map={"bearer": _bearer_handler(maco.verify_bearer)},
+        **common,
+    )
+    app.add_api(
+        admin_spec.document,
+        base_path=ADMIN_BASE,
+        name="admin",
+        resolver=_operation_resolver(admin.operations()),
+        security_map={"bearer": _bearer_handler(admin.verify_bearer)},
+        **common,
+    )
+    shapes: list[tuple[str, Renderer]] = [
+        (MACO_BASE + "/oauth/token", oauth_error),
+        (MACO_BASE, event_fail),
+        (ADMIN_BASE, problem),
+    ]
+    for extra in settings.extra_apis:
+        spec = load_spec(extra.spec, resolve="external")
+        app.add_api(
+            without_media_type_parameters(spec.document),
+            base_path=extra.base_path,
+            name=extra.base_path.strip("/") or "root",
+            resolver=ExampleResolver(),
+            validator_map=validator_map,
+            validate_responses=False,
+        )
+        shapes.append((extra.base_path, problem))
+
+    async def healthz(*_args: Any, **_kwargs: Any) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+    handler = error_handler(ErrorShapes(shapes))
+    for kind in (MockError, MalformedMessage, ProblemException, HTTPException, Exception):
+        app.add_error_handler(kind, handler)
+    app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,36 @@
+"""Entry point for ASGI servers: builds the app from settings the CLI resolved (or from the environment)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from connexion import AsyncApp
+
+from mock_server.app import create_app
+from mock_server.settings import ExtraApi, MacoSettings, Settings, load_settings
+
+RESOLVED_SETTINGS_ENV = "PRUEFSTAND_RESOLVED_SETTINGS"
+
+
+def settings_to_json(settings: Settings) -> str:
+    data = dataclasses.asdict(settings)
+    data["extra_apis"] = [{"spec": str(a.spec), "base_path": a.base_path} for a in settings.extra_apis]
+    return json.dumps(data)
+
+
+def settings_from_json(text: str) -> Settings:
+    data: dict[str, Any] = json.loads(text)
+    maco = MacoSettings(**data.pop("maco"))
+    extra = tuple(ExtraApi(Path(a["spec"]), a["base_path"]) for a in data.pop("extra_apis"))
+    return Settings(**data, maco=maco, extra_apis=extra)
+
+
+def create_app_from_env() -> AsyncApp:
+    """Factory for `uvicorn --factory mock_server.asgi:create_app_from_env` (used by every worker process)."""
+    resolved = os.environ.get(RESOLVED_SETTINGS_ENV)
+    settings = settings_from_json(resolved) if resolved else load_settings().with_admin_token()
+    return create_app(settings)

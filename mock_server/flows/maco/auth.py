@@ -1,0 +1,78 @@
+"""OAuth2 password-grant tokens for the trigger API, stored per sandbox, expiring on the sandbox's clock."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.clock import Clock
+from mock_server.errors import BadRequest, Unauthenticated
+from mock_server.settings import MacoSettings
+from mock_server.store import Store
+from contracts import Violation
+
+TOKEN_KIND = "maco.token"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    sandbox: str
+    username: str
+    client_id: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenService:
+    def __init__(self, store: Store, clock: Clock, settings: MacoSettings) -> None:
+        self._store = store
+        self._clock = clock
+        self._settings = settings
+
+    def issue(self, sandbox: str, form: Mapping[str, Any]) -> dict[str, Any]:
+        """Check the password grant and return {access_token, token_type, expires_in}."""
+        if form.get("grant_type") != "password":
+            raise BadRequest(
+                [Violation("grant_type", f"unsupported grant type {form.get('grant_type')!r}; expected 'password'")],
+                prefix="unsupported_grant_type",
+            )
+        s = self._settings
+        if not (_same(form.get("client_id"), s.client_id) and _same(form.get("client_secret"), s.client_secret)):
+            raise Unauthenticated("invalid_client: unknown client_id or wrong client_secret")
+        if not (_same(form.get("username"), s.username) and _same(form.get("password"), s.password)):
+            raise Unauthenticated("invalid_grant: wrong username or password")
+        token = secrets.token_urlsafe(32)
+        expires_at = self._clock.now(sandbox).timestamp() + s.token_lifetime
+        with self._store.transaction() as uow:
+            uow.insert(
+                sandbox,
+                TOKEN_KIND,
+                _digest(token),
+                {"expires_at": expires_at, "username": s.username, "client_id": s.client_id},
+            )
+        return {"access_token": token, "token_type": "Bearer", "expires_in": s.token_lifetime}
+
+    def verify(self, token: str, requested_sandbox: str | None) -> TokenInfo:
+        """The token's owner; Unauthenticated with the reason when it is unknown, expired or of another sandbox."""
+        found = self._store.locate(TOKEN_KIND, _digest(token))
+        if found is None:
+            raise Unauthenticated("unauthenticated: bearer token unknown (get one from POST /oauth/token)")
+        sandbox, record = found
+        if requested_sandbox is not None and requested_sandbox != sandbox:
+            raise Unauthenticated(
+                f"unauthenticated: bearer token belongs to sandbox {sandbox!r}, not {requested_sandbox!r}"
+            )
+        now = self._clock.now(sandbox).timestamp()
+        if now >= float(record["expires_at"]):
+            raise Unauthenticated("unauthenticated: bearer token expired; get a new one from POST /oauth/token")
+        return TokenInfo(sandbox=sandbox, username=str(record["username"]), client_id=str(record["client_id"]))
+
+
+def _same(given: Any, expected: str) -> bool:
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())

@@ -1,0 +1,34 @@
+"""HTTP handlers of the trigger API, bound by operationId: parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion.context import context, request
+
+from mock_server.flows.maco.auth import TokenService
+from mock_server.flows.maco.service import TriggerService
+from mock_server.sandbox import SANDBOX_HEADER, sandbox_name
+
+
+class MacoHandlers:
+    def __init__(self, tokens: TokenService, triggers: TriggerService) -> None:
+        self._tokens = tokens
+        self._triggers = triggers
+
+    def operations(self) -> dict[str, Any]:
+        return {"login": self.login, "inbound": self.inbound}
+
+    async def login(self, body: dict[str, Any] | None = None, **form: Any) -> tuple[dict[str, Any], int]:
+        sandbox = sandbox_name(request.headers.get(SANDBOX_HEADER))
+        return self._tokens.issue(sandbox, {**form, **(body or {})}), 200
+
+    async def inbound(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        sandbox = str(context["token_info"]["sandbox"])
+        return self._triggers.start(sandbox, body), 201
+
+    def verify_bearer(self, token: str, request: Any = None) -> dict[str, str]:
+        """connexion's bearer check: the token's sandbox and user, or an Unauthenticated error with the reason."""
+        header = request.headers.get(SANDBOX_HEADER) if request is not None else None
+        info = self._tokens.verify(token, sandbox_name(header) if header else None)
+        return {"sandbox": info.sandbox, "sub": info.username, "client_id": info.client_id}

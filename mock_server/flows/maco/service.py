@@ -1,0 +1,111 @@
+"""Use cases of the trigger API: start a process from a trigger, read processes back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from contracts import Violation
+from mock_server.clock import Clock, isoformat_utc
+from mock_server.errors import BadRequest, Conflict, NotFound
+from mock_server.flows.maco.events import MacoEvent
+from mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
+from mock_server.store import Store
+
+PROCESS_KIND = "maco.process"
+TRIGGER_KIND = "maco.trigger"
+RECEIVED = "RECEIVED"
+
+
+def payload_digest(body: Mapping[str, Any]) -> str:
+    """Canonical JSON (sorted keys, no spaces) hashed: equal payloads, equal digests, whatever the key order."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency_key(eventname: str, prozess_id: str, sender: str) -> str:
+    return json.dumps([eventname, prozess_id, sender], separators=(",", ":"))
+
+
+class TriggerService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        catalog: Mapping[str, MacoEvent],
+        *,
+        strict_check_digits: bool,
+        conflict_on_reuse: bool = True,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._catalog = catalog
+        self._strict = strict_check_digits
+        self._conflict_on_reuse = conflict_on_reuse
+
+    def start(self, sandbox: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate layers 3–5, then start the process (or replay the first answer for the same trigger)."""
+        event = self._event(body)
+        violations = trigger_violations(event, body, strict_check_digits=self._strict)
+        if violations:
+            raise BadRequest(violations)
+        td, zd = body["transaktionsdaten"], body["zusatzdaten"]
+        prozess_id, sender = str(zd["prozessId"]), str(td["absender"]["rollencodenummer"])
+        digest = payload_digest(body)
+        key = idempotency_key(event.name, prozess_id, sender)
+        if not self._conflict_on_reuse:
+            key += digest
+        with self._store.transaction() as uow:
+            earlier = uow.get(sandbox, TRIGGER_KIND, key)
+            if earlier is not None:
+                if earlier["digest"] == digest:
+                    return dict(earlier["response"])
+                raise Conflict(
+                    f"conflict: prozessId {prozess_id!r} was already used for {event.name} by sender {sender} "
+                    f"with a different payload (businessKey {earlier['response']['businessKey']}); "
+                    "use a new prozessId for a new document"
+                )
+            now = isoformat_utc(self._clock.now(sandbox))
+            business_key = str(uuid.uuid4())
+            process = {
+                "businessKey": business_key,
+                "prozessId": prozess_id,
+                "eventname": event.name,
+                "pruefidentifikator": derive_pruefidentifikator(event, body),
+                "status": RECEIVED,
+                "sender": sender,
+                "receiver": str(td["empfaenger"]["rollencodenummer"]),
+                **({"lokationsId": td["lokationsId"]} if isinstance(td.get("lokationsId"), str) else {}),
+                "receivedAt": now,
+                "updatedAt": now,
+                "payload": dict(body),
+                "history": [{"status": RECEIVED, "at": now}],
+            }
+            response = {
+                "businessKey": business_key,
+                "message": f"received event {event.name} with id {prozess_id} at {now} and started process "
+                f"with businessKey {business_key}",
+            }
+            uow.insert(sandbox, PROCESS_KIND, business_key, process)
+            uow.insert(sandbox, TRIGGER_KIND, key, {"digest": digest, "response": response})
+        return response
+
+    def process(self, sandbox: str, business_key: str) -> dict[str, Any]:
+        found = self._store.get(sandbox, PROCESS_KIND, business_key)
+        if found is None:
+            raise NotFound(f"no MaCo process with businessKey {business_key} in sandbox {sandbox!r}")
+        return found
+
+    def processes(self, sandbox: str, *, prozess_id: str | None, eventname: str | None) -> list[dict[str, Any]]:
+        where = {k: v for k, v in (("prozessId", prozess_id), ("eventname", eventname)) if v is not None}
+        return self._store.find(sandbox, PROCESS_KIND, where)
+
+    def _event(self, body: Mapping[str, Any]) -> MacoEvent:
+        name = body.get("zusatzdaten", {}).get("eventname")
+        event = self._catalog.get(str(name))
+        if event is None:  # the contract validator dispatches first; this guards direct callers
+            raise BadRequest([Violation("$.zusatzdaten.eventname", f"unknown event {name!r}")])
+        return event

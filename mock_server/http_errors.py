@@ -1,0 +1,100 @@
+"""Every error leaves in the error shape its API documents; domain errors map to statuses here, in one place."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from contracts import MalformedMessage
+from mock_server.errors import BadRequest, Conflict, MockError, NotFound, PayloadTooLarge, Unauthenticated
+
+logger = logging.getLogger(__name__)
+
+Renderer = Callable[[int, str], ConnexionResponse]
+
+_STATUS: dict[type[MockError], int] = {
+    BadRequest: 400,
+    Unauthenticated: 401,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+}
+
+
+def _json(status: int, body: object, media_type: str = "application/json") -> ConnexionResponse:
+    return ConnexionResponse(
+        status_code=status, body=json.dumps(body, ensure_ascii=False).encode(), mimetype=media_type,
+        content_type=media_type,
+    )
+
+
+def event_fail(status: int, message: str) -> ConnexionResponse:
+    """MACO APP: EVENT_FAIL {errorCode, message}."""
+    return _json(status, {"errorCode": str(status), "message": message})
+
+
+_OAUTH_CODES = {400: "invalid_request", 401: "invalid_client", 415: "invalid_request"}
+
+
+def oauth_error(status: int, message: str) -> ConnexionResponse:
+    """Token endpoint: RFC 6749 §5.2 {error, error_description}."""
+    code = message.split(":", 1)[0] if message.split(":", 1)[0] in (
+        "invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type") else _OAUTH_CODES.get(
+        status, "invalid_request")
+    description = message.split(":", 1)[1].strip() if message.startswith(code + ":") else message
+    return _json(400 if status not in (400, 401) else status, {"error": code, "error_description": description})
+
+
+def problem(status: int, message: str) -> ConnexionResponse:
+    """RFC 7807 problem+json, for the admin API and contracts served from examples."""
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body = {"type": "about:blank", "title": title, "status": status, "detail": message}
+    return _json(status, body, "application/problem+json")
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorShapes:
+    """Which renderer applies to a request path: the longest matching prefix wins."""
+
+    by_prefix: Sequence[tuple[str, Renderer]]
+    default: Renderer = problem
+
+    def for_path(self, path: str) -> Renderer:
+        for prefix, renderer in sorted(self.by_prefix, key=lambda item: -len(item[0])):
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                return renderer
+        return self.default
+
+
+def status_and_message(exc: Exception) -> tuple[int, str]:
+    """The HTTP status and the user-facing message of any exception that reaches the edge."""
+    if isinstance(exc, MalformedMessage):
+        return exc.status, f"Malformed request: {exc.reason}"
+    if isinstance(exc, MockError):
+        for kind, status in _STATUS.items():
+            if isinstance(exc, kind):
+                return status, str(exc)
+    if isinstance(exc, ProblemException):
+        detail = exc.detail or exc.title or "request refused"
+        if exc.status == 400:
+            detail = f"Validation Failed: {detail}"
+        return int(exc.status), str(detail)
+    if isinstance(exc, HTTPException):
+        return exc.status_code, str(exc.detail)
+    logger.error("unhandled error", exc_info=exc)
+    return 500, "internal error; the mock's log has the details"
+
+
+def error_handler(shapes: ErrorShapes) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
+    def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        status, message = status_and_message(exc)
+        return shapes.for_path(request.url.path)(status, message)
+
+    return handle

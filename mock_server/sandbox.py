@@ -1,0 +1,23 @@
+"""Which sandbox (tenant) a request belongs to."""
+
+from __future__ import annotations
+
+import re
+
+from contracts import Violation
+from mock_server.errors import BadRequest
+
+SANDBOX_HEADER = "X-Pruefstand-Sandbox"
+DEFAULT_SANDBOX = "default"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def sandbox_name(header_value: str | None) -> str:
+    """The sandbox named by the header, or the default one; a malformed name is refused."""
+    if header_value is None or header_value == "":
+        return DEFAULT_SANDBOX
+    if not _NAME.fullmatch(header_value):
+        raise BadRequest(
+            [Violation(f"header {SANDBOX_HEADER}", f"{header_value!r} is not a sandbox name ([A-Za-z0-9._-], 1-64)")]
+        )
+    return header_value

@@ -1,0 +1,120 @@
+"""Settings of the mock: defaults, overridden by an optional TOML file, then PRUEFSTAND_* variables, then flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mock_server.errors import MockError
+
+ENV_PREFIX = "PRUEFSTAND_"
+IDEMPOTENCY_MODES = ("conflict", "payload")
+
+
+class SettingsError(MockError):
+    """A setting has a value of the wrong kind; the message names the setting and where it came from."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraApi:
+    """A partner's own contract served from its examples at a base path (`--spec FILE --base-path /x`)."""
+
+    spec: Path
+    base_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class MacoSettings:
+    client_id: str = "pruefstand"
+    client_secret: str = "pruefstand-secret"
+    username: str = "backend"
+    password: str = "backend-password"
+    token_lifetime: int = 900
+    strict_check_digits: bool = False
+    # "conflict": same (eventname, prozessId, sender) with another payload is refused with 409.
+    # "payload": only an identical payload is replayed; another payload starts a new process.
+    idempotency: str = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = "pruefstand.db"
+    admin_token: str = ""
+    max_body_bytes: int = 1_048_576
+    max_depth: int = 64
+    workers: int = 1
+    log_level: str = "warning"
+    maco: MacoSettings = field(default_factory=MacoSettings)
+    extra_apis: tuple[ExtraApi, ...] = ()
+
+    def with_admin_token(self) -> Settings:
+        """These settings, with a random admin token if none was configured."""
+        return self if self.admin_token else dataclasses.replace(self, admin_token=secrets.token_urlsafe(24))
+
+
+_TOP = {f.name: f.type for f in dataclasses.fields(Settings) if f.name not in ("maco", "extra_apis")}
+_MACO = {f.name: f.type for f in dataclasses.fields(MacoSettings)}
+
+
+def load_settings(
+    config: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge the layers; `overrides` uses flat names (`port`, `maco_token_lifetime`, `extra_apis`)."""
+    env = os.environ if env is None else env
+    flat: dict[str, Any] = {}
+    config = config or (Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else None)
+    if config is not None:
+        flat.update(_from_toml(config))
+    for name in [*_TOP, *(f"maco_{n}" for n in _MACO)]:
+        value = env.get(ENV_PREFIX + name.upper())
+        if value is not None:
+            flat[name] = _coerce(name, value, f"environment variable {ENV_PREFIX}{name.upper()}")
+    flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    maco = MacoSettings(**{n: flat.pop(f"maco_{n}") for n in _MACO if f"maco_{n}" in flat})
+    if maco.idempotency not in IDEMPOTENCY_MODES:
+        raise SettingsError(f"maco_idempotency must be one of {IDEMPOTENCY_MODES}, got {maco.idempotency!r}")
+    extra = tuple(flat.pop("extra_apis", ()))
+    unknown = set(flat) - set(_TOP)
+    if unknown:
+        raise SettingsError(f"unknown settings: {sorted(unknown)}")
+    return Settings(**flat, maco=maco, extra_apis=extra)
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path}: {exc}") from exc
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "maco" and isinstance(value, dict):
+            flat.update({f"maco_{k}": _coerce(f"maco_{k}", v, str(path)) for k, v in value.items()})
+        elif key == "apis" and isinstance(value, list):
+            flat["extra_apis"] = [ExtraApi(Path(a["spec"]), str(a["base_path"])) for a in value]
+        else:
+            flat[key] = _coerce(key, value, str(path))
+    return flat
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    kind = _TOP.get(name) or _MACO.get(name.removeprefix("maco_"))
+    if kind is None:
+        raise SettingsError(f"{source}: unknown setting {name!r}")
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "bool":
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{source}: {name} must be {kind}, got {value!r}") from exc
