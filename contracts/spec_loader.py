@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import prance
 import yaml
+from jsonschema.exceptions import best_match
 from prance.util.resolver import keep_ref_on_recursion
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.readers import read_from_filename
@@ -99,9 +100,12 @@ def _validate(path: Path, document: JSONDict) -> None:
     try:
         validate_openapi(document, base_uri=path.as_uri())
     except Exception as exc:  # openapi-spec-validator's errors carry the JSON path of the problem
-        place = "/".join(str(part) for part in getattr(exc, "absolute_path", ())) or "document"
-        message = getattr(exc, "message", None) or _first_line(exc)
-        raise SpecLoadError(str(path), f"#/{place}" if place != "document" else place, message) from exc
+        context = getattr(exc, "context", None)
+        detail = best_match(context) if context else exc
+        parts = list(getattr(detail, "absolute_path", ()) or getattr(exc, "absolute_path", ()))
+        place = "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts) if parts else "document"
+        message = str(getattr(detail, "message", "") or _first_line(exc)).splitlines()[0]
+        raise SpecLoadError(str(path), place, message) from exc
 
 
 def _has_external_refs(document: JSONDict) -> bool:

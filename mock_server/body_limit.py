@@ -1,4 +1,8 @@
-"""ASGI middleware that refuses request bodies over the configured size before anything reads them whole."""
+"""ASGI middleware that refuses request bodies over the configured size before anything reads them whole.
+
+A body sent without Content-Length (chunked) is read here, up to the limit, and handed on with its length set:
+connexion takes a request without Content-Length for one without a body.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.errors import PayloadTooLarge
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 class BodyLimitMiddleware:
-    """Checks Content-Length up front and counts the streamed bytes; raises PayloadTooLarge past `max_bytes`."""
-
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -18,14 +22,52 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared = self._declared_length(scope)
+        if declared is None and scope.get("method") in _BODY_METHODS:
+            scope, receive = await self._buffered(scope, receive)
+        elif declared is not None and declared > self.max_bytes:
+            raise PayloadTooLarge(self._message(declared))
+        await self.app(scope, self._counting(receive), send)
+
+    @staticmethod
+    def _declared_length(scope: Scope) -> int | None:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    declared = int(value)
+                    return int(value)
                 except ValueError:
-                    declared = 0
-                if declared > self.max_bytes:
-                    raise PayloadTooLarge(self._message(declared))
+                    return 0
+        return None
+
+    async def _buffered(self, scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise PayloadTooLarge(self._message(size))
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        headers = [(k, v) for k, v in scope.get("headers", ()) if k != b"transfer-encoding"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return {**scope, "headers": headers}, replay
+
+    def _counting(self, receive: Receive) -> Receive:
         seen = 0
 
         async def counting_receive() -> Message:
@@ -36,7 +78,7 @@ class BodyLimitMiddleware:
                 raise PayloadTooLarge(self._message(seen))
             return message
 
-        await self.app(scope, counting_receive, send)
+        return counting_receive
 
     def _message(self, size: int) -> str:
         return f"Payload Too Large: body of {size} bytes exceeds the limit of {self.max_bytes} bytes"

@@ -27,6 +27,11 @@ def _ascii_values(text: str) -> list[int]:
     return [int(ch) if ch.isdigit() else ord(ch) for ch in text]
 
 
+def expected_check_digit(value: str) -> int:
+    """The check digit the §8.1/§8.2 procedure gives for the first 10 characters of a location ID."""
+    return weighted_check_digit(_ascii_values(value[:10]))
+
+
 def is_malo_id_format(value: str) -> bool:
     return bool(_MALO.fullmatch(value))
 

@@ -76,7 +76,13 @@ def identifier_violations(body: Mapping[str, Any], *, strict_check_digits: bool)
                 )
             )
         elif strict_check_digits and not identifiers.has_valid_check_digit(lokations_id, lokations_typ):
-            found.append(Violation(f"{_TD}.lokationsId", f"check digit of {lokations_typ} ID {lokations_id} is wrong"))
+            expected = identifiers.expected_check_digit(lokations_id)
+            found.append(
+                Violation(
+                    f"{_TD}.lokationsId",
+                    f"check digit of {lokations_typ} ID {lokations_id} is wrong: expected {expected} (strict mode)",
+                )
+            )
     elif isinstance(lokations_id, str) and lokations_typ is None:
         found.append(Violation(f"{_TD}.lokationsTyp", "is required when lokationsId is given"))
     return found

@@ -1,0 +1,84 @@
+"""Shared fixtures: the mock built in-process on an in-memory store, clients, tokens, the seed examples."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from contracts import bundled_spec_path
+from mock_server.app import Services, create_app
+from mock_server.settings import Settings, load_settings
+from mock_server.store import SQLiteStore
+
+ADMIN_TOKEN = "test-admin-token"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def seed_examples() -> dict[str, dict[str, Any]]:
+    """The four published START_BERECHNUNGSFORMEL examples, by name."""
+    data = yaml.safe_load(bundled_spec_path("maco/examples/START_BERECHNUNGSFORMEL.yaml").read_text("utf-8"))
+    return {name: entry["value"] for name, entry in data.items()}
+
+
+@pytest.fixture
+def example(seed_examples: dict[str, dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    """A fresh, mutable copy of a seed example."""
+    return lambda name: copy.deepcopy(seed_examples[name])
+
+
+def make_settings(**overrides: Any) -> Settings:
+    return load_settings(env={}, overrides={"admin_token": ADMIN_TOKEN, "db": ":memory:", **overrides})
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings, store=SQLiteStore(":memory:"))
+    with app.test_client() as test_client:
+        test_client.services = app.services  # type: ignore[attr-defined]
+        yield test_client
+
+
+@pytest.fixture
+def services(client: TestClient) -> Services:
+    return client.services  # type: ignore[attr-defined, no-any-return]
+
+
+def token_form(settings: Settings) -> dict[str, str]:
+    m = settings.maco
+    return {
+        "grant_type": "password",
+        "client_id": m.client_id,
+        "client_secret": m.client_secret,
+        "username": m.username,
+        "password": m.password,
+    }
+
+
+def get_token(client: TestClient, settings: Settings, sandbox: str | None = None) -> str:
+    headers = {"X-Pruefstand-Sandbox": sandbox} if sandbox else {}
+    response = client.post("/maco/oauth/token", data=token_form(settings), headers=headers)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture
+def auth(client: TestClient, settings: Settings) -> dict[str, str]:
+    """Authorization header for the default sandbox."""
+    return {"Authorization": f"Bearer {get_token(client, settings)}"}
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

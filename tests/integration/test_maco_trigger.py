@@ -1,0 +1,305 @@
+"""The MaCo trigger API through the whole app (connexion, validation, store), in-process on SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server.app import Services
+from mock_server.flows.maco.service import PROCESS_KIND
+from mock_server.settings import Settings
+from tests.conftest import get_token, make_settings
+
+Payload = dict[str, Any]
+SEEDS = ["Z41_Marktlokation", "Z40_Netzlokation", "Z34_Marktlokation", "Z33_Marktlokation_Addition"]
+
+
+def post(client: TestClient, body: Any, headers: dict[str, str]) -> Any:
+    return client.post("/maco/inbound", json=body, headers=headers)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_given_a_seed_example_when_posted_then_201_with_a_new_business_key_and_the_process_stored(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services, admin: dict[str, str],
+    name: str,
+) -> None:
+    response = post(client, example(name), auth)
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    business_key = body["businessKey"]
+    assert uuid.UUID(business_key).version == 4
+    assert body["message"].startswith(
+        "received event START_BERECHNUNGSFORMEL with id 00505688-E4A2-1EDF-A0C2-C81842E2515E at "
+    )
+    assert body["message"].endswith(f"Z and started process with businessKey {business_key}")
+    stored = services.store.get("default", PROCESS_KIND, business_key)
+    assert stored is not None
+    assert stored["pruefidentifikator"] == "25001"
+    assert stored["status"] == "RECEIVED"
+    assert stored["payload"] == example(name)
+    by_key = client.get(f"/_admin/sandboxes/default/maco/processes/{business_key}", headers=admin)
+    assert by_key.status_code == 200
+    assert by_key.json()["prozessId"] == "00505688-E4A2-1EDF-A0C2-C81842E2515E"
+    by_id = client.get(
+        "/_admin/sandboxes/default/maco/processes",
+        params={"prozessId": "00505688-E4A2-1EDF-A0C2-C81842E2515E"},
+        headers=admin,
+    )
+    assert [p["businessKey"] for p in by_id.json()] == [business_key]
+
+
+def test_the_message_carries_the_sandbox_clock_time(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], admin: dict[str, str]
+) -> None:
+    client.put("/_admin/sandboxes/default/clock", json={"now": "2025-03-01T08:30:00Z", "frozen": True}, headers=admin)
+    response = post(client, example("Z41_Marktlokation"), auth)
+    assert " at 2025-03-01T08:30:00Z and started process " in response.json()["message"]
+
+
+def test_given_the_z34_example_without_contact_then_400_naming_the_path_and_nothing_stored(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services
+) -> None:
+    payload = example("Z34_Marktlokation")
+    del payload["transaktionsdaten"]["absender"]["ansprechpartner"]
+
+    response = post(client, payload, auth)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errorCode"] == "400"
+    assert body["message"].startswith("Validation Failed: $.transaktionsdaten.absender.ansprechpartner: is required")
+    assert services.store.find("default", PROCESS_KIND) == []
+
+
+def test_given_the_same_trigger_twice_then_the_same_answer_and_one_process(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services
+) -> None:
+    first = post(client, example("Z33_Marktlokation_Addition"), auth)
+    reordered = dict(reversed(list(example("Z33_Marktlokation_Addition").items())))
+    second = post(client, reordered, auth)
+
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert len(services.store.find("default", PROCESS_KIND)) == 1
+
+
+def test_given_a_reused_prozess_id_with_another_payload_then_409_and_nothing_started(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services
+) -> None:
+    first = post(client, example("Z41_Marktlokation"), auth).json()
+
+    response = post(client, example("Z34_Marktlokation"), auth)
+
+    assert response.status_code == 409
+    assert response.json()["errorCode"] == "409"
+    assert "prozessId '00505688-E4A2-1EDF-A0C2-C81842E2515E' was already used" in response.json()["message"]
+    assert first["businessKey"] in response.json()["message"]
+    assert [p["businessKey"] for p in services.store.find("default", PROCESS_KIND)] == [first["businessKey"]]
+
+
+def test_given_another_sender_then_the_same_prozess_id_is_a_new_process(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload]
+) -> None:
+    payload = example("Z41_Marktlokation")
+    first = post(client, payload, auth).json()
+    payload["transaktionsdaten"]["absender"]["rollencodenummer"] = "9904000000005"
+    second = post(client, payload, auth)
+    assert second.status_code == 201
+    assert second.json()["businessKey"] != first["businessKey"]
+
+
+def test_given_payload_idempotency_then_seed_examples_sharing_a_prozess_id_all_start(
+    example: Callable[[str], Payload],
+) -> None:
+    settings = make_settings(maco_idempotency="payload")
+    from mock_server.app import create_app
+    from mock_server.store import SQLiteStore
+
+    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
+        headers = {"Authorization": f"Bearer {get_token(client, settings)}"}
+        keys = {post(client, example(name), headers).json()["businessKey"] for name in SEEDS}
+        again = post(client, example(SEEDS[0]), headers).json()["businessKey"]
+    assert len(keys) == 4
+    assert again in keys
+
+
+def test_derived_pruefidentifikator_ignores_the_callers(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services
+) -> None:
+    payload = example("Z40_Netzlokation")
+    payload["transaktionsdaten"]["pruefidentifikator"] = "55001"
+    key = post(client, payload, auth).json()["businessKey"]
+    stored = services.store.get("default", PROCESS_KIND, key)
+    assert stored is not None and stored["pruefidentifikator"] == "25001"
+
+
+def lieferbeginn(sparte: str = "STROM") -> Payload:
+    return {
+        "transaktionsdaten": {
+            "absender": {"boTyp": "MARKTTEILNEHMER", "versionStruktur": "1", "marktrolle": "LF",
+                         "rollencodenummer": "9979052000006", "rollencodetyp": "BDEW"},
+            "empfaenger": {"boTyp": "MARKTTEILNEHMER", "versionStruktur": "1", "marktrolle": "NB",
+                           "rollencodenummer": "9900683000008", "rollencodetyp": "BDEW"},
+            "kategorie": "E01", "sparte": sparte, "transaktionsgrund": "E01", "transaktionsgrundergaenzung": "ZW4",
+            "vertragsbeginn": "2026-01-01T00:00:00Z", "lokationsId": "51238696781", "lokationsTyp": "MALO",
+        },
+        "zusatzdaten": {"prozessId": "LB-4711", "eventname": "START_LIEFERBEGINN"},
+    }
+
+
+@pytest.mark.parametrize(("sparte", "pi"), [("STROM", "55001"), ("GAS", "44001")])
+def test_start_lieferbeginn_is_accepted_with_its_derived_pi(
+    client: TestClient, auth: dict[str, str], services: Services, sparte: str, pi: str
+) -> None:
+    response = post(client, lieferbeginn(sparte), auth)
+    assert response.status_code == 201, response.text
+    stored = services.store.get("default", PROCESS_KIND, response.json()["businessKey"])
+    assert stored is not None and stored["pruefidentifikator"] == pi
+
+
+def test_start_lieferbeginn_without_its_required_fields_names_the_field(client: TestClient, auth: dict[str, str]) -> None:
+    payload = lieferbeginn()
+    del payload["transaktionsdaten"]["vertragsbeginn"]
+    response = post(client, payload, auth)
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Validation Failed: $.transaktionsdaten: 'vertragsbeginn' is a required property (required by the contract)"
+    )
+
+
+def test_start_ende_zuordnung_to_the_msb_is_pi_55611(client: TestClient, auth: dict[str, str], services: Services) -> None:
+    payload = lieferbeginn()
+    td = payload["transaktionsdaten"]
+    td["absender"], td["empfaenger"] = td["empfaenger"], {**td["absender"], "marktrolle": "MSB"}
+    for key in ("kategorie", "vertragsbeginn"):
+        del td[key]
+    payload["zusatzdaten"] = {"prozessId": "EZ-1", "eventname": "START_ENDE_ZUORDNUNG"}
+    response = post(client, payload, auth)
+    assert response.status_code == 201, response.text
+    stored = services.store.get("default", PROCESS_KIND, response.json()["businessKey"])
+    assert stored is not None and stored["pruefidentifikator"] == "55611"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda p: p["zusatzdaten"].pop("prozessId"),
+         "Validation Failed: $.zusatzdaten: 'prozessId' is a required property (required by the contract)"),
+        (lambda p: p["zusatzdaten"].update(eventname="START_NICHTS"),
+         "Validation Failed: $.zusatzdaten.eventname: unknown value 'START_NICHTS'; expected one of: "
+         "START_BERECHNUNGSFORMEL, START_ENDE_ZUORDNUNG, START_LIEFERBEGINN"),
+        (lambda p: p.pop("transaktionsdaten"),
+         "Validation Failed: $: 'transaktionsdaten' is a required property (required by the contract)"),
+        (lambda p: p["transaktionsdaten"]["absender"].update(rollencodenummer="99006830"),
+         "Validation Failed: $.transaktionsdaten.absender.rollencodenummer: '99006830' does not match '^[0-9]{13}$'"),
+        (lambda p: p["transaktionsdaten"].update(lokationsId="E1688117482"),
+         "Validation Failed: $.transaktionsdaten.lokationsId: 'E1688117482' does not fit lokationsTyp MALO: expected "
+         "11 digits, the first 1-9 (MaLo-ID)"),
+        (lambda p: p["stammdaten"]["BERECHNUNGSFORMEL"][0].update(notwendigkeit="Z41"),
+         "Validation Failed: $.stammdaten.BERECHNUNGSFORMEL[0].notwendigkeit: 'Z41' is not one of "
+         "['BERECHNUNGSFORMEL_NOTWENDIG', 'BERECHNUNGSFORMEL_MUSS_ANGEFRAGT_WERDEN', 'BERECHNUNGSFORMEL_TRIVIAL', "
+         "'BERECHNUNGSFORMEL_NICHT_NOTWENDIG']"),
+        (lambda p: p["transaktionsdaten"]["absender"].update(marktrolle="MSB"),
+         "Validation Failed: $.transaktionsdaten.absender.marktrolle: START_BERECHNUNGSFORMEL is sent by NB, not by MSB"),
+    ],
+)
+def test_each_validation_layer_answers_event_fail_naming_path_and_rule(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services,
+    mutate: Callable[[Payload], Any], message: str,
+) -> None:
+    payload = example("Z41_Marktlokation")
+    mutate(payload)
+    response = post(client, payload, auth)
+    assert response.status_code == 400
+    assert response.json() == {"errorCode": "400", "message": message}
+    assert services.store.find("default", PROCESS_KIND) == []
+
+
+def test_strict_check_digits_refuse_the_seed_malo(example: Callable[[str], Payload]) -> None:
+    settings = make_settings(maco_strict_check_digits=True)
+    from mock_server.app import create_app
+    from mock_server.store import SQLiteStore
+
+    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
+        headers = {"Authorization": f"Bearer {get_token(client, settings)}"}
+        refused = post(client, example("Z41_Marktlokation"), headers)
+        accepted = post(client, example("Z40_Netzlokation"), headers)
+    assert refused.status_code == 400
+    assert "check digit of MALO ID 50754496000 is wrong: expected 5" in refused.json()["message"]
+    assert accepted.status_code == 201
+
+
+class TestToken:
+    def test_token_answer_has_the_configured_lifetime(self, client: TestClient, settings: Settings) -> None:
+        from tests.conftest import token_form
+
+        body = client.post("/maco/oauth/token", data=token_form(settings)).json()
+        assert body["token_type"] == "Bearer"
+        assert body["expires_in"] == 900
+        assert len(body["access_token"]) >= 40
+
+    def test_configured_lifetime(self) -> None:
+        settings = make_settings(maco_token_lifetime=60)
+        from mock_server.app import create_app
+        from mock_server.store import SQLiteStore
+        from tests.conftest import token_form
+
+        with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
+            assert client.post("/maco/oauth/token", data=token_form(settings)).json()["expires_in"] == 60
+
+    @pytest.mark.parametrize(
+        ("change", "status", "error"),
+        [
+            ({"client_secret": "wrong"}, 401, "invalid_client"),
+            ({"password": "wrong"}, 401, "invalid_grant"),
+            ({"grant_type": "client_credentials"}, 400, "invalid_request"),
+        ],
+    )
+    def test_wrong_credentials_are_refused(
+        self, client: TestClient, settings: Settings, change: dict[str, str], status: int, error: str
+    ) -> None:
+        from tests.conftest import token_form
+
+        response = client.post("/maco/oauth/token", data={**token_form(settings), **change})
+        assert response.status_code == status
+        assert response.json()["error"] == error
+
+    def test_missing_field_is_invalid_request_naming_it(self, client: TestClient, settings: Settings) -> None:
+        from tests.conftest import token_form
+
+        form = token_form(settings)
+        del form["username"]
+        response = client.post("/maco/oauth/token", data=form)
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_request"
+        assert "'username' is a required property" in response.json()["error_description"]
+
+    def test_given_no_or_unknown_token_then_401_event_fail(
+        self, client: TestClient, example: Callable[[str], Payload]
+    ) -> None:
+        for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic dXNlcjpwdw=="}):
+            response = post(client, example("Z41_Marktlokation"), headers)
+            assert response.status_code == 401
+            assert response.json()["errorCode"] == "401"
+            assert response.json()["message"]
+
+    def test_given_the_clock_advanced_past_the_lifetime_then_the_token_expires(
+        self, client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], admin: dict[str, str]
+    ) -> None:
+        advance = client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 899}, headers=admin)
+        assert advance.status_code == 200
+        assert post(client, example("Z41_Marktlokation"), auth).status_code == 201
+
+        client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 1}, headers=admin)
+        response = post(client, example("Z41_Marktlokation"), auth)
+
+        assert response.status_code == 401
+        assert response.json() == {
+            "errorCode": "401",
+            "message": "unauthenticated: bearer token expired; get a new one from POST /oauth/token",
+        }

@@ -1,0 +1,84 @@
+"""Two pipelines sharing one mock never see each other's data; a sandbox is reset on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from mock_server.app import Services
+from mock_server.flows.maco.service import PROCESS_KIND
+from mock_server.settings import Settings
+from tests.conftest import get_token
+
+SEED_ID = "00505688-E4A2-1EDF-A0C2-C81842E2515E"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_given_two_sandboxes_then_each_sees_only_its_processes_and_keys_do_not_collide(
+    client: TestClient, settings: Settings, example: Callable[[str], dict[str, Any]], services: Services,
+    admin: dict[str, str],
+) -> None:
+    token_a, token_b = get_token(client, settings, "pipeline-a"), get_token(client, settings, "pipeline-b")
+
+    a = client.post("/maco/inbound", json=example("Z41_Marktlokation"), headers=bearer(token_a))
+    b = client.post("/maco/inbound", json=example("Z34_Marktlokation"), headers=bearer(token_b))
+
+    # Same prozessId and sender with another payload: a conflict in one sandbox, independent in two.
+    assert a.status_code == b.status_code == 201
+    assert a.json()["businessKey"] != b.json()["businessKey"]
+    listed_a = client.get(f"/_admin/sandboxes/pipeline-a/maco/processes?prozessId={SEED_ID}", headers=admin).json()
+    assert [p["businessKey"] for p in listed_a] == [a.json()["businessKey"]]
+    other = client.get(f"/_admin/sandboxes/pipeline-b/maco/processes/{a.json()['businessKey']}", headers=admin)
+    assert other.status_code == 404
+    assert services.store.find("default", PROCESS_KIND) == []
+
+
+def test_a_token_is_bound_to_its_sandbox(
+    client: TestClient, settings: Settings, example: Callable[[str], dict[str, Any]]
+) -> None:
+    token = get_token(client, settings, "pipeline-a")
+    response = client.post(
+        "/maco/inbound",
+        json=example("Z41_Marktlokation"),
+        headers={**bearer(token), "X-Pruefstand-Sandbox": "pipeline-b"},
+    )
+    assert response.status_code == 401
+    assert response.json()["message"] == (
+        "unauthenticated: bearer token belongs to sandbox 'pipeline-a', not 'pipeline-b'"
+    )
+
+
+def test_reset_removes_one_sandbox_only(
+    client: TestClient, settings: Settings, example: Callable[[str], dict[str, Any]], admin: dict[str, str],
+    services: Services,
+) -> None:
+    token_a, token_b = get_token(client, settings, "pipeline-a"), get_token(client, settings, "pipeline-b")
+    client.post("/maco/inbound", json=example("Z41_Marktlokation"), headers=bearer(token_a))
+    kept = client.post("/maco/inbound", json=example("Z41_Marktlokation"), headers=bearer(token_b)).json()
+
+    reset = client.delete("/_admin/sandboxes/pipeline-a", headers=admin)
+
+    assert reset.status_code == 200
+    assert reset.json() == {"sandbox": "pipeline-a", "removed": 3}  # token, process, idempotency record
+    assert services.store.find("pipeline-a", PROCESS_KIND) == []
+    assert [p["businessKey"] for p in services.store.find("pipeline-b", PROCESS_KIND)] == [kept["businessKey"]]
+    again = client.post("/maco/inbound", json=example("Z41_Marktlokation"), headers=bearer(token_a))
+    assert again.status_code == 401  # its token went with the sandbox
+
+
+def test_clocks_are_per_sandbox(client: TestClient, admin: dict[str, str]) -> None:
+    frozen = client.put(
+        "/_admin/sandboxes/pipeline-a/clock", json={"now": "2030-01-01T00:00:00Z", "frozen": True}, headers=admin
+    )
+    advanced = client.post("/_admin/sandboxes/pipeline-a/clock/advance", json={"seconds": 90}, headers=admin)
+    other = client.get("/_admin/sandboxes/pipeline-b/clock", headers=admin)
+
+    assert frozen.json() == {"sandbox": "pipeline-a", "now": "2030-01-01T00:00:00Z", "frozen": True}
+    assert advanced.json()["now"] == "2030-01-01T00:01:30Z"
+    assert other.json()["frozen"] is False
+    assert not other.json()["now"].startswith("2030")

@@ -1,0 +1,209 @@
+"""Each PI 25001 rule (domain/maco.md §3.3) and the role/identifier layers, as pure functions on payloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from contracts import DispatchingValidator, bundled_spec_path, load_spec
+from mock_server.flows.maco.events import MacoEvent, catalog_from_validator
+from mock_server.flows.maco.pi25001 import operator_problem, pi25001_violations
+from mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
+
+Payload = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> dict[str, MacoEvent]:
+    spec = load_spec(bundled_spec_path("maco/trigger.yaml"))
+    schema = spec.operation("inbound")["requestBody"]["content"]["application/json"]["schema"]
+    return catalog_from_validator(DispatchingValidator(schema))
+
+
+def paths(violations: list[Any]) -> list[str]:
+    return [v.path for v in violations]
+
+
+def formula(payload: Payload, index: int = 0) -> Payload:
+    return payload["stammdaten"]["BERECHNUNGSFORMEL"][index]  # type: ignore[no-any-return]
+
+
+def test_given_the_four_seed_examples_then_no_rule_is_broken(
+    catalog: dict[str, MacoEvent], seed_examples: dict[str, Payload]
+) -> None:
+    for payload in seed_examples.values():
+        assert trigger_violations(catalog["START_BERECHNUNGSFORMEL"], payload, strict_check_digits=False) == []
+
+
+def test_given_strict_check_digits_then_the_seed_malo_ids_are_refused(
+    catalog: dict[str, MacoEvent], example: Callable[[str], Payload]
+) -> None:
+    found = trigger_violations(catalog["START_BERECHNUNGSFORMEL"], example("Z41_Marktlokation"), strict_check_digits=True)
+    assert paths(found) == ["$.transaktionsdaten.lokationsId"]
+    assert "check digit" in found[0].message
+    assert "expected 5" in found[0].message
+
+
+def test_z41_only_for_malo(example: Callable[[str], Payload]) -> None:
+    payload = example("Z41_Marktlokation")
+    payload["transaktionsdaten"].update(lokationsId="E1688117482", lokationsTyp="NELO")
+    found = pi25001_violations(payload)
+    assert paths(found) == ["$.stammdaten.BERECHNUNGSFORMEL[0].notwendigkeit"]
+    assert "MALO only" in found[0].message and "NELO" in found[0].message
+
+
+def test_z34_requires_a_contact(example: Callable[[str], Payload]) -> None:
+    payload = example("Z34_Marktlokation")
+    del payload["transaktionsdaten"]["absender"]["ansprechpartner"]
+    found = pi25001_violations(payload)
+    assert paths(found) == ["$.transaktionsdaten.absender.ansprechpartner"]
+    assert "BERECHNUNGSFORMEL_MUSS_ANGEFRAGT_WERDEN" in found[0].message
+
+
+@pytest.mark.parametrize("email", [None, "m.mustermann", "m@localhost", "@email.de", "a b@email.de"])
+def test_z34_requires_a_valid_email(example: Callable[[str], Payload], email: str | None) -> None:
+    payload = example("Z34_Marktlokation")
+    contact = payload["transaktionsdaten"]["absender"]["ansprechpartner"]
+    contact.pop("eMailAdresse")
+    if email is not None:
+        contact["eMailAdresse"] = email
+    assert paths(pi25001_violations(payload)) == ["$.transaktionsdaten.absender.ansprechpartner.eMailAdresse"]
+
+
+def test_z34_phone_numbers_are_plus_and_digits(example: Callable[[str], Payload]) -> None:
+    payload = example("Z34_Marktlokation")
+    payload["transaktionsdaten"]["absender"]["ansprechpartner"]["rufnummern"] = [
+        {"nummerntyp": "RUF_ZENTRALE", "rufnummer": "+4930123456"},
+        {"nummerntyp": "RUF_ZENTRALE", "rufnummer": "030 123456"},
+    ]
+    assert paths(pi25001_violations(payload)) == [
+        "$.transaktionsdaten.absender.ansprechpartner.rufnummern[1].rufnummer"
+    ]
+
+
+def test_z33_requires_root_step_and_steps(example: Callable[[str], Payload]) -> None:
+    payload = example("Z33_Marktlokation_Addition")
+    del formula(payload)["rechenschrittId"]
+    del formula(payload)["rechenschritte"]
+    assert paths(pi25001_violations(payload)) == [
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschrittId",
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte",
+    ]
+
+
+def test_z33_each_step_references_a_melo_or_another_step(example: Callable[[str], Payload]) -> None:
+    payload = example("Z33_Marktlokation_Addition")
+    steps = formula(payload)["rechenschritte"]
+    del steps[0]["messlokationsId"]
+    steps[1]["referenzRechenschrittId"] = 7
+    found = pi25001_violations(payload)
+    assert paths(found) == [
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte[0]",
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte[1]",
+    ]
+    assert all("exactly one of messlokationsId or referenzRechenschrittId" in v.message for v in found)
+
+
+def test_z33_a_step_may_not_reference_its_own_step(example: Callable[[str], Payload]) -> None:
+    payload = example("Z33_Marktlokation_Addition")
+    step = formula(payload)["rechenschritte"][0]
+    del step["messlokationsId"]
+    del step["energieflussrichtung"]
+    step["referenzRechenschrittId"] = formula(payload)["rechenschrittId"]
+    assert paths(pi25001_violations(payload)) == [
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte[0].referenzRechenschrittId"
+    ]
+
+
+def test_z33_melo_reference_needs_energy_direction(example: Callable[[str], Payload]) -> None:
+    payload = example("Z33_Marktlokation_Addition")
+    del formula(payload)["rechenschritte"][1]["energieflussrichtung"]
+    assert paths(pi25001_violations(payload)) == [
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte[1].energieflussrichtung"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("operations", "problem"),
+    [
+        (["ADDITION", "SUBTRAKTION", "ADDITION"], None),
+        (["ADDITION", "MULTIPLIKATION"], "[11]"),
+        (["POSITIVWERT"], None),
+        (["POSITIVWERT", "POSITIVWERT"], "[12]"),
+        (["DIVISION", "DIVIDEND"], None),
+        (["DIVISION"], "[13]"),
+        (["DIVISION", "DIVIDEND", "DIVIDEND"], "[13]"),
+        (["MULTIPLIKATION", "MULTIPLIKATION"], None),
+        (["MULTIPLIKATION", "DIVISION"], "[13]"),
+    ],
+)
+def test_operator_combinations(operations: list[str], problem: str | None) -> None:
+    found = operator_problem(operations)
+    assert (found is None) if problem is None else (problem in str(found))
+
+
+@pytest.mark.parametrize("name", ["Z34_Marktlokation", "Z40_Netzlokation", "Z41_Marktlokation"])
+def test_z34_z40_z41_carry_no_steps(example: Callable[[str], Payload], name: str) -> None:
+    payload = example(name)
+    formula(payload)["rechenschrittId"] = 1
+    formula(payload)["rechenschritte"] = [{"rechenschrittBestandteilId": 1, "operation": "ADDITION"}]
+    found = pi25001_violations(payload)
+    assert paths(found) == [
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschrittId",
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte",
+    ]
+    assert "only Z33 carries steps" in found[0].message
+
+
+def test_one_formula_per_valid_period(example: Callable[[str], Payload]) -> None:
+    payload = example("Z41_Marktlokation")
+    payload["stammdaten"]["BERECHNUNGSFORMEL"].append(formula(payload).copy())
+    found = pi25001_violations(payload)
+    assert paths(found) == ["$.stammdaten.BERECHNUNGSFORMEL"]
+    assert "exactly one formula" in found[0].message and "found 2" in found[0].message
+
+
+def test_formula_period_must_match_a_valid_period(example: Callable[[str], Payload]) -> None:
+    payload = example("Z41_Marktlokation")
+    formula(payload)["gueltigkeitszeitraum"]["zeitraumId"] = 2
+    assert paths(pi25001_violations(payload)) == [
+        "$.stammdaten.BERECHNUNGSFORMEL",
+        "$.stammdaten.BERECHNUNGSFORMEL[0].gueltigkeitszeitraum.zeitraumId",
+    ]
+
+
+def test_periods_are_numbered_in_order_and_closed_before_the_next(example: Callable[[str], Payload]) -> None:
+    payload = example("Z41_Marktlokation")
+    periods = payload["stammdaten"]["VERWENDUNGSZEITRAUM"]
+    periods.append({**periods[0], "zeitraumId": 3, "datenqualitaet": "KEINE_DATEN"})
+    assert paths(pi25001_violations(payload)) == [
+        "$.stammdaten.VERWENDUNGSZEITRAUM[0].verwendungBis",
+        "$.stammdaten.VERWENDUNGSZEITRAUM[1].zeitraumId",
+    ]
+
+
+def test_sender_and_receiver_roles(catalog: dict[str, MacoEvent], example: Callable[[str], Payload]) -> None:
+    payload = example("Z41_Marktlokation")
+    payload["transaktionsdaten"]["absender"]["marktrolle"] = "LF"
+    payload["transaktionsdaten"]["empfaenger"]["marktrolle"] = "UENB"
+    payload["transaktionsdaten"]["sparte"] = "GAS"
+    found = trigger_violations(catalog["START_BERECHNUNGSFORMEL"], payload, strict_check_digits=False)
+    assert paths(found) == [
+        "$.transaktionsdaten.absender.marktrolle",
+        "$.transaktionsdaten.empfaenger.marktrolle",
+        "$.transaktionsdaten.sparte",
+    ]
+
+
+def test_pruefidentifikator_is_derived_not_taken(catalog: dict[str, MacoEvent], example: Callable[[str], Payload]) -> None:
+    payload = example("Z41_Marktlokation")
+    payload["transaktionsdaten"]["pruefidentifikator"] = "99999"
+    assert derive_pruefidentifikator(catalog["START_BERECHNUNGSFORMEL"], payload) == "25001"
+    ende = catalog["START_ENDE_ZUORDNUNG"]
+    assert derive_pruefidentifikator(ende, {"transaktionsdaten": {"empfaenger": {"marktrolle": "MSB"}}}) == "55611"
+    assert derive_pruefidentifikator(ende, {"transaktionsdaten": {"empfaenger": {"marktrolle": "LF"}}}) == "55037"
+    beginn = catalog["START_LIEFERBEGINN"]
+    assert derive_pruefidentifikator(beginn, {"transaktionsdaten": {"sparte": "GAS"}}) == "44001"
+    assert derive_pruefidentifikator(beginn, {"transaktionsdaten": {"sparte": "STROM"}}) == "55001"
