@@ -21,9 +21,7 @@ def parse_json_body(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise MalformedMessage(
-            f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from exc
+        raise MalformedMessage(f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
     except RecursionError as exc:
         raise MalformedMessage(f"body is nested deeper than {max_depth} levels") from exc
     depth = nesting_depth(value, limit=max_depth)

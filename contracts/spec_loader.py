@@ -11,9 +11,9 @@ from typing import Any, Literal
 import prance
 import yaml
 from jsonschema.exceptions import best_match
-from prance.util.resolver import keep_ref_on_recursion
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.readers import read_from_filename
+from prance.util.resolver import keep_ref_on_recursion
 
 from contracts.errors import SpecLoadError
 

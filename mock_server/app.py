@@ -93,14 +93,19 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
         store.close()
+        logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
 
     app = AsyncApp(__name__, lifespan=lifespan)
-    app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers)  # type: ignore[attr-defined]
+    app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers)
     validator_map = dict(VALIDATOR_MAP)
     validator_map["body"] = MediaTypeDict(
         {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=settings.max_depth)}
     )
-    common: dict[str, Any] = {"validate_responses": True, "validator_map": validator_map, "strict_validation": True}
+    common: dict[str, Any] = {
+        "validate_responses": True,
+        "validator_map": validator_map,
+        "strict_validation": True,
+    }
     app.add_api(
         maco_spec.document,
         base_path=MACO_BASE,
@@ -114,6 +119,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         base_path=ADMIN_BASE,
         name="admin",
         resolver=_operation_resolver(admin.operations()),
+        pythonic_params=True,
         security_map={"bearer": _bearer_handler(admin.verify_bearer)},
         **common,
     )
@@ -141,5 +147,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     handler = error_handler(ErrorShapes(shapes))
     for kind in (MockError, MalformedMessage, ProblemException, HTTPException, Exception):
         app.add_error_handler(kind, handler)
-    app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes
+    )
     return app

@@ -32,7 +32,10 @@ def main() -> None:
 @click.option("--strict-check-digits/--no-strict-check-digits", default=None, help="MaCo: refuse wrong check digits.")
 @click.option("--idempotency", type=click.Choice(["conflict", "payload"]), help="MaCo: reuse of a prozessId.")
 @click.option(
-    "--spec", "specs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--spec",
+    "specs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also serve this OpenAPI 2/3 document from its examples (repeatable, paired with --base-path).",
 )
 @click.option("--base-path", "base_paths", multiple=True, help="Base path for the --spec at the same position.")
@@ -61,9 +64,15 @@ def serve(
         settings = load_settings(
             config,
             overrides={
-                "host": host, "port": port, "db": db, "admin_token": admin_token, "workers": workers,
-                "max_body_bytes": max_body_bytes, "log_level": log_level,
-                "maco_strict_check_digits": strict_check_digits, "maco_idempotency": idempotency,
+                "host": host,
+                "port": port,
+                "db": db,
+                "admin_token": admin_token,
+                "workers": workers,
+                "max_body_bytes": max_body_bytes,
+                "log_level": log_level,
+                "maco_strict_check_digits": strict_check_digits,
+                "maco_idempotency": idempotency,
                 "extra_apis": [ExtraApi(s.resolve(), b.rstrip("/")) for s, b in zip(specs, base_paths, strict=True)]
                 or None,
             },
@@ -75,7 +84,10 @@ def serve(
     os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings)
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"pruefstand serving on {base}  (state: {settings.db})", err=True)
-    click.echo(f"  MaCo trigger API  {base}/maco/inbound   token: {base}/maco/oauth/token   UI: {base}/maco/ui/", err=True)
+    click.echo(
+        f"  MaCo trigger API  {base}/maco/inbound   token: {base}/maco/oauth/token   UI: {base}/maco/ui/",
+        err=True,
+    )
     for extra in settings.extra_apis:
         click.echo(f"  {extra.spec.name}  {base}{extra.base_path}/   UI: {base}{extra.base_path}/ui/", err=True)
     click.echo(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}", err=True)

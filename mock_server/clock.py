@@ -50,8 +50,9 @@ class Clock:
 
     def advance(self, sandbox: str, seconds: float) -> ClockReading:
         reading = self.reading(sandbox)
-        return self.set(sandbox, now=datetime.fromtimestamp(reading.now.timestamp() + seconds, UTC),
-                        frozen=reading.frozen)
+        return self.set(
+            sandbox, now=datetime.fromtimestamp(reading.now.timestamp() + seconds, UTC), frozen=reading.frozen
+        )
 
 
 def isoformat_utc(moment: datetime) -> str:

@@ -30,7 +30,9 @@ _STATUS: dict[type[MockError], int] = {
 
 def _json(status: int, body: object, media_type: str = "application/json") -> ConnexionResponse:
     return ConnexionResponse(
-        status_code=status, body=json.dumps(body, ensure_ascii=False).encode(), mimetype=media_type,
+        status_code=status,
+        body=json.dumps(body, ensure_ascii=False).encode(),
+        mimetype=media_type,
         content_type=media_type,
     )
 
@@ -45,9 +47,11 @@ _OAUTH_CODES = {400: "invalid_request", 401: "invalid_client", 415: "invalid_req
 
 def oauth_error(status: int, message: str) -> ConnexionResponse:
     """Token endpoint: RFC 6749 §5.2 {error, error_description}."""
-    code = message.split(":", 1)[0] if message.split(":", 1)[0] in (
-        "invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type") else _OAUTH_CODES.get(
-        status, "invalid_request")
+    code = (
+        message.split(":", 1)[0]
+        if message.split(":", 1)[0] in ("invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type")
+        else _OAUTH_CODES.get(status, "invalid_request")
+    )
     description = message.split(":", 1)[1].strip() if message.startswith(code + ":") else message
     return _json(400 if status not in (400, 401) else status, {"error": code, "error_description": description})
 

@@ -18,6 +18,11 @@ def sandbox_name(header_value: str | None) -> str:
         return DEFAULT_SANDBOX
     if not _NAME.fullmatch(header_value):
         raise BadRequest(
-            [Violation(f"header {SANDBOX_HEADER}", f"{header_value!r} is not a sandbox name ([A-Za-z0-9._-], 1-64)")]
+            [
+                Violation(
+                    f"header {SANDBOX_HEADER}",
+                    f"{header_value!r} is not a sandbox name ([A-Za-z0-9._-], 1-64)",
+                )
+            ]
         )
     return header_value

@@ -11,7 +11,6 @@ from mock_server.errors import Unauthenticated
 from mock_server.flows.maco.service import TriggerService
 from mock_server.store import Store
 
-
 Answer = tuple[Any, int, dict[str, str]]
 
 
@@ -56,12 +55,15 @@ class AdminHandlers:
         return _json(_clock_body(sandbox, self._clock.advance(sandbox, float(body["seconds"]))))
 
     async def list_maco_processes(
-        self, sandbox: str, prozessId: str | None = None, eventname: str | None = None  # noqa: N803
+        self,
+        sandbox: str,
+        prozess_id: str | None = None,
+        eventname: str | None = None,
     ) -> Answer:
-        return _json(self._triggers.processes(sandbox, prozess_id=prozessId, eventname=eventname))
+        return _json(self._triggers.processes(sandbox, prozess_id=prozess_id, eventname=eventname))
 
-    async def get_maco_process(self, sandbox: str, businessKey: str) -> Answer:  # noqa: N803
-        return _json(self._triggers.process(sandbox, businessKey))
+    async def get_maco_process(self, sandbox: str, business_key: str) -> Answer:
+        return _json(self._triggers.process(sandbox, business_key))
 
 
 def _clock_body(sandbox: str, reading: ClockReading) -> dict[str, Any]:

@@ -47,7 +47,8 @@ class _SQLiteUnitOfWork:
     def insert(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
         try:
             self._conn.execute(
-                "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?)", (sandbox, kind, key, _dumps(doc))
+                "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?)",
+                (sandbox, kind, key, _dumps(doc)),
             )
         except sqlite3.IntegrityError as exc:
             raise RecordExists(f"{kind} {key!r} already exists in sandbox {sandbox!r}") from exc

@@ -21,13 +21,37 @@ def deep(levels: int) -> bytes:
 
 
 CASES: list[tuple[str, bytes, dict[str, str], int, str]] = [
-    ("malformed JSON", b'{"zusatzdaten": ', JSON, 400, "Malformed request: body is not valid JSON: Expecting value"),
+    (
+        "malformed JSON",
+        b'{"zusatzdaten": ',
+        JSON,
+        400,
+        "Malformed request: body is not valid JSON: Expecting value",
+    ),
     ("trailing garbage", b"{}}", JSON, 400, "Malformed request: body is not valid JSON: Extra data"),
     ("invalid UTF-8", b'{"a": "\xff\xfe"}', JSON, 400, "Malformed request: body is not valid UTF-8"),
-    ("wrong content type", b"<xml/>", {"Content-Type": "application/xml"}, 415, "Invalid Content-type (application/xml)"),
-    ("form instead of JSON", b"a=1", {"Content-Type": "application/x-www-form-urlencoded"}, 415, "Invalid Content-type"),
+    (
+        "wrong content type",
+        b"<xml/>",
+        {"Content-Type": "application/xml"},
+        415,
+        "Invalid Content-type (application/xml)",
+    ),
+    (
+        "form instead of JSON",
+        b"a=1",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        415,
+        "Invalid Content-type",
+    ),
     ("nested too deep", deep(65), JSON, 400, "Malformed request: body is nested deeper than 64 levels"),
-    ("nested beyond the parser", b"[" * 500_000 + b"]" * 500_000, JSON, 400, "Malformed request: body is nested deeper"),
+    (
+        "nested beyond the parser",
+        b"[" * 500_000 + b"]" * 500_000,
+        JSON,
+        400,
+        "Malformed request: body is nested deeper",
+    ),
     ("empty body", b"", JSON, 400, "Validation Failed"),
     ("JSON null", b"null", JSON, 400, "Validation Failed: $: a JSON body is required"),
     ("JSON array", b"[]", JSON, 400, "Validation Failed: $: [] is not of type 'object'"),
@@ -37,8 +61,14 @@ CASES: list[tuple[str, bytes, dict[str, str], int, str]] = [
 
 @pytest.mark.parametrize(("label", "body", "headers", "status", "message"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gets_an_event_fail_and_stores_nothing(
-    client: TestClient, auth: dict[str, str], services: Services,
-    label: str, body: bytes, headers: dict[str, str], status: int, message: str,
+    client: TestClient,
+    auth: dict[str, str],
+    services: Services,
+    label: str,
+    body: bytes,
+    headers: dict[str, str],
+    status: int,
+    message: str,
 ) -> None:
     response = client.post("/maco/inbound", content=body, headers={**auth, **headers})
 
@@ -86,9 +116,7 @@ def test_a_chunked_body_within_the_limit_is_read(
     client: TestClient, auth: dict[str, str], example: Callable[[str], dict[str, Any]]
 ) -> None:
     payload = json.dumps(example("Z41_Marktlokation")).encode()
-    response = client.post(
-        "/maco/inbound", content=iter([payload[:100], payload[100:]]), headers={**auth, **JSON}
-    )
+    response = client.post("/maco/inbound", content=iter([payload[:100], payload[100:]]), headers={**auth, **JSON})
     assert response.status_code == 201, response.text
 
 

@@ -24,7 +24,11 @@ def post(client: TestClient, body: Any, headers: dict[str, str]) -> Any:
 
 @pytest.mark.parametrize("name", SEEDS)
 def test_given_a_seed_example_when_posted_then_201_with_a_new_business_key_and_the_process_stored(
-    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services, admin: dict[str, str],
+    client: TestClient,
+    auth: dict[str, str],
+    example: Callable[[str], Payload],
+    services: Services,
+    admin: dict[str, str],
     name: str,
 ) -> None:
     response = post(client, example(name), auth)
@@ -135,18 +139,34 @@ def test_derived_pruefidentifikator_ignores_the_callers(
     payload["transaktionsdaten"]["pruefidentifikator"] = "55001"
     key = post(client, payload, auth).json()["businessKey"]
     stored = services.store.get("default", PROCESS_KIND, key)
-    assert stored is not None and stored["pruefidentifikator"] == "25001"
+    assert stored is not None
+    assert stored["pruefidentifikator"] == "25001"
 
 
 def lieferbeginn(sparte: str = "STROM") -> Payload:
     return {
         "transaktionsdaten": {
-            "absender": {"boTyp": "MARKTTEILNEHMER", "versionStruktur": "1", "marktrolle": "LF",
-                         "rollencodenummer": "9979052000006", "rollencodetyp": "BDEW"},
-            "empfaenger": {"boTyp": "MARKTTEILNEHMER", "versionStruktur": "1", "marktrolle": "NB",
-                           "rollencodenummer": "9900683000008", "rollencodetyp": "BDEW"},
-            "kategorie": "E01", "sparte": sparte, "transaktionsgrund": "E01", "transaktionsgrundergaenzung": "ZW4",
-            "vertragsbeginn": "2026-01-01T00:00:00Z", "lokationsId": "51238696781", "lokationsTyp": "MALO",
+            "absender": {
+                "boTyp": "MARKTTEILNEHMER",
+                "versionStruktur": "1",
+                "marktrolle": "LF",
+                "rollencodenummer": "9979052000006",
+                "rollencodetyp": "BDEW",
+            },
+            "empfaenger": {
+                "boTyp": "MARKTTEILNEHMER",
+                "versionStruktur": "1",
+                "marktrolle": "NB",
+                "rollencodenummer": "9900683000008",
+                "rollencodetyp": "BDEW",
+            },
+            "kategorie": "E01",
+            "sparte": sparte,
+            "transaktionsgrund": "E01",
+            "transaktionsgrundergaenzung": "ZW4",
+            "vertragsbeginn": "2026-01-01T00:00:00Z",
+            "lokationsId": "51238696781",
+            "lokationsTyp": "MALO",
         },
         "zusatzdaten": {"prozessId": "LB-4711", "eventname": "START_LIEFERBEGINN"},
     }
@@ -159,10 +179,13 @@ def test_start_lieferbeginn_is_accepted_with_its_derived_pi(
     response = post(client, lieferbeginn(sparte), auth)
     assert response.status_code == 201, response.text
     stored = services.store.get("default", PROCESS_KIND, response.json()["businessKey"])
-    assert stored is not None and stored["pruefidentifikator"] == pi
+    assert stored is not None
+    assert stored["pruefidentifikator"] == pi
 
 
-def test_start_lieferbeginn_without_its_required_fields_names_the_field(client: TestClient, auth: dict[str, str]) -> None:
+def test_start_lieferbeginn_without_its_required_fields_names_the_field(
+    client: TestClient, auth: dict[str, str]
+) -> None:
     payload = lieferbeginn()
     del payload["transaktionsdaten"]["vertragsbeginn"]
     response = post(client, payload, auth)
@@ -172,7 +195,9 @@ def test_start_lieferbeginn_without_its_required_fields_names_the_field(client: 
     )
 
 
-def test_start_ende_zuordnung_to_the_msb_is_pi_55611(client: TestClient, auth: dict[str, str], services: Services) -> None:
+def test_start_ende_zuordnung_to_the_msb_is_pi_55611(
+    client: TestClient, auth: dict[str, str], services: Services
+) -> None:
     payload = lieferbeginn()
     td = payload["transaktionsdaten"]
     td["absender"], td["empfaenger"] = td["empfaenger"], {**td["absender"], "marktrolle": "MSB"}
@@ -182,35 +207,55 @@ def test_start_ende_zuordnung_to_the_msb_is_pi_55611(client: TestClient, auth: d
     response = post(client, payload, auth)
     assert response.status_code == 201, response.text
     stored = services.store.get("default", PROCESS_KIND, response.json()["businessKey"])
-    assert stored is not None and stored["pruefidentifikator"] == "55611"
+    assert stored is not None
+    assert stored["pruefidentifikator"] == "55611"
 
 
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda p: p["zusatzdaten"].pop("prozessId"),
-         "Validation Failed: $.zusatzdaten: 'prozessId' is a required property (required by the contract)"),
-        (lambda p: p["zusatzdaten"].update(eventname="START_NICHTS"),
-         "Validation Failed: $.zusatzdaten.eventname: unknown value 'START_NICHTS'; expected one of: "
-         "START_BERECHNUNGSFORMEL, START_ENDE_ZUORDNUNG, START_LIEFERBEGINN"),
-        (lambda p: p.pop("transaktionsdaten"),
-         "Validation Failed: $: 'transaktionsdaten' is a required property (required by the contract)"),
-        (lambda p: p["transaktionsdaten"]["absender"].update(rollencodenummer="99006830"),
-         "Validation Failed: $.transaktionsdaten.absender.rollencodenummer: '99006830' does not match '^[0-9]{13}$'"),
-        (lambda p: p["transaktionsdaten"].update(lokationsId="E1688117482"),
-         "Validation Failed: $.transaktionsdaten.lokationsId: 'E1688117482' does not fit lokationsTyp MALO: expected "
-         "11 digits, the first 1-9 (MaLo-ID)"),
-        (lambda p: p["stammdaten"]["BERECHNUNGSFORMEL"][0].update(notwendigkeit="Z41"),
-         "Validation Failed: $.stammdaten.BERECHNUNGSFORMEL[0].notwendigkeit: 'Z41' is not one of "
-         "['BERECHNUNGSFORMEL_NOTWENDIG', 'BERECHNUNGSFORMEL_MUSS_ANGEFRAGT_WERDEN', 'BERECHNUNGSFORMEL_TRIVIAL', "
-         "'BERECHNUNGSFORMEL_NICHT_NOTWENDIG']"),
-        (lambda p: p["transaktionsdaten"]["absender"].update(marktrolle="MSB"),
-         "Validation Failed: $.transaktionsdaten.absender.marktrolle: START_BERECHNUNGSFORMEL is sent by NB, not by MSB"),
+        (
+            lambda p: p["zusatzdaten"].pop("prozessId"),
+            "Validation Failed: $.zusatzdaten: 'prozessId' is a required property (required by the contract)",
+        ),
+        (
+            lambda p: p["zusatzdaten"].update(eventname="START_NICHTS"),
+            "Validation Failed: $.zusatzdaten.eventname: unknown value 'START_NICHTS'; expected one of: "
+            "START_BERECHNUNGSFORMEL, START_ENDE_ZUORDNUNG, START_LIEFERBEGINN",
+        ),
+        (
+            lambda p: p.pop("transaktionsdaten"),
+            "Validation Failed: $: 'transaktionsdaten' is a required property (required by the contract)",
+        ),
+        (
+            lambda p: p["transaktionsdaten"]["absender"].update(rollencodenummer="99006830"),
+            "Validation Failed: $.transaktionsdaten.absender.rollencodenummer: '99006830' does not match '^[0-9]{13}$'",
+        ),
+        (
+            lambda p: p["transaktionsdaten"].update(lokationsId="E1688117482"),
+            "Validation Failed: $.transaktionsdaten.lokationsId: 'E1688117482' does not fit lokationsTyp MALO: "
+            "expected 11 digits, the first 1-9 (MaLo-ID)",
+        ),
+        (
+            lambda p: p["stammdaten"]["BERECHNUNGSFORMEL"][0].update(notwendigkeit="Z41"),
+            "Validation Failed: $.stammdaten.BERECHNUNGSFORMEL[0].notwendigkeit: 'Z41' is not one of "
+            "['BERECHNUNGSFORMEL_NOTWENDIG', 'BERECHNUNGSFORMEL_MUSS_ANGEFRAGT_WERDEN', 'BERECHNUNGSFORMEL_TRIVIAL', "
+            "'BERECHNUNGSFORMEL_NICHT_NOTWENDIG']",
+        ),
+        (
+            lambda p: p["transaktionsdaten"]["absender"].update(marktrolle="MSB"),
+            "Validation Failed: $.transaktionsdaten.absender.marktrolle: "
+            "START_BERECHNUNGSFORMEL is sent by NB, not by MSB",
+        ),
     ],
 )
 def test_each_validation_layer_answers_event_fail_naming_path_and_rule(
-    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services,
-    mutate: Callable[[Payload], Any], message: str,
+    client: TestClient,
+    auth: dict[str, str],
+    example: Callable[[str], Payload],
+    services: Services,
+    mutate: Callable[[Payload], Any],
+    message: str,
 ) -> None:
     payload = example("Z41_Marktlokation")
     mutate(payload)
@@ -289,7 +334,11 @@ class TestToken:
             assert response.json()["message"]
 
     def test_given_the_clock_advanced_past_the_lifetime_then_the_token_expires(
-        self, client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], admin: dict[str, str]
+        self,
+        client: TestClient,
+        auth: dict[str, str],
+        example: Callable[[str], Payload],
+        admin: dict[str, str],
     ) -> None:
         advance = client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 899}, headers=admin)
         assert advance.status_code == 200

@@ -20,7 +20,10 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def test_given_two_sandboxes_then_each_sees_only_its_processes_and_keys_do_not_collide(
-    client: TestClient, settings: Settings, example: Callable[[str], dict[str, Any]], services: Services,
+    client: TestClient,
+    settings: Settings,
+    example: Callable[[str], dict[str, Any]],
+    services: Services,
     admin: dict[str, str],
 ) -> None:
     token_a, token_b = get_token(client, settings, "pipeline-a"), get_token(client, settings, "pipeline-b")
@@ -54,7 +57,10 @@ def test_a_token_is_bound_to_its_sandbox(
 
 
 def test_reset_removes_one_sandbox_only(
-    client: TestClient, settings: Settings, example: Callable[[str], dict[str, Any]], admin: dict[str, str],
+    client: TestClient,
+    settings: Settings,
+    example: Callable[[str], dict[str, Any]],
+    admin: dict[str, str],
     services: Services,
 ) -> None:
     token_a, token_b = get_token(client, settings, "pipeline-a"), get_token(client, settings, "pipeline-b")
@@ -73,7 +79,9 @@ def test_reset_removes_one_sandbox_only(
 
 def test_clocks_are_per_sandbox(client: TestClient, admin: dict[str, str]) -> None:
     frozen = client.put(
-        "/_admin/sandboxes/pipeline-a/clock", json={"now": "2030-01-01T00:00:00Z", "frozen": True}, headers=admin
+        "/_admin/sandboxes/pipeline-a/clock",
+        json={"now": "2030-01-01T00:00:00Z", "frozen": True},
+        headers=admin,
     )
     advanced = client.post("/_admin/sandboxes/pipeline-a/clock/advance", json={"seconds": 90}, headers=admin)
     other = client.get("/_admin/sandboxes/pipeline-b/clock", headers=admin)

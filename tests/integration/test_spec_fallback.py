@@ -51,7 +51,9 @@ def test_an_invalid_request_is_refused_naming_the_field(orders: TestClient) -> N
 
 def test_a_declared_charset_does_not_refuse_plain_json(orders: TestClient) -> None:
     response = orders.post(
-        "/orders/order", content=b'{"item": [{"id": "7"}]}', headers={"Content-Type": "application/json; charset=utf-8"}
+        "/orders/order",
+        content=b'{"item": [{"id": "7"}]}',
+        headers={"Content-Type": "application/json; charset=utf-8"},
     )
     assert response.status_code == 201
 
@@ -70,7 +72,10 @@ def test_the_bundled_apis_stay_served_beside_it(orders: TestClient) -> None:
 @pytest.mark.skipif(not REFERENCE.is_dir(), reason="shared/reference (TMF622 documents) is not beside the project")
 @pytest.mark.parametrize(
     ("document", "base"),
-    [("TMF622-ProductOrder-v4.0.0.swagger.json", "/tmf4"), ("TMF622-ProductOrdering-v5.0.0.oas.yaml", "/tmf5")],
+    [
+        ("TMF622-ProductOrder-v4.0.0.swagger.json", "/tmf4"),
+        ("TMF622-ProductOrdering-v5.0.0.oas.yaml", "/tmf5"),
+    ],
 )
 def test_the_official_tmf622_documents_load_and_serve(document: str, base: str) -> None:
     with served(REFERENCE / document, base) as client:

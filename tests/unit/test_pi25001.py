@@ -40,7 +40,9 @@ def test_given_the_four_seed_examples_then_no_rule_is_broken(
 def test_given_strict_check_digits_then_the_seed_malo_ids_are_refused(
     catalog: dict[str, MacoEvent], example: Callable[[str], Payload]
 ) -> None:
-    found = trigger_violations(catalog["START_BERECHNUNGSFORMEL"], example("Z41_Marktlokation"), strict_check_digits=True)
+    found = trigger_violations(
+        catalog["START_BERECHNUNGSFORMEL"], example("Z41_Marktlokation"), strict_check_digits=True
+    )
     assert paths(found) == ["$.transaktionsdaten.lokationsId"]
     assert "check digit" in found[0].message
     assert "expected 5" in found[0].message
@@ -51,7 +53,8 @@ def test_z41_only_for_malo(example: Callable[[str], Payload]) -> None:
     payload["transaktionsdaten"].update(lokationsId="E1688117482", lokationsTyp="NELO")
     found = pi25001_violations(payload)
     assert paths(found) == ["$.stammdaten.BERECHNUNGSFORMEL[0].notwendigkeit"]
-    assert "MALO only" in found[0].message and "NELO" in found[0].message
+    assert "MALO only" in found[0].message
+    assert "NELO" in found[0].message
 
 
 def test_z34_requires_a_contact(example: Callable[[str], Payload]) -> None:
@@ -162,7 +165,8 @@ def test_one_formula_per_valid_period(example: Callable[[str], Payload]) -> None
     payload["stammdaten"]["BERECHNUNGSFORMEL"].append(formula(payload).copy())
     found = pi25001_violations(payload)
     assert paths(found) == ["$.stammdaten.BERECHNUNGSFORMEL"]
-    assert "exactly one formula" in found[0].message and "found 2" in found[0].message
+    assert "exactly one formula" in found[0].message
+    assert "found 2" in found[0].message
 
 
 def test_formula_period_must_match_a_valid_period(example: Callable[[str], Payload]) -> None:
@@ -197,7 +201,9 @@ def test_sender_and_receiver_roles(catalog: dict[str, MacoEvent], example: Calla
     ]
 
 
-def test_pruefidentifikator_is_derived_not_taken(catalog: dict[str, MacoEvent], example: Callable[[str], Payload]) -> None:
+def test_pruefidentifikator_is_derived_not_taken(
+    catalog: dict[str, MacoEvent], example: Callable[[str], Payload]
+) -> None:
     payload = example("Z41_Marktlokation")
     payload["transaktionsdaten"]["pruefidentifikator"] = "99999"
     assert derive_pruefidentifikator(catalog["START_BERECHNUNGSFORMEL"], payload) == "25001"

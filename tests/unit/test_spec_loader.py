@@ -31,7 +31,10 @@ def test_the_seed_examples_are_kept_as_named_examples() -> None:
     media = operation["requestBody"]["content"]["application/json"]
     assert operation["requestBody"]["required"] is True
     assert list(media["examples"]) == [
-        "Z41_Marktlokation", "Z40_Netzlokation", "Z34_Marktlokation", "Z33_Marktlokation_Addition"
+        "Z41_Marktlokation",
+        "Z40_Netzlokation",
+        "Z34_Marktlokation",
+        "Z33_Marktlokation_Addition",
     ]
     assert {"401", "409"} <= set(operation["responses"])
 
@@ -45,7 +48,8 @@ def test_broken_yaml_names_file_line_and_column(tmp_path: Path) -> None:
 
 def test_an_invalid_document_names_the_json_path(tmp_path: Path) -> None:
     path = write(
-        tmp_path, "invalid.yaml",
+        tmp_path,
+        "invalid.yaml",
         "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses: {'200': {}}\n",
     )
     with pytest.raises(SpecLoadError) as caught:
@@ -57,7 +61,8 @@ def test_an_invalid_document_names_the_json_path(tmp_path: Path) -> None:
 
 def test_a_dangling_ref_names_the_reference(tmp_path: Path) -> None:
     path = write(
-        tmp_path, "dangling.yaml",
+        tmp_path,
+        "dangling.yaml",
         "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n"
         "        '200':\n          description: ok\n          content:\n            application/json:\n"
         "              schema: {$ref: 'other.yaml#/Missing'}\n",

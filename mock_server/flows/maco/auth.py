@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts import Violation
 from mock_server.clock import Clock
 from mock_server.errors import BadRequest, Unauthenticated
 from mock_server.settings import MacoSettings
 from mock_server.store import Store
-from contracts import Violation
 
 TOKEN_KIND = "maco.token"
 
@@ -39,7 +39,12 @@ class TokenService:
         """Check the password grant and return {access_token, token_type, expires_in}."""
         if form.get("grant_type") != "password":
             raise BadRequest(
-                [Violation("grant_type", f"unsupported grant type {form.get('grant_type')!r}; expected 'password'")],
+                [
+                    Violation(
+                        "grant_type",
+                        f"unsupported grant type {form.get('grant_type')!r}; expected 'password'",
+                    )
+                ],
                 prefix="unsupported_grant_type",
             )
         s = self._settings

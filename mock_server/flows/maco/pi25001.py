@@ -95,7 +95,10 @@ def formula_violations(index: int, formula: Mapping[str, Any], *, lokations_typ:
     found: list[Violation] = []
     if status == Z41 and lokations_typ != "MALO":
         found.append(
-            Violation(f"{here}.notwendigkeit", f"Z41 ({Z41}) is allowed for lokationsTyp MALO only, not {lokations_typ}")
+            Violation(
+                f"{here}.notwendigkeit",
+                f"Z41 ({Z41}) is allowed for lokationsTyp MALO only, not {lokations_typ}",
+            )
         )
     steps = formula.get("rechenschritte") or []
     if status == Z33:
@@ -123,7 +126,10 @@ def step_violations(here: str, root_id: Any, steps: Sequence[Mapping[str, Any]])
         melo, ref = step.get("messlokationsId"), step.get("referenzRechenschrittId")
         if (melo is None) == (ref is None):
             found.append(
-                Violation(at, "must reference exactly one of messlokationsId or referenzRechenschrittId (AHB [5],[6])")
+                Violation(
+                    at,
+                    "must reference exactly one of messlokationsId or referenzRechenschrittId (AHB [5],[6])",
+                )
             )
         if ref is not None and ref == root_id:
             found.append(Violation(f"{at}.referenzRechenschrittId", f"{ref} refers to its own step (AHB 25001 [9])"))

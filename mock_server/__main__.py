@@ -1,0 +1,5 @@
+"""`python -m mock_server` is `pruefstand`."""
+
+from mock_server.cli import main
+
+main()

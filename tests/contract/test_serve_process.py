@@ -1,0 +1,115 @@
+"""`pruefstand serve` as a real process on 127.0.0.1: HTTP, clean shutdown on SIGTERM, state across a restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_server.settings import load_settings
+from tests.conftest import ADMIN_TOKEN, token_form
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(db: Path, port: int, *extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN}
+    log = db.with_suffix(".log")
+    with log.open("ab") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "serve", "--db", str(db), "--port", str(port), *extra],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"server did not come up:\n{log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def stop(proc: subprocess.Popen[bytes], db: Path) -> None:
+    """SIGTERM; uvicorn finishes the requests, runs the shutdown, then exits with the signal's status."""
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
+    assert "pruefstand stopped cleanly" in db.with_suffix(".log").read_text(errors="replace")
+
+
+def test_serve_answers_over_http_shuts_down_cleanly_and_keeps_state(
+    tmp_path: Path, seed_examples: dict[str, Any]
+) -> None:
+    db, port = tmp_path / "state.db", free_port()
+    form = token_form(load_settings(env={}))
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with serving(db, port) as (base, proc):
+        token = httpx.post(f"{base}/maco/oauth/token", data=form).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        first = httpx.post(f"{base}/maco/inbound", json=seed_examples["Z33_Marktlokation_Addition"], headers=auth)
+        assert first.status_code == 201
+        assert httpx.get(f"{base}/maco/ui/").status_code == 200
+        stop(proc, db)
+    assert db.exists()
+
+    with serving(db, port) as (base, proc):
+        again = httpx.post(f"{base}/maco/inbound", json=seed_examples["Z33_Marktlokation_Addition"], headers=auth)
+        stored = httpx.get(
+            f"{base}/_admin/sandboxes/default/maco/processes/{first.json()['businessKey']}", headers=admin
+        )
+        stop(proc, db)
+    assert again.status_code == 201
+    assert again.json() == first.json()  # the token and the idempotency record survived the restart
+    assert stored.json()["pruefidentifikator"] == "25001"
+
+
+def test_serve_with_a_partner_spec(tmp_path: Path) -> None:
+    fixture = Path(__file__).parents[1] / "fixtures" / "orders-swagger2.json"
+    db = tmp_path / "s.db"
+    with serving(db, free_port(), "--spec", str(fixture), "--base-path", "/orders") as (base, proc):
+        answer = httpx.get(f"{base}/orders/order/1")
+        refused = httpx.post(f"{base}/orders/order", json={})
+        stop(proc, db)
+    assert answer.json()["id"] == "42"
+    assert refused.status_code == 400
+
+
+def test_serve_refuses_a_broken_spec_naming_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.0.3\ninfo: [\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--spec", str(broken), "--base-path", "/x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"{broken}: line 3, column 1" in result.stderr
