@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
@@ -45,15 +46,68 @@ def _describe(error: ValidationError) -> str:
     return str(error.message)
 
 
+# Keywords where OpenAPI 3.0 and JSON Schema draft 4 disagree, or formats draft 4 does not know: a schema using one
+# is validated by the OpenAPI validator alone.
+_OAS_ONLY_KEYWORDS = frozenset({"discriminator"})
+_OAS_ONLY_FORMATS = frozenset({"int32", "int64", "float", "double", "byte", "binary", "password"})
+
+
+def _draft4_agrees(schema: Any) -> bool:
+    """Whether a draft 4 validator accepts exactly what the OpenAPI 3.0 validator accepts for this schema.
+
+    `nullable` only widens OpenAPI's answer, and a draft 4 refusal is always re-checked by the OpenAPI validator, so
+    it is harmless. A cyclic schema (connexion's resolved recursive contracts) gets no fast path.
+    """
+    agreed: set[int] = set()
+
+    def walk(node: Any, ancestors: frozenset[int]) -> bool:
+        if isinstance(node, Mapping):
+            if id(node) in ancestors:
+                return False
+            if id(node) in agreed:
+                return True
+            if _OAS_ONLY_KEYWORDS & node.keys() or node.get("format") in _OAS_ONLY_FORMATS:
+                return False
+            inner = ancestors | {id(node)}
+            if not all(walk(value, inner) for value in node.values()):
+                return False
+            agreed.add(id(node))
+            return True
+        if isinstance(node, list):
+            return all(walk(item, ancestors) for item in node)
+        return True
+
+    try:
+        return walk(schema, frozenset())
+    except RecursionError:
+        return False
+
+
+def _fast_validator(schema: Mapping[str, Any]) -> Any:
+    if not _draft4_agrees(schema):
+        return None
+    try:
+        return jsonschema_rs.Draft4Validator(dict(schema), validate_formats=True)
+    except Exception:  # a schema the Rust validator cannot compile is simply validated the slow way
+        return None
+
+
 class SchemaValidator:
-    """Validates instances against one (resolved) OpenAPI 3.0 schema object."""
+    """Validates instances against one (resolved) OpenAPI 3.0 schema object.
+
+    Conforming instances are confirmed by jsonschema-rs (about a hundred times faster); anything it refuses is
+    validated again by openapi-schema-validator, whose verdict and messages count.
+    """
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self._schema = schema
         self._validator = OAS30Validator(dict(schema), format_checker=oas30_format_checker)
+        self._fast = _fast_validator(schema)
 
     def violations(self, instance: Any) -> list[Violation]:
         """The most relevant violation first; empty if the instance conforms."""
+        if self._fast is not None and self._fast.is_valid(instance):
+            return []
         errors = list(self._validator.iter_errors(instance))
         if not errors:
             return []

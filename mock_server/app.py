@@ -29,7 +29,7 @@ from mock_server.flows.maco.events import catalog_from_validator
 from mock_server.flows.maco.handlers import MacoHandlers
 from mock_server.flows.maco.service import TriggerService
 from mock_server.http_errors import ErrorShapes, Renderer, error_handler, event_fail, oauth_error, problem
-from mock_server.request_body import guarded_json_validator
+from mock_server.body_validation import cached_json_response_validator, guarded_json_validator
 from mock_server.served_spec import without_media_type_parameters
 from mock_server.settings import Settings
 from mock_server.store import SQLiteStore, Store
@@ -101,6 +101,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     validator_map["body"] = MediaTypeDict(
         {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=settings.max_depth)}
     )
+    validator_map["response"] = MediaTypeDict({**VALIDATOR_MAP["response"], "*/*json": cached_json_response_validator()})
     common: dict[str, Any] = {
         "validate_responses": True,
         "validator_map": validator_map,
