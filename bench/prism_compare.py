@@ -92,7 +92,9 @@ def process_tree_cpu(pid: int) -> float:
     return total
 
 
-def wrk(url: str, connections: int, seconds: int, body: str, headers: dict[str, str], lua: str) -> tuple[float, float, float, int]:
+def wrk(
+    url: str, connections: int, seconds: int, body: str, headers: dict[str, str], lua: str
+) -> tuple[float, float, float, int]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         escaped = json.dumps(body)
         script.write(f"wrk.method = 'POST'\nwrk.body = {escaped}\n")
@@ -101,7 +103,9 @@ def wrk(url: str, connections: int, seconds: int, body: str, headers: dict[str, 
         script.write(lua)
     out = subprocess.run(
         ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", script.name, url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -117,8 +121,15 @@ def _latency(out: str, pct: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def measure(proc: subprocess.Popen[bytes], url: str, connections: int, seconds: int, body: str,
-            headers: dict[str, str], lua: str = "") -> Run:
+def measure(
+    proc: subprocess.Popen[bytes],
+    url: str,
+    connections: int,
+    seconds: int,
+    body: str,
+    headers: dict[str, str],
+    lua: str = "",
+) -> Run:
     before = process_tree_cpu(proc.pid)
     rps, p50, p99, total = wrk(url, connections, seconds, body, headers, lua)
     cpu = process_tree_cpu(proc.pid) - before
@@ -141,19 +152,38 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp())
     p_port, s_port = free_port(), free_port()
     ours = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", "--port", str(p_port), "--db", str(workdir / "bench.db"),
-         "--workers", str(args.workers), "--admin-token", "bench"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "mock_server",
+            "serve",
+            "--port",
+            str(p_port),
+            "--db",
+            str(workdir / "bench.db"),
+            "--workers",
+            str(args.workers),
+            "--admin-token",
+            "bench",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     theirs = subprocess.Popen(
         [prism, "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(s_port), "-v", "silent"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_up(f"http://127.0.0.1:{p_port}/healthz", ours)
         wait_up(f"http://127.0.0.1:{s_port}/inbound", theirs)
-        form = {"grant_type": "password", "client_id": "pruefstand", "client_secret": "pruefstand-secret",
-                "username": "backend", "password": "backend-password"}
+        form = {
+            "grant_type": "password",
+            "client_id": "pruefstand",
+            "client_secret": "pruefstand-secret",
+            "username": "backend",
+            "password": "backend-password",
+        }
         token = httpx.post(f"http://127.0.0.1:{p_port}/maco/oauth/token", data=form).json()["access_token"]
         ours_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         theirs_headers = {"Content-Type": "application/json", "Authorization": "Bearer any"}
@@ -164,11 +194,14 @@ def main() -> None:
         for connections in (10, 50):
             for _ in range(args.repeat):
                 results.setdefault(("prism", connections), []).append(
-                    measure(theirs, theirs_url, connections, args.seconds, body, theirs_headers))
+                    measure(theirs, theirs_url, connections, args.seconds, body, theirs_headers)
+                )
                 results.setdefault(("pruefstand replay", connections), []).append(
-                    measure(ours, ours_url, connections, args.seconds, body, ours_headers))
+                    measure(ours, ours_url, connections, args.seconds, body, ours_headers)
+                )
                 results.setdefault(("pruefstand new", connections), []).append(
-                    measure(ours, ours_url, connections, args.seconds, new_body, ours_headers, NEW_ID_LUA))
+                    measure(ours, ours_url, connections, args.seconds, new_body, ours_headers, NEW_ID_LUA)
+                )
     finally:
         for proc in (ours, theirs):
             proc.send_signal(signal.SIGTERM)
@@ -182,9 +215,11 @@ def main() -> None:
     for (name, connections), runs in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         rps = statistics.median(r.rps for r in runs)
         base = statistics.median(r.rps for r in results[("prism", connections)])
-        print(f"{name:20} {connections:>5} {rps:>9.0f} {statistics.median(r.p50_ms for r in runs):>8.2f} "
-              f"{statistics.median(r.p99_ms for r in runs):>8.2f} "
-              f"{statistics.median(r.cpu_ms_per_request for r in runs):>10.3f} {rps / base:>8.2f}x")
+        print(
+            f"{name:20} {connections:>5} {rps:>9.0f} {statistics.median(r.p50_ms for r in runs):>8.2f} "
+            f"{statistics.median(r.p99_ms for r in runs):>8.2f} "
+            f"{statistics.median(r.cpu_ms_per_request for r in runs):>10.3f} {rps / base:>8.2f}x"
+        )
 
 
 if __name__ == "__main__":

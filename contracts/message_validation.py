@@ -119,16 +119,18 @@ class SchemaValidator:
 class DispatchingValidator:
     """Validates against a schema whose `oneOf` branches are selected by the value at a path.
 
-    The schema carries ``x-pruefstand-dispatch: a.b.c``; its ``allOf`` is the envelope checked first; each ``oneOf``
-    branch declares its value as the single ``enum`` entry of the property at that path. A new branch is new data.
+    The schema carries ``x-pruefstand-dispatch: {path: a.b.c, envelope: <schema>}``; the envelope is checked first;
+    each ``oneOf`` branch declares its value as the single ``enum`` entry of the property at that path. A new branch
+    is new data.
     """
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        path = schema.get(DISPATCH_KEY)
+        dispatch = schema.get(DISPATCH_KEY)
+        path = dispatch.get("path") if isinstance(dispatch, Mapping) else None
         if not isinstance(path, str) or not path:
-            raise ValueError(f"schema has no {DISPATCH_KEY} path")
+            raise ValueError(f"schema has no {DISPATCH_KEY}.path")
         self.path: tuple[str, ...] = tuple(path.split("."))
-        self._envelope = SchemaValidator({"allOf": list(schema.get("allOf", []))})
+        self._envelope = SchemaValidator(dispatch.get("envelope") or {})
         self.branches: dict[str, Mapping[str, Any]] = {}
         for branch in schema.get("oneOf", []):
             value = _dispatch_value(branch, self.path)

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 
 from contracts import DispatchingValidator, MalformedMessage, Spec, bundled_spec_path, load_spec
 from mock_server.admin.handlers import AdminHandlers
+from mock_server.allowed_methods import AllowedMethods
 from mock_server.body_limit import BodyLimitMiddleware
 from mock_server.clock import Clock
 from mock_server.errors import MockError
@@ -101,7 +102,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     validator_map["body"] = MediaTypeDict(
         {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=settings.max_depth)}
     )
-    validator_map["response"] = MediaTypeDict({**VALIDATOR_MAP["response"], "*/*json": cached_json_response_validator()})
+    validator_map["response"] = MediaTypeDict(
+        {**VALIDATOR_MAP["response"], "*/*json": cached_json_response_validator()}
+    )
     common: dict[str, Any] = {
         "validate_responses": True,
         "validator_map": validator_map,
@@ -113,7 +116,8 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         name="maco",
         resolver=_operation_resolver(maco.operations()),
         security_map={"bearer": _bearer_handler(maco.verify_bearer)},
-        **common,
+        # RFC 6749 §3.2: unknown token request parameters are ignored, and so are unknown query parameters here.
+        **{**common, "strict_validation": False},
     )
     app.add_api(
         admin_spec.document,
@@ -124,6 +128,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         security_map={"bearer": _bearer_handler(admin.verify_bearer)},
         **common,
     )
+    allowed = AllowedMethods()
+    allowed.add_api(MACO_BASE, maco_spec.document)
+    allowed.add_api(ADMIN_BASE, admin_spec.document)
     shapes: list[tuple[str, Renderer]] = [
         (MACO_BASE + "/oauth/token", oauth_error),
         (MACO_BASE, event_fail),
@@ -140,12 +147,13 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
             validate_responses=False,
         )
         shapes.append((extra.base_path, problem))
+        allowed.add_api(extra.base_path, spec.document)
 
     async def healthz(*_args: Any, **_kwargs: Any) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
-    handler = error_handler(ErrorShapes(shapes))
+    handler = error_handler(ErrorShapes(shapes), allowed)
     for kind in (MockError, MalformedMessage, ProblemException, HTTPException, Exception):
         app.add_error_handler(kind, handler)
     app.add_middleware(

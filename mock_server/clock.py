@@ -10,10 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from contracts import Violation
+from mock_server.errors import BadRequest
 from mock_server.store import Store
 
 _KIND = "clock"
 _KEY = "clock"
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,12 @@ class Clock:
 
     def set(self, sandbox: str, *, now: datetime | None, frozen: bool) -> ClockReading:
         """Make the sandbox read `now` (default: its current reading) and stand still or run on."""
-        target = (now or self.now(sandbox)).timestamp()
+        moment = now or self.now(sandbox)
+        if not EARLIEST <= moment < LATEST:
+            raise BadRequest(
+                [Violation("$.now", f"{moment.isoformat()} is outside the clock's range {EARLIEST.year}-{LATEST.year}")]
+            )
+        target = moment.timestamp()
         with self._store.transaction() as uow:
             state = {"offset": target - self._real(), "frozen_at": target if frozen else None}
             uow.put(sandbox, _KIND, _KEY, state)
@@ -50,11 +59,12 @@ class Clock:
 
     def advance(self, sandbox: str, seconds: float) -> ClockReading:
         reading = self.reading(sandbox)
-        return self.set(
-            sandbox, now=datetime.fromtimestamp(reading.now.timestamp() + seconds, UTC), frozen=reading.frozen
-        )
+        if reading.now.timestamp() + seconds >= LATEST.timestamp():
+            raise BadRequest([Violation("$.seconds", f"moves the clock past {LATEST.year}")])
+        target = datetime.fromtimestamp(reading.now.timestamp() + seconds, UTC)
+        return self.set(sandbox, now=target, frozen=reading.frozen)
 
 
 def isoformat_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z and whole seconds, as the MACO APP writes timestamps."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"

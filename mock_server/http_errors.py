@@ -13,6 +13,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from contracts import MalformedMessage
+from mock_server.allowed_methods import AllowedMethods
 from mock_server.errors import BadRequest, Conflict, MockError, NotFound, PayloadTooLarge, Unauthenticated
 
 logger = logging.getLogger(__name__)
@@ -42,18 +43,18 @@ def event_fail(status: int, message: str) -> ConnexionResponse:
     return _json(status, {"errorCode": str(status), "message": message})
 
 
-_OAUTH_CODES = {400: "invalid_request", 401: "invalid_client", 415: "invalid_request"}
+_OAUTH_CODES = {401: "invalid_client"}
+_OAUTH_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type"})
 
 
 def oauth_error(status: int, message: str) -> ConnexionResponse:
-    """Token endpoint: RFC 6749 §5.2 {error, error_description}."""
-    code = (
-        message.split(":", 1)[0]
-        if message.split(":", 1)[0] in ("invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type")
-        else _OAUTH_CODES.get(status, "invalid_request")
-    )
-    description = message.split(":", 1)[1].strip() if message.startswith(code + ":") else message
-    return _json(400 if status not in (400, 401) else status, {"error": code, "error_description": description})
+    """Token endpoint: RFC 6749 §5.2 {error, error_description}; the code is taken from a `code:` message prefix."""
+    prefix, _, rest = message.partition(":")
+    if prefix in _OAUTH_ERRORS:
+        code, description = prefix, rest.strip()
+    else:
+        code, description = _OAUTH_CODES.get(status, "invalid_request"), message
+    return _json(status, {"error": code, "error_description": description})
 
 
 def problem(status: int, message: str) -> ConnexionResponse:
@@ -96,9 +97,16 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
     return 500, "internal error; the mock's log has the details"
 
 
-def error_handler(shapes: ErrorShapes) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
+def error_handler(
+    shapes: ErrorShapes, allowed: AllowedMethods
+) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         status, message = status_and_message(exc)
-        return shapes.for_path(request.url.path)(status, message)
+        response = shapes.for_path(request.url.path)(status, message)
+        if status == 405:  # name every method the contract offers on this path (RFC 9110 §15.5.6)
+            methods = list(allowed.for_path(request.url.path))
+            extra = getattr(exc, "headers", None) or {}
+            response.headers["Allow"] = ", ".join(methods) if methods else str(extra.get("Allow", ""))
+        return response
 
     return handle

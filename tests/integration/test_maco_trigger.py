@@ -244,8 +244,7 @@ def test_start_ende_zuordnung_to_the_msb_is_pi_55611(
         ),
         (
             lambda p: p["transaktionsdaten"]["absender"].update(marktrolle="MSB"),
-            "Validation Failed: $.transaktionsdaten.absender.marktrolle: "
-            "START_BERECHNUNGSFORMEL is sent by NB, not by MSB",
+            "Validation Failed: $.transaktionsdaten.absender.marktrolle: 'MSB' is not one of ['NB']",
         ),
     ],
 )

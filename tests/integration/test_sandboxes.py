@@ -90,3 +90,25 @@ def test_clocks_are_per_sandbox(client: TestClient, admin: dict[str, str]) -> No
     assert advanced.json()["now"] == "2030-01-01T00:01:30Z"
     assert other.json()["frozen"] is False
     assert not other.json()["now"].startswith("2030")
+
+
+def test_the_clock_refuses_times_outside_its_range(client: TestClient, admin: dict[str, str]) -> None:
+    early = client.put(
+        "/_admin/sandboxes/a/clock", json={"now": "0252-08-04T19:39:43.20-00:46", "frozen": False}, headers=admin
+    )
+    assert early.status_code == 400
+    assert early.json()["detail"].startswith("Validation Failed: $.now: 0252-08-04T")
+    client.put("/_admin/sandboxes/a/clock", json={"now": "8999-12-31T00:00:00Z", "frozen": True}, headers=admin)
+    late = client.post("/_admin/sandboxes/a/clock/advance", json={"seconds": 86400 * 2}, headers=admin)
+    assert late.status_code == 400
+    assert late.json()["detail"] == "Validation Failed: $.seconds: moves the clock past 9000"
+
+
+def test_a_405_names_every_method_of_the_path(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.options("/_admin/sandboxes/a/clock", headers=admin)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, PUT, HEAD"
+    token = client.request("TRACE", "/maco/oauth/token")
+    assert token.status_code == 405
+    assert token.headers["allow"] == "POST"
+    assert token.json()["error"] == "invalid_request"

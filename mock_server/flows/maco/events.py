@@ -21,7 +21,8 @@ class PruefiChoice:
 
 @dataclass(frozen=True, slots=True)
 class MacoEvent:
-    """What the contract says of one event: who sends it, to whom, for which Sparte, which PI, which rule sets."""
+    """What the contract says of one event: who sends it, to whom, for which Sparte (read from the schema's enums),
+    which Prüfidentifikator and which rule sets (from its `x-maco-event` block)."""
 
     name: str
     role: str
@@ -29,6 +30,19 @@ class MacoEvent:
     sparten: tuple[str, ...]
     pruefidentifikator: tuple[PruefiChoice, ...]
     rules: tuple[str, ...]
+
+
+def enum_at(schema: Any, path: tuple[str, ...]) -> tuple[str, ...]:
+    """The values an `enum` allows at a property path, looking through `allOf` parts (the narrowest one wins)."""
+    if not isinstance(schema, Mapping):
+        return ()
+    parts = [schema, *schema.get("allOf", [])]
+    if not path:
+        enums = [tuple(map(str, p["enum"])) for p in parts if isinstance(p, Mapping) and "enum" in p]
+        return min(enums, key=len) if enums else ()
+    found = [enum_at(p.get("properties", {}).get(path[0]), path[1:]) for p in parts if isinstance(p, Mapping)]
+    found = [f for f in found if f]
+    return min(found, key=len) if found else ()
 
 
 def event_from_schema(name: str, schema: Mapping[str, Any]) -> MacoEvent:
@@ -43,12 +57,20 @@ def event_from_schema(name: str, schema: Mapping[str, Any]) -> MacoEvent:
         raise ValueError(f"event {name}: {EVENT_EXTENSION}.pruefidentifikator lists no value")
     return MacoEvent(
         name=name,
-        role=str(meta["role"]),
-        receivers=tuple(meta.get("receivers", ())),
-        sparten=tuple(meta.get("sparten", ())),
+        role=_single(name, enum_at(schema, ("transaktionsdaten", "absender", "marktrolle"))),
+        receivers=enum_at(schema, ("transaktionsdaten", "empfaenger", "marktrolle")),
+        sparten=enum_at(schema, ("transaktionsdaten", "sparte")),
         pruefidentifikator=choices,
         rules=tuple(meta.get("rules", ())),
     )
+
+
+def _single(name: str, values: tuple[str, ...]) -> str:
+    if len(values) != 1:
+        raise ValueError(
+            f"event {name}: transaktionsdaten.absender.marktrolle must allow exactly one role, not {values}"
+        )
+    return values[0]
 
 
 def catalog_from_validator(validator: DispatchingValidator) -> dict[str, MacoEvent]:
