@@ -126,7 +126,9 @@ class DispatchingValidator:
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         dispatch = schema.get(DISPATCH_KEY)
-        path = dispatch.get("path") if isinstance(dispatch, Mapping) else None
+        if not isinstance(dispatch, Mapping):
+            raise ValueError(f"schema has no {DISPATCH_KEY} block")
+        path = dispatch.get("path")
         if not isinstance(path, str) or not path:
             raise ValueError(f"schema has no {DISPATCH_KEY}.path")
         self.path: tuple[str, ...] = tuple(path.split("."))

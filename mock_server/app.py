@@ -22,6 +22,7 @@ from contracts import DispatchingValidator, MalformedMessage, Spec, bundled_spec
 from mock_server.admin.handlers import AdminHandlers
 from mock_server.allowed_methods import AllowedMethods
 from mock_server.body_limit import BodyLimitMiddleware
+from mock_server.body_validation import cached_json_response_validator, guarded_json_validator
 from mock_server.clock import Clock
 from mock_server.errors import MockError
 from mock_server.example_responder import ExampleResolver
@@ -30,7 +31,6 @@ from mock_server.flows.maco.events import catalog_from_validator
 from mock_server.flows.maco.handlers import MacoHandlers
 from mock_server.flows.maco.service import TriggerService
 from mock_server.http_errors import ErrorShapes, Renderer, error_handler, event_fail, oauth_error, problem
-from mock_server.body_validation import cached_json_response_validator, guarded_json_validator
 from mock_server.served_spec import without_media_type_parameters
 from mock_server.settings import Settings
 from mock_server.store import SQLiteStore, Store
