@@ -31,6 +31,7 @@ from mock_server.flows.maco.events import catalog_from_validator
 from mock_server.flows.maco.handlers import MacoHandlers
 from mock_server.flows.maco.service import TriggerService
 from mock_server.http_errors import ErrorShapes, Renderer, error_handler, event_fail, oauth_error, problem
+from mock_server.operation_cache import cache_operations
 from mock_server.served_spec import without_media_type_parameters
 from mock_server.settings import Settings
 from mock_server.store import SQLiteStore, Store
@@ -51,10 +52,21 @@ class Services:
     triggers: TriggerService
 
 
-def _bearer_handler(verify: Callable[..., Any]) -> type[BearerSecurityHandler]:
+def _bearer_handler(verify: Callable[[str, Any], Mapping[str, Any]]) -> type[BearerSecurityHandler]:
+    """connexion's bearer handler bound to `verify(token, request)`, which raises Unauthenticated with the reason.
+
+    connexion's generic check inspects the function's signature on every request; this one calls it directly.
+    """
+
     class BoundBearerHandler(BearerSecurityHandler):  # type: ignore[misc]
         def _resolve_func(self, security_scheme: Mapping[str, Any]) -> Callable[..., Any]:
             return verify
+
+        def _generic_check(self, func: Callable[..., Any], exception_msg: str) -> Callable[..., Any]:
+            async def check(request: Any, token: str, required_scopes: Any = None) -> Mapping[str, Any]:
+                return func(token, request)
+
+            return check
 
     return BoundBearerHandler
 
@@ -97,6 +109,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
 
     app = AsyncApp(__name__, lifespan=lifespan)
+    cache_operations(app)
     app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers)
     validator_map = dict(VALIDATOR_MAP)
     validator_map["body"] = MediaTypeDict(

@@ -36,7 +36,7 @@ class AdminHandlers:
             "get_maco_process": self.get_maco_process,
         }
 
-    def verify_bearer(self, token: str) -> dict[str, str]:
+    def verify_bearer(self, token: str, _request: object = None) -> dict[str, str]:
         if not hmac.compare_digest(token.encode(), self._token.encode()):
             raise Unauthenticated("admin token is not valid")
         return {"sub": "admin"}

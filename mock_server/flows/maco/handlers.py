@@ -27,8 +27,8 @@ class MacoHandlers:
         sandbox = str(context["token_info"]["sandbox"])
         return self._triggers.start(sandbox, body), 201
 
-    def verify_bearer(self, token: str, request: Any = None) -> dict[str, str]:
+    def verify_bearer(self, token: str, request: Any) -> dict[str, str]:
         """connexion's bearer check: the token's sandbox and user, or an Unauthenticated error with the reason."""
-        header = request.headers.get(SANDBOX_HEADER) if request is not None else None
+        header = request.headers.get(SANDBOX_HEADER)
         info = self._tokens.verify(token, sandbox_name(header) if header else None)
         return {"sandbox": info.sandbox, "sub": info.username, "client_id": info.client_id}
