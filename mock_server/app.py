@@ -64,7 +64,8 @@ def _bearer_handler(verify: Callable[[str, Any], Mapping[str, Any]]) -> type[Bea
 
         def _generic_check(self, func: Callable[..., Any], exception_msg: str) -> Callable[..., Any]:
             async def check(request: Any, token: str, required_scopes: Any = None) -> Mapping[str, Any]:
-                return func(token, request)
+                token_info: Mapping[str, Any] = func(token, request)
+                return token_info
 
             return check
 
