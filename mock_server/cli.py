@@ -27,7 +27,7 @@ def main() -> None:
 @click.option("--port", type=int, help="Port (default 8080).")
 @click.option("--db", help="SQLite file for the state (default ./pruefstand.db; ':memory:' keeps nothing).")
 @click.option("--admin-token", help="Token of the admin API (default: generated and printed).")
-@click.option("--workers", type=int, help="Worker processes (default 1).")
+@click.option("--workers", type=int, help="Worker processes (default: one per CPU, at most 4).")
 @click.option("--max-body-bytes", type=int, help="Largest accepted request body (default 1 MiB).")
 @click.option("--strict-check-digits/--no-strict-check-digits", default=None, help="MaCo: refuse wrong check digits.")
 @click.option("--idempotency", type=click.Choice(["conflict", "payload"]), help="MaCo: reuse of a prozessId.")
@@ -83,7 +83,9 @@ def serve(
         raise click.ClickException(str(exc)) from exc
     os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings)
     base = f"http://{settings.host}:{settings.port}"
-    click.echo(f"pruefstand serving on {base}  (state: {settings.db})", err=True)
+    click.echo(
+        f"pruefstand serving on {base}  (state: {settings.db}, {settings.effective_workers()} worker(s))", err=True
+    )
     click.echo(
         f"  MaCo trigger API  {base}/maco/inbound   token: {base}/maco/oauth/token   UI: {base}/maco/ui/",
         err=True,
@@ -97,7 +99,7 @@ def serve(
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=settings.workers,
+        workers=settings.effective_workers(),
         log_level=settings.log_level,
         access_log=settings.log_level in ("info", "debug"),
     )

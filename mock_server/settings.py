@@ -50,10 +50,17 @@ class Settings:
     admin_token: str = ""
     max_body_bytes: int = 1_048_576
     max_depth: int = 64
-    workers: int = 1
+    workers: int = 0  # 0: one per CPU, at most 4 (see effective_workers)
     log_level: str = "warning"
     maco: MacoSettings = field(default_factory=MacoSettings)
     extra_apis: tuple[ExtraApi, ...] = ()
+
+    def effective_workers(self) -> int:
+        """Worker processes to run: as configured, else one per CPU up to 4; one for an in-memory store, which a
+        second process could not see."""
+        if self.db == ":memory:":
+            return 1
+        return self.workers if self.workers > 0 else max(1, min(os.cpu_count() or 1, 4))
 
     def with_admin_token(self) -> Settings:
         """These settings, with a random admin token if none was configured."""
