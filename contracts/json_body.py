@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from contracts.errors import MalformedMessage
@@ -19,7 +20,7 @@ def parse_json_body(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise MalformedMessage(f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
     except RecursionError as exc:
@@ -27,6 +28,17 @@ def parse_json_body(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     # A body with no more brackets than the limit cannot nest deeper: skip the walk (the common case).
     if raw.count(b"[") + raw.count(b"{") > max_depth and nesting_depth(value, limit=max_depth) > max_depth:
         raise MalformedMessage(f"body is nested deeper than {max_depth} levels")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise MalformedMessage(f"body is not valid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise MalformedMessage(f"body is not valid JSON: number {text[:40]} is out of range")
     return value
 
 

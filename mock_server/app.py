@@ -86,6 +86,7 @@ def _request_body_schema(spec: Spec, operation_id: str) -> Mapping[str, Any]:
 
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> AsyncApp:
     """Build the mock. `store`/`clock` default to SQLite at `settings.db` and the real clock."""
+    owns_store = store is None
     store = store if store is not None else SQLiteStore(settings.db)
     clock = clock if clock is not None else Clock(store)
 
@@ -106,8 +107,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
-        store.close()
-        logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
+        if owns_store:  # a store handed in belongs to the caller, who may start the app again
+            store.close()
+            logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
 
     app = AsyncApp(__name__, lifespan=lifespan)
     cache_operations(app)

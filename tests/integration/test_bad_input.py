@@ -55,7 +55,15 @@ CASES: list[tuple[str, bytes, dict[str, str], int, str]] = [
     ("empty body", b"", JSON, 400, "Validation Failed"),
     ("JSON null", b"null", JSON, 400, "Validation Failed: $: a JSON body is required"),
     ("JSON array", b"[]", JSON, 400, "Validation Failed: $: [] is not of type 'object'"),
-    ("number as body", b"1e999999", JSON, 400, "Validation Failed: $: inf is not of type 'object'"),
+    (
+        "number out of range",
+        b'{"a": 1e999999}',
+        JSON,
+        400,
+        "Malformed request: body is not valid JSON: number 1e999999",
+    ),
+    ("NaN", b'{"a": NaN}', JSON, 400, "Malformed request: body is not valid JSON: NaN is not a JSON number"),
+    ("Infinity", b'{"a": -Infinity}', JSON, 400, "Malformed request: body is not valid JSON: -Infinity is not a JSON"),
 ]
 
 

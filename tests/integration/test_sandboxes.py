@@ -112,3 +112,13 @@ def test_a_405_names_every_method_of_the_path(client: TestClient, admin: dict[st
     assert token.status_code == 405
     assert token.headers["allow"] == "POST"
     assert token.json()["error"] == "invalid_request"
+
+
+def test_the_clock_refuses_nan(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post(
+        "/_admin/sandboxes/a/clock/advance",
+        content=b'{"seconds": NaN}',
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Malformed request: body is not valid JSON: NaN is not a JSON number"
