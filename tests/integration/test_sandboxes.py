@@ -41,19 +41,19 @@ def test_given_two_sandboxes_then_each_sees_only_its_processes_and_keys_do_not_c
     assert services.store.find("default", PROCESS_KIND) == []
 
 
-def test_a_token_is_bound_to_its_sandbox(
-    client: TestClient, settings: Settings, example: Callable[[str], dict[str, Any]]
+def test_the_header_picks_the_sandbox_and_the_token_only_authenticates(
+    client: TestClient, settings: Settings, example: Callable[[str], dict[str, Any]], services: Services
 ) -> None:
     token = get_token(client, settings, "pipeline-a")
-    response = client.post(
+    in_b = client.post(
         "/maco/inbound",
         json=example("Z41_Marktlokation"),
         headers={**bearer(token), "X-Pruefstand-Sandbox": "pipeline-b"},
     )
-    assert response.status_code == 401
-    assert response.json()["message"] == (
-        "unauthenticated: bearer token belongs to sandbox 'pipeline-a', not 'pipeline-b'"
-    )
+    in_a = client.post("/maco/inbound", json=example("Z34_Marktlokation"), headers=bearer(token))
+    assert in_b.status_code == in_a.status_code == 201
+    assert [p["businessKey"] for p in services.store.find("pipeline-b", PROCESS_KIND)] == [in_b.json()["businessKey"]]
+    assert [p["businessKey"] for p in services.store.find("pipeline-a", PROCESS_KIND)] == [in_a.json()["businessKey"]]
 
 
 def test_reset_removes_one_sandbox_only(
