@@ -1,0 +1,41 @@
+"""The `pruefstand` command line: lint, and the checks serve makes before it starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mock_server.cli import main
+
+
+def test_lint_passes_the_bundled_contracts() -> None:
+    result = CliRunner().invoke(main, ["lint"])
+    assert result.exit_code == 0, result.output
+    assert "ok    " in result.output
+    assert "maco/trigger.yaml" in result.output
+    assert "maco/backend.yaml" in result.output
+
+
+def test_lint_fails_naming_file_and_place(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get: {}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["lint", str(broken)])
+    assert result.exit_code == 1
+    assert f"FAIL  {broken}: #/paths/~1x/get" in result.output
+
+
+def test_serve_refuses_unpaired_spec_and_base_path(tmp_path: Path) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text("openapi: 3.0.3\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["serve", "--spec", str(spec)])
+    assert result.exit_code == 2
+    assert "give one --base-path for each --spec" in result.output
+
+
+def test_serve_refuses_a_base_path_of_a_bundled_api(tmp_path: Path) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text("openapi: 3.0.3\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["serve", "--spec", str(spec), "--base-path", "/maco"])
+    assert result.exit_code == 2
+    assert "must start with '/' and not be taken by a bundled API" in result.output
