@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -71,11 +73,16 @@ class _SQLiteUnitOfWork:
 
 class SQLiteStore:
     """Store on one SQLite connection. Calls are short and serialised by a lock, so it is safe from the event loop
-    and from worker threads; several processes share the file through SQLite's own locking (WAL, busy timeout)."""
+    and from worker threads. Several processes share the file: readers never wait (WAL); writers queue on an
+    advisory file lock beside the database, which wakes the next writer as soon as the current one commits (SQLite's
+    own busy handler would sleep in steps of milliseconds)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self._writer_lock_fd = (
+            os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644) if self.path != ":memory:" else None
+        )
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -85,7 +92,7 @@ class SQLiteStore:
 
     @contextmanager
     def transaction(self) -> Iterator[_SQLiteUnitOfWork]:
-        with self._lock:
+        with self._lock, self._writer_turn():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield _SQLiteUnitOfWork(self._conn)
@@ -93,6 +100,17 @@ class SQLiteStore:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        if self._writer_lock_fd is None:
+            yield
+            return
+        fcntl.flock(self._writer_lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._writer_lock_fd, fcntl.LOCK_UN)
 
     def get(self, sandbox: str, kind: str, key: str) -> Document | None:
         with self._lock:
@@ -124,3 +142,6 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            if self._writer_lock_fd is not None:
+                os.close(self._writer_lock_fd)
+                self._writer_lock_fd = None
