@@ -36,9 +36,14 @@ def test_find_filters_and_keeps_insertion_order(store: SQLiteStore) -> None:
 def test_a_failed_unit_of_work_leaves_nothing(store: SQLiteStore) -> None:
     with store.transaction() as uow:
         uow.insert("a", "k", "taken", {})
-    with pytest.raises(RecordExists), store.transaction() as uow:
-        uow.insert("a", "k", "new", {})
-        uow.insert("a", "k", "taken", {})
+
+    def insert_new_then_taken() -> None:
+        with store.transaction() as uow:
+            uow.insert("a", "k", "new", {})
+            uow.insert("a", "k", "taken", {})
+
+    with pytest.raises(RecordExists):
+        insert_new_then_taken()
     assert store.get("a", "k", "new") is None
 
 
