@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -103,6 +104,27 @@ def serve(
         log_level=settings.log_level,
         access_log=settings.log_level in ("info", "debug"),
     )
+
+
+@main.command()
+@click.argument("api", type=click.Choice([api.name for api in BUNDLED_APIS]))
+@click.argument("operation_id")
+@click.argument("name", required=False)
+def example(api: str, operation_id: str, name: str | None) -> None:
+    """Print a named request example of an operation as JSON (without NAME: list the names)."""
+    spec = load_spec(bundled_spec_path(next(a.spec for a in BUNDLED_APIS if a.name == api)))
+    try:
+        operation = spec.operation(operation_id)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+    content = operation.get("requestBody", {}).get("content", {})
+    examples = {key: value for media in content.values() for key, value in media.get("examples", {}).items()}
+    if name is None:
+        click.echo("\n".join(examples) or f"{operation_id} documents no named request examples")
+        return
+    if name not in examples:
+        raise click.ClickException(f"{operation_id} has no example {name!r}; it has: {', '.join(examples) or 'none'}")
+    click.echo(json.dumps(examples[name]["value"], ensure_ascii=False, indent=2))
 
 
 @main.command()

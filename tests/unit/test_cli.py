@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -39,3 +40,19 @@ def test_serve_refuses_a_base_path_of_a_bundled_api(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--spec", str(spec), "--base-path", "/maco"])
     assert result.exit_code == 2
     assert "must start with '/' and not be taken by a bundled API" in result.output
+
+
+def test_example_lists_and_prints_the_published_examples() -> None:
+    listed = CliRunner().invoke(main, ["example", "maco", "inbound"])
+    assert listed.output.split() == [
+        "Z41_Marktlokation",
+        "Z40_Netzlokation",
+        "Z34_Marktlokation",
+        "Z33_Marktlokation_Addition",
+    ]
+    printed = CliRunner().invoke(main, ["example", "maco", "inbound", "Z34_Marktlokation"])
+    body = json.loads(printed.output)
+    assert body["transaktionsdaten"]["absender"]["ansprechpartner"]["eMailAdresse"] == "m.mustermann@email.de"
+    missing = CliRunner().invoke(main, ["example", "maco", "inbound", "Z99"])
+    assert missing.exit_code == 1
+    assert "has no example 'Z99'" in missing.output
