@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +26,19 @@ class Violation:
         return f"{self.path}: {self.message}"
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def json_path(parts: Iterable[str | int]) -> str:
-    """`$.a.b[0]` from ("a", "b", 0)."""
+    """`$.a.b[0]` from ("a", "b", 0); keys that are not identifiers are quoted: `$["x-y"]`."""
     out = "$"
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENTIFIER.fullmatch(part):
+            out += f".{part}"
+        else:
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
     return out
 
 

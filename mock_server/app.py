@@ -111,6 +111,8 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
             store.close()
             logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
 
+    # A client's malformed form is the client's error, answered with a 400; connexion logs it as an error of ours.
+    logging.getLogger("connexion.validators.form_data").setLevel(logging.CRITICAL)
     app = AsyncApp(__name__, lifespan=lifespan)
     cache_operations(app)
     app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers)

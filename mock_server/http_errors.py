@@ -78,6 +78,10 @@ class ErrorShapes:
         return self.default
 
 
+# connexion's own wording where it names no place, said the way the rest of the mock says it.
+_CONNEXION_DETAILS = {"RequestBody is required": "$: a JSON body is required"}
+
+
 def status_and_message(exc: Exception) -> tuple[int, str]:
     """The HTTP status and the user-facing message of any exception that reaches the edge."""
     if isinstance(exc, MalformedMessage):
@@ -88,6 +92,7 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
                 return status, str(exc)
     if isinstance(exc, ProblemException):
         detail = exc.detail or exc.title or "request refused"
+        detail = _CONNEXION_DETAILS.get(str(detail), detail)
         if exc.status == 400:
             detail = f"Validation Failed: {detail}"
         return int(exc.status), str(detail)

@@ -1,0 +1,159 @@
+"""Fuzz an implementation against a contract with Schemathesis (its Python engine, not a subprocess).
+
+The target is a base URL or an ASGI app handed in; this module never imports the mock. The run yields small event
+dataclasses; reporters (console, JUnit XML, Markdown) consume them and this module never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import Status, events, from_schema
+
+from contracts.domain_checks import register_domain_checks
+from contracts.spec_loader import Spec
+
+# Checks that are not run unless asked for: they report correct refusals of business rules as failures
+# (positive_data_acceptance) or need an API with a documented rate limit.
+DEFAULT_EXCLUDED_CHECKS: tuple[str, ...] = ("positive_data_acceptance",)
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzTarget:
+    """What is fuzzed: a contract, and either a base URL or an in-process ASGI app (then `base_path` applies)."""
+
+    spec: Spec
+    base_url: str | None = None
+    app: Any = None
+    base_path: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzOptions:
+    seed: int = 0
+    max_examples: int = 50
+    max_time: int | None = None
+    excluded_checks: tuple[str, ...] = DEFAULT_EXCLUDED_CHECKS
+    phases: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzFinding:
+    """One distinct failure: which operation, which check (Schemathesis code), what, and how to reproduce it."""
+
+    operation: str
+    check: str
+    code: str
+    title: str
+    message: str
+    reproduce: str
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzStarted:
+    title: str
+    operations: int
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
+class OperationFuzzed:
+    operation: str
+    phase: str
+    status: str
+    cases: int
+    findings: tuple[FuzzFinding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FuzzFinished:
+    findings: tuple[FuzzFinding, ...]
+    operations: tuple[str, ...]
+    cases: int
+    seconds: float
+    stop_reason: str
+    errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and not self.errors
+
+
+FuzzEvent = FuzzStarted | OperationFuzzed | FuzzFinished
+
+
+def _config(target: FuzzTarget, options: FuzzOptions) -> SchemathesisConfig:
+    config = SchemathesisConfig()
+    config.update(seed=options.seed, max_time=options.max_time, max_failures=None)
+    base_url = target.base_url or f"http://localhost{target.base_path}"
+    config.projects.override.update(base_url=base_url, headers=dict(target.headers))
+    config.projects.override.generation.update(max_examples=options.max_examples, deterministic=True)
+    config.projects.override.checks.update(excluded_check_names=list(options.excluded_checks))
+    if options.phases is not None:
+        config.projects.override.phases.update(phases=list(options.phases))
+    return config
+
+
+def _findings(recorder: Any) -> tuple[FuzzFinding, ...]:
+    found: dict[tuple[str, str], FuzzFinding] = {}
+    for case_id, checks in recorder.checks.items():
+        for node in checks:
+            if node.status != Status.FAILURE or node.failure_info is None:
+                continue
+            failure = node.failure_info.failure
+            key = (node.name, failure.title)
+            if key not in found:
+                found[key] = FuzzFinding(
+                    operation=recorder.label,
+                    check=node.name,
+                    code=failure.code,
+                    title=failure.title,
+                    message=str(failure.message).strip(),
+                    reproduce=node.failure_info.code_sample,
+                )
+            del case_id
+    return tuple(found.values())
+
+
+def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
+    """Run Schemathesis over every operation of the contract; yield progress and, last, the findings."""
+    register_domain_checks()
+    schema = schemathesis.openapi.from_dict(target.spec.document, config=_config(target, options))
+    if target.app is not None:
+        schema.app = target.app
+    operations = [op.ok().label for op in schema.get_all_operations() if hasattr(op, "ok")]
+    yield FuzzStarted(title=target.spec.title, operations=len(operations), seed=options.seed)
+    findings: dict[tuple[str, str, str], FuzzFinding] = {}
+    errors: list[str] = []
+    cases = 0
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            found = _findings(event.recorder)
+            cases += len(event.recorder.cases)
+            for finding in found:
+                findings.setdefault((finding.operation, finding.check, finding.title), finding)
+            yield OperationFuzzed(
+                operation=event.recorder.label,
+                phase=str(event.phase.value if hasattr(event.phase, "value") else event.phase),
+                status=str(event.status.value),
+                cases=len(event.recorder.cases),
+                findings=found,
+            )
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
+        elif isinstance(event, events.FatalError):
+            errors.append(f"fatal: {event.exception}")
+        elif isinstance(event, events.EngineFinished):
+            yield FuzzFinished(
+                findings=tuple(findings.values()),
+                operations=tuple(operations),
+                cases=cases,
+                seconds=event.running_time,
+                stop_reason=str(event.stop_reason.value),
+                errors=tuple(errors),
+            )
