@@ -101,7 +101,7 @@ def _config(target: FuzzTarget, options: FuzzOptions) -> SchemathesisConfig:
 
 def _findings(recorder: Any) -> tuple[FuzzFinding, ...]:
     found: dict[tuple[str, str], FuzzFinding] = {}
-    for case_id, checks in recorder.checks.items():
+    for checks in recorder.checks.values():
         for node in checks:
             if node.status != Status.FAILURE or node.failure_info is None:
                 continue
@@ -113,11 +113,36 @@ def _findings(recorder: Any) -> tuple[FuzzFinding, ...]:
                     check=node.name,
                     code=failure.code,
                     title=failure.title,
-                    message=str(failure.message).strip(),
+                    message=str(failure.message).strip() or str(failure.title),
                     reproduce=node.failure_info.code_sample,
                 )
-            del case_id
     return tuple(found.values())
+
+
+def as_server(app: Any) -> Any:
+    """Wrap an in-process ASGI app so that an unhandled exception ends as a 500 answer, as under a real server, and is
+    reported by the not_a_server_error check instead of aborting the test case."""
+
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, tracking_send)
+        except Exception as exc:
+            if scope.get("type") != "http":
+                raise
+            if started:  # the app answered (Starlette sends its 500, then re-raises for the server to log)
+                return
+            body = f"Internal Server Error: {type(exc).__name__}: {exc}".encode()
+            await send({"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": body})
+
+    return served
 
 
 def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
@@ -125,7 +150,7 @@ def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
     register_domain_checks()
     schema = schemathesis.openapi.from_dict(target.spec.document, config=_config(target, options))
     if target.app is not None:
-        schema.app = target.app
+        schema.app = as_server(target.app)
     operations = [op.ok().label for op in schema.get_all_operations() if hasattr(op, "ok")]
     yield FuzzStarted(title=target.spec.title, operations=len(operations), seed=options.seed)
     findings: dict[tuple[str, str, str], FuzzFinding] = {}
@@ -145,7 +170,9 @@ def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
                 findings=found,
             )
         elif isinstance(event, events.NonFatalError):
-            errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
+            error = f"{event.label}: {event.info.title}: {event.info.message}".strip()
+            if error not in errors:
+                errors.append(error)
         elif isinstance(event, events.FatalError):
             errors.append(f"fatal: {event.exception}")
         elif isinstance(event, events.EngineFinished):

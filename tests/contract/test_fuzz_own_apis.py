@@ -1,46 +1,93 @@
-"""The mock fuzzed with Schemathesis against its own contracts, in-process, with a fixed seed and a small budget.
+"""`pruefstand fuzz` holds the mock to its own contracts: in-process and over HTTP, fixed seed, bounded budget.
 
-Business rules the schema cannot express (PI 25001 conditions, lokationsId by lokationsTyp, the clock's range) are
-correct 400s, so positive-data acceptance is not among the checks; everything else Schemathesis checks per response
-is: no server error, documented status, schema, content type and headers, negative data rejected, ignored auth.
+Every Schemathesis check is on (status codes, schemas, content types, headers, negative data rejected, stateful
+sequences along the links, ignored auth) plus the domain checks, except positive-data acceptance: the contract cannot
+state the PI 25001 conditions or lokationsId-by-lokationsTyp, so those refusals are correct (docs/DECISIONS.md).
 """
 
 from __future__ import annotations
 
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+import contextlib
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
 
-from mock_server.app import create_app
-from mock_server.store import SQLiteStore
-from tests.conftest import ADMIN_TOKEN, make_settings
+import pytest
+import uvicorn
+from click.testing import CliRunner
 
-APP = create_app(make_settings(), store=SQLiteStore(":memory:"))
-TOKEN = APP.services.tokens.issue(  # type: ignore[attr-defined]
-    "fuzz",
-    {
-        "grant_type": "password",
-        "client_id": "pruefstand",
-        "client_secret": "pruefstand-secret",
-        "username": "backend",
-        "password": "backend-password",
-    },
-)["access_token"]
-
-maco = schemathesis.openapi.from_asgi("/maco/openapi.json", APP)
-admin = schemathesis.openapi.from_asgi("/_admin/openapi.json", APP)
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+from mock_server.cli import main
+from tests.conftest import ADMIN_TOKEN
+from tests.contract.test_serve_process import free_port, serving, stop
+from tests.fixtures.broken_items import items_app
 
 
-@maco.parametrize()
-@FUZZ
-def test_maco_keeps_its_contract(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"}, excluded_checks=[positive_data_acceptance])
-
-
-@admin.parametrize()
-@FUZZ
-def test_admin_keeps_its_contract(case: schemathesis.Case) -> None:
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, excluded_checks=[positive_data_acceptance]
+@pytest.mark.parametrize("api", ["maco", "admin"])
+def test_the_mock_in_process_has_no_findings(api: str, tmp_path: Path) -> None:
+    junit, report = tmp_path / "junit.xml", tmp_path / "report.md"
+    result = CliRunner().invoke(
+        main, ["fuzz", api, "--seed", "1", "--max-examples", "15", "--junit", str(junit), "--report", str(report)]
     )
+    assert result.exit_code == 0, result.output
+    assert "no findings" in result.output
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == "0"
+    assert int(suite.get("tests", "0")) >= 2
+    assert "Result: **passed**" in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_mock_over_http_has_no_findings(tmp_path: Path) -> None:
+    db = tmp_path / "fuzz.db"
+    with serving(db, free_port()) as (base, proc):
+        maco = CliRunner().invoke(main, ["fuzz", "maco", "--url", f"{base}/maco", "--max-examples", "10"])
+        admin = CliRunner().invoke(
+            main,
+            [
+                "fuzz",
+                "admin",
+                "--url",
+                f"{base}/_admin",
+                "--max-examples",
+                "10",
+                "-H",
+                f"Authorization: Bearer {ADMIN_TOKEN}",
+            ],
+        )
+        stop(proc, db)
+    assert maco.exit_code == 0, maco.output
+    assert admin.exit_code == 0, admin.output
+
+
+def test_a_defect_fails_the_command_with_a_readable_report(tmp_path: Path) -> None:
+    """The CLI against a server that breaks its contract: exit 1, the finding and how to reproduce it."""
+    spec = Path(__file__).parents[1] / "fixtures" / "items.yaml"
+    with serving_items("schema_break") as url:
+        report = tmp_path / "r.md"
+        result = CliRunner().invoke(
+            main, ["fuzz", "--spec", str(spec), "--url", url, "--max-examples", "10", "--report", str(report)]
+        )
+    assert result.exit_code == 1, result.output
+    assert "FAIL GET /items/{id}: Response violates schema" in result.output
+    assert "Reproduce with:" in result.output
+    assert "## GET /items/{id}: Response violates schema" in report.read_text(encoding="utf-8")
+
+
+@contextlib.contextmanager
+def serving_items(defect: str) -> Iterator[str]:
+    """The fixture Items API on a real uvicorn server on 127.0.0.1, in a thread; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(items_app(defect), host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,95 @@
+"""What `pruefstand fuzz` points Schemathesis at: a bundled API in-process (the mock) or at a URL, with auth."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from starlette.testclient import TestClient
+
+from contracts import BUNDLED_APIS, Spec, bundled_spec_path, load_spec
+from contracts.fuzzing import FuzzTarget
+from mock_server.app import create_app
+from mock_server.errors import MockError
+from mock_server.settings import MacoSettings, Settings
+from mock_server.store import SQLiteStore
+
+
+class FuzzSetupError(MockError):
+    """The target could not be prepared (no token, unknown API); the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    client_id: str
+    client_secret: str
+    username: str
+    password: str
+
+    @classmethod
+    def from_settings(cls, maco: MacoSettings) -> Credentials:
+        return cls(maco.client_id, maco.client_secret, maco.username, maco.password)
+
+
+def _spec_for(api: str) -> tuple[Spec, str]:
+    for bundled in BUNDLED_APIS:
+        if bundled.name == api:
+            return load_spec(bundled_spec_path(bundled.spec)), bundled.base_path
+    raise FuzzSetupError(f"unknown API {api!r}; bundled: {', '.join(a.name for a in BUNDLED_APIS)}")
+
+
+def fetch_maco_token(client: httpx.Client, token_url: str, credentials: Credentials) -> str:
+    """The MACO APP password grant, as a backend would do it."""
+    response = client.post(
+        token_url,
+        data={
+            "grant_type": "password",
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+            "username": credentials.username,
+            "password": credentials.password,
+        },
+    )
+    if response.status_code != 200:
+        raise FuzzSetupError(f"token endpoint {token_url} answered {response.status_code}: {response.text[:200]}")
+    return str(response.json()["access_token"])
+
+
+def in_process_target(api: str, settings: Settings, headers: Mapping[str, str]) -> FuzzTarget:
+    """The mock itself, on an in-memory store, with a fresh sandbox and whatever token the API needs."""
+    spec, base_path = _spec_for(api)
+    admin_token = secrets.token_urlsafe(24)
+    app = create_app(
+        dataclasses.replace(settings, admin_token=admin_token, db=":memory:"), store=SQLiteStore(":memory:")
+    )
+    auth: dict[str, str] = {}
+    if api == "maco":
+        with TestClient(app, base_url="http://localhost") as client:  # the token endpoint, in-process
+            token = fetch_maco_token(client, "/maco/oauth/token", Credentials.from_settings(settings.maco))
+        auth = {"Authorization": f"Bearer {token}"}
+    elif api == "admin":
+        auth = {"Authorization": f"Bearer {admin_token}"}
+    return FuzzTarget(spec=spec, app=app, base_path=base_path, headers={**auth, **headers})
+
+
+def url_target(
+    api: str | None,
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    spec_file: Path | None = None,
+    token_url: str | None = None,
+    credentials: Credentials | None = None,
+) -> FuzzTarget:
+    """A running implementation at `url` (the API's base URL, where its paths start)."""
+    spec = load_spec(spec_file, resolve="external") if spec_file else _spec_for(api or "")[0]
+    auth: dict[str, str] = {}
+    if api == "maco" and "Authorization" not in headers and credentials is not None:
+        with httpx.Client(timeout=30) as client:
+            token = fetch_maco_token(client, token_url or url.rstrip("/") + "/oauth/token", credentials)
+        auth = {"Authorization": f"Bearer {token}"}
+    return FuzzTarget(spec=spec, base_url=url.rstrip("/"), headers={**auth, **headers})
