@@ -39,9 +39,39 @@ def maco_rejection_is_event_fail(ctx: Any, response: Any, case: Any) -> None:
         )
 
 
+class IdentifiersAreNeverReused:
+    """A resource created in the run (201 with an `id` in the body) never gets an id handed out before.
+
+    Identifiers come from counters or random sources and are never reused, also after a delete. The same id with the
+    same answer is the same creation seen again (Schemathesis re-checks responses while shrinking), so only a repeated
+    id with a different answer is reported.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], bytes] = {}
+
+    def after_response(self, ctx: Any, response: Any, case: Any) -> None:
+        if response.status_code != 201:
+            return
+        try:
+            body = json.loads(response.content or b"null")
+        except ValueError:
+            return
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str | int):
+            return
+        key = (str(case.operation.path), str(body["id"]))
+        first = self.seen.setdefault(key, bytes(response.content))
+        if first != bytes(response.content):
+            raise AssertionError(
+                f"{case.operation.label} handed out id {body['id']!r} a second time for a different resource: "
+                f"first {first[:200]!r}, now {bytes(response.content)[:200]!r}"
+            )
+
+
 def register_domain_checks() -> None:
     """Register the domain checks with Schemathesis once per process."""
     global _registered
     if not _registered:
         schemathesis.check(maco_rejection_is_event_fail)
+        schemathesis.check(IdentifiersAreNeverReused)
         _registered = True

@@ -37,6 +37,7 @@ def test_an_implementation_that_keeps_its_contract_has_no_findings() -> None:
         ("server_error_on_edge", "not_a_server_error", "POST /items"),
         ("use_after_free", "use_after_free", "DELETE /items/{id}"),
         ("accepts_invalid", "negative_data_rejection", "POST /items"),
+        ("id_reused_after_delete", "IdentifiersAreNeverReused", "POST /items"),
     ],
 )
 def test_each_defect_is_reported(defect: str, check: str, operation: str) -> None:
