@@ -134,6 +134,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         name="maco",
         resolver=_operation_resolver(maco.operations()),
         security_map={"bearer": _bearer_handler(maco.verify_bearer)},
+        pythonic_params=True,
         # RFC 6749 §3.2: unknown token request parameters are ignored, and so are unknown query parameters here.
         **{**common, "strict_validation": False},
     )

@@ -133,6 +133,7 @@ def serve(
     is_flag=True,
     help="Also demand that every schema-valid request is accepted (off: business rules refuse some).",
 )
+@click.option("--with-mock-extensions", is_flag=True, help="With --url: also fuzz the mock-only operations (tag MOCK).")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write Markdown here.")
 def fuzz(
@@ -145,6 +146,7 @@ def fuzz(
     headers: tuple[str, ...],
     token_url: str | None,
     include_positive_acceptance: bool,
+    with_mock_extensions: bool,
     junit_file: Path | None,
     report_file: Path | None,
 ) -> None:
@@ -165,6 +167,7 @@ def fuzz(
                 spec_file=spec_file,
                 token_url=token_url,
                 credentials=Credentials.from_settings(settings.maco),
+                with_mock_extensions=with_mock_extensions,
             )
             if url
             else in_process_target(str(api), settings, extra)

@@ -18,6 +18,8 @@ from mock_server.errors import MockError
 from mock_server.settings import MacoSettings, Settings
 from mock_server.store import SQLiteStore
 
+MOCK_TAG = "MOCK"
+
 
 class FuzzSetupError(MockError):
     """The target could not be prepared (no token, unknown API); the message says what to do."""
@@ -84,12 +86,15 @@ def url_target(
     spec_file: Path | None = None,
     token_url: str | None = None,
     credentials: Credentials | None = None,
+    with_mock_extensions: bool = False,
 ) -> FuzzTarget:
-    """A running implementation at `url` (the API's base URL, where its paths start)."""
+    """A running implementation at `url` (the API's base URL, where its paths start). Operations tagged MOCK exist
+    only in the mock and are left out unless `with_mock_extensions`."""
     spec = load_spec(spec_file, resolve="external") if spec_file else _spec_for(api or "")[0]
     auth: dict[str, str] = {}
     if api == "maco" and "Authorization" not in headers and credentials is not None:
         with httpx.Client(timeout=30) as client:
             token = fetch_maco_token(client, token_url or url.rstrip("/") + "/oauth/token", credentials)
         auth = {"Authorization": f"Bearer {token}"}
-    return FuzzTarget(spec=spec, base_url=url.rstrip("/"), headers={**auth, **headers})
+    excluded = () if with_mock_extensions else (MOCK_TAG,)
+    return FuzzTarget(spec=spec, base_url=url.rstrip("/"), headers={**auth, **headers}, excluded_tags=excluded)

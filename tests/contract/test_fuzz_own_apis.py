@@ -43,7 +43,10 @@ def test_the_mock_in_process_has_no_findings(api: str, tmp_path: Path) -> None:
 def test_the_mock_over_http_has_no_findings(tmp_path: Path) -> None:
     db = tmp_path / "fuzz.db"
     with serving(db, free_port()) as (base, proc):
-        maco = CliRunner().invoke(main, ["fuzz", "maco", "--url", f"{base}/maco", "--max-examples", "10"])
+        maco = CliRunner().invoke(
+            main, ["fuzz", "maco", "--url", f"{base}/maco", "--max-examples", "10", "--with-mock-extensions"]
+        )
+        real_only = CliRunner().invoke(main, ["fuzz", "maco", "--url", f"{base}/maco", "--max-examples", "5"])
         admin = CliRunner().invoke(
             main,
             [
@@ -59,6 +62,9 @@ def test_the_mock_over_http_has_no_findings(tmp_path: Path) -> None:
         )
         stop(proc, db)
     assert maco.exit_code == 0, maco.output
+    assert "GET /processes/{businessKey}" in maco.output
+    assert real_only.exit_code == 0, real_only.output
+    assert "GET /processes/{businessKey}" not in real_only.output  # a real MACO APP has no such operation
     assert admin.exit_code == 0, admin.output
 
 

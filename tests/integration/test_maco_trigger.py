@@ -351,3 +351,23 @@ class TestToken:
             "errorCode": "401",
             "message": "unauthenticated: bearer token expired; get a new one from POST /oauth/token",
         }
+
+
+def test_the_mock_extension_reads_the_started_process_in_the_callers_sandbox(
+    client: TestClient, settings: Settings, example: Callable[[str], Payload]
+) -> None:
+    token_a, token_b = get_token(client, settings, "a"), get_token(client, settings, "b")
+    started = post(client, example("Z41_Marktlokation"), {"Authorization": f"Bearer {token_a}"}).json()
+
+    mine = client.get(f"/maco/processes/{started['businessKey']}", headers={"Authorization": f"Bearer {token_a}"})
+    theirs = client.get(f"/maco/processes/{started['businessKey']}", headers={"Authorization": f"Bearer {token_b}"})
+
+    assert mine.status_code == 200
+    assert mine.json()["businessKey"] == started["businessKey"]
+    assert mine.json()["pruefidentifikator"] == "25001"
+    assert mine.json()["payload"] == example("Z41_Marktlokation")
+    assert theirs.status_code == 404
+    assert theirs.json() == {
+        "errorCode": "404",
+        "message": f"no MaCo process with businessKey {started['businessKey']} in sandbox 'b'",
+    }

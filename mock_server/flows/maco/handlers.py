@@ -17,7 +17,7 @@ class MacoHandlers:
         self._triggers = triggers
 
     def operations(self) -> dict[str, Any]:
-        return {"login": self.login, "inbound": self.inbound}
+        return {"login": self.login, "inbound": self.inbound, "get_process": self.get_process}
 
     async def login(self, body: dict[str, Any] | None = None, **form: Any) -> tuple[dict[str, Any], int]:
         sandbox = sandbox_name(request.headers.get(SANDBOX_HEADER))
@@ -26,6 +26,10 @@ class MacoHandlers:
     async def inbound(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         sandbox = str(context["token_info"]["sandbox"])
         return self._triggers.start(sandbox, body), 201
+
+    async def get_process(self, business_key: str) -> tuple[dict[str, Any], int]:
+        sandbox = str(context["token_info"]["sandbox"])
+        return self._triggers.process(sandbox, business_key), 200
 
     def verify_bearer(self, token: str, request: Any) -> dict[str, str]:
         """connexion's bearer check: the token's sandbox and user, or an Unauthenticated error with the reason."""
