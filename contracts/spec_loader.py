@@ -37,11 +37,11 @@ class Spec:
         return str(self.document.get("info", {}).get("title", self.path.name))
 
     def operation(self, operation_id: str) -> JSONDict:
-        """The operation object with this operationId."""
-        for item in self.document.get("paths", {}).values():
+        """The operation object with this operationId, with its `method` and `path` added."""
+        for path, item in self.document.get("paths", {}).items():
             for method, operation in item.items():
                 if isinstance(operation, dict) and operation.get("operationId") == operation_id:
-                    return {"method": method, **operation}
+                    return {"method": method, "path": path, **operation}
         raise KeyError(f"{self.path}: no operation with operationId {operation_id!r}")
 
 

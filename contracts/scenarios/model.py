@@ -1,0 +1,28 @@
+"""A scenario as loaded from its file: data, checked against the scenario schema and the contracts it uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    name: str
+    apis: tuple[str, ...]
+    steps: tuple[dict[str, Any], ...]
+    actors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    source: str = ""
+
+
+def step_kind(step: dict[str, Any]) -> str:
+    """`request` or `mock`."""
+    return "mock" if "mock" in step else "request"
+
+
+def step_request(step: dict[str, Any]) -> dict[str, Any]:
+    return dict(step[step_kind(step)])

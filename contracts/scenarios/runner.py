@@ -1,0 +1,216 @@
+"""Run a scenario against a target: the mock in-process or any base URL. Every message is checked against its
+contract (requests unless the step breaks them on purpose, every response always), whatever the step asserts."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import jsonpath
+
+from contracts.message_validation import SchemaValidator
+from contracts.scenarios.events import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    Exchange,
+    ScenarioEvent,
+    ScenarioFinished,
+    ScenarioStarted,
+    StepFinished,
+)
+from contracts.scenarios.expectations import mismatches
+from contracts.scenarios.model import Scenario, step_kind, step_request
+from contracts.scenarios.templating import TemplateProblem, base_context, render
+from contracts.spec_loader import Spec
+
+
+@dataclass(frozen=True)
+class ScenarioTarget:
+    """Where scenarios run: one HTTP client per API (its base URL already set), whether it is the mock (mock steps
+    run) or a real system (they are skipped), and the environment templates may read."""
+
+    clients: Mapping[str, httpx.Client]
+    is_mock: bool
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+class StepFailed(Exception):
+    """A step's problems, with the exchange that showed them (if one happened)."""
+
+    def __init__(self, problems: list[str], exchange: Exchange | None = None) -> None:
+        self.problems = problems
+        self.exchange = exchange
+        super().__init__("; ".join(problems))
+
+
+class ScenarioRunner:
+    def __init__(self, specs: Mapping[str, Spec], target: ScenarioTarget) -> None:
+        self._specs = specs
+        self._target = target
+        self._validators: dict[tuple[int, str], SchemaValidator] = {}
+
+    def run(self, scenario: Scenario) -> Iterator[ScenarioEvent]:
+        yield ScenarioStarted(scenario)
+        started = time.monotonic()
+        context = base_context(self._target.env, uuid.uuid4().hex[:12])
+        tokens: dict[str, str] = {}
+        finished: list[StepFinished] = []
+        try:
+            context.update(render(scenario.variables, context))
+        except TemplateProblem as exc:
+            finished.append(StepFinished(scenario, -1, "variables", "setup", FAILED, (str(exc),)))
+        for index, step in enumerate(scenario.steps):
+            if any(s.outcome == FAILED for s in finished):
+                result = StepFinished(
+                    scenario, index, step["name"], step_kind(step), SKIPPED, note="not run: an earlier step failed"
+                )
+            else:
+                result = self._run_step(scenario, index, step, context, tokens)
+            finished.append(result)
+            yield result
+        yield ScenarioFinished(scenario, tuple(finished), time.monotonic() - started)
+
+    def _run_step(
+        self, scenario: Scenario, index: int, step: dict[str, Any], context: dict[str, Any], tokens: dict[str, str]
+    ) -> StepFinished:
+        kind = step_kind(step)
+        if kind == "mock" and not self._target.is_mock:
+            note = step.get("instead") or "mock control: not available against a real system"
+            return StepFinished(scenario, index, step["name"], kind, SKIPPED, note=note)
+        exchanges: list[Exchange] = []
+        try:
+            request = render(step_request(step), context)
+            actor_name = request["actor"]
+            headers = self._actor_headers(scenario, actor_name, context, tokens, exchanges)
+            exchange, response_headers = self._send(scenario, actor_name, request, headers)
+            exchanges.append(exchange)
+            problems = mismatches(request.get("expect", {}), exchange.status, exchange.response_body, response_headers)
+            if problems:
+                raise StepFailed(problems)
+            for name, path in request.get("save", {}).items():
+                values = jsonpath.findall(path, exchange.response_body)
+                if not values:
+                    raise StepFailed([f"save {name}: nothing at {path} in the answer"])
+                context[name] = values[0]
+        except StepFailed as exc:
+            if exc.exchange is not None:
+                exchanges.append(exc.exchange)
+            return StepFinished(scenario, index, step["name"], kind, FAILED, tuple(exc.problems), tuple(exchanges))
+        except TemplateProblem as exc:
+            return StepFinished(scenario, index, step["name"], kind, FAILED, (f"template {exc}",), tuple(exchanges))
+        except httpx.HTTPError as exc:
+            problem = f"no answer: {type(exc).__name__}: {exc}"
+            return StepFinished(scenario, index, step["name"], kind, FAILED, (problem,), tuple(exchanges))
+        return StepFinished(scenario, index, step["name"], kind, PASSED, (), tuple(exchanges))
+
+    def _actor_headers(
+        self,
+        scenario: Scenario,
+        actor_name: str,
+        context: dict[str, Any],
+        tokens: dict[str, str],
+        exchanges: list[Exchange],
+    ) -> dict[str, str]:
+        actor = render(scenario.actors[actor_name], context)
+        headers = dict(actor.get("headers", {}))
+        auth = actor.get("auth", {})
+        if "bearer" in auth:
+            headers["Authorization"] = f"Bearer {auth['bearer']}"
+        elif "password_grant" in auth:
+            if actor_name not in tokens:
+                grant = auth["password_grant"]
+                request = {"operation": grant["operation"], "form": grant.get("form", {}), "actor": actor_name}
+                exchange, _ = self._send(scenario, actor_name, request, dict(headers))
+                exchanges.append(exchange)
+                token = (
+                    exchange.response_body.get(grant.get("token_field", "access_token"))
+                    if isinstance(exchange.response_body, dict)
+                    else None
+                )
+                if exchange.status != 200 or not isinstance(token, str):
+                    raise StepFailed([f"token for {actor_name}: {grant['operation']} answered {exchange.status}"])
+                tokens[actor_name] = token
+            headers["Authorization"] = f"Bearer {tokens[actor_name]}"
+        return headers
+
+    def _send(
+        self, scenario: Scenario, actor_name: str, request: Mapping[str, Any], headers: dict[str, str]
+    ) -> tuple[Exchange, Mapping[str, str]]:
+        api = scenario.actors[actor_name]["api"]
+        spec = self._specs[api]
+        operation = spec.operation(request["operation"])
+        path = operation["path"]
+        for name, value in request.get("path", {}).items():
+            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        body = self._body(operation, request)
+        problems: list[str] = []
+        if body is not None and request.get("request_valid", True):
+            problems += [f"request breaks the contract: {v}" for v in self._validator(operation, None).violations(body)]
+        client = self._target.clients[api]
+        started = time.monotonic()
+        response = client.request(
+            operation["method"].upper(),
+            path.lstrip("/"),
+            params=request.get("query"),
+            headers={**headers, **request.get("headers", {})},
+            json=body if body is not None and "form" not in request else None,
+            data=request.get("form"),
+        )
+        seconds = time.monotonic() - started
+        try:
+            answer: Any = response.json() if response.content else None
+        except json.JSONDecodeError:
+            answer = response.text
+        problems += self._response_problems(operation, response.status_code, answer)
+        exchange = Exchange(
+            actor=actor_name,
+            api=api,
+            operation=request["operation"],
+            method=operation["method"].upper(),
+            path=path,
+            request_body=body if body is not None else request.get("form"),
+            status=response.status_code,
+            response_body=answer,
+            seconds=seconds,
+        )
+        if problems:
+            raise StepFailed(problems, exchange)
+        return exchange, response.headers
+
+    @staticmethod
+    def _body(operation: Mapping[str, Any], request: Mapping[str, Any]) -> Any:
+        body = request.get("body")
+        if "example" in request:
+            media = operation["requestBody"]["content"]["application/json"]
+            body = json.loads(json.dumps(media["examples"][request["example"]]["value"]))
+        if "patch" in request:
+            if not isinstance(body, dict | list):
+                raise StepFailed(["patch: there is no JSON object or array to patch (give example or body)"])
+            body = jsonpath.JSONPatch(request["patch"]).apply(body)
+        return body
+
+    def _validator(self, operation: Mapping[str, Any], status: str | None) -> SchemaValidator:
+        if status is None:
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        else:
+            schema = operation["responses"][status].get("content", {}).get("application/json", {}).get("schema", {})
+        key = (id(schema), status or "request")
+        if key not in self._validators:
+            self._validators[key] = SchemaValidator(schema)
+        return self._validators[key]
+
+    def _response_problems(self, operation: Mapping[str, Any], status: int, answer: Any) -> list[str]:
+        responses = operation.get("responses", {})
+        documented = str(status) if str(status) in responses else ("default" if "default" in responses else None)
+        if documented is None:
+            return [f"answer {status} is not documented for {operation.get('operationId')} ({', '.join(responses)})"]
+        if answer is None or isinstance(answer, str):
+            return []
+        return [f"answer breaks the contract: {v}" for v in self._validator(operation, documented).violations(answer)]
