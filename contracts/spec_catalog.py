@@ -33,3 +33,17 @@ def specs_root() -> Path:
 def bundled_spec_path(relative: str) -> Path:
     """Absolute path of a contract file that ships with the kit."""
     return specs_root() / relative
+
+
+def scenarios_root() -> Path:
+    """The `scenarios/` folder that ships with the kit (beside the packages, or inside `mock_server` in a wheel)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "scenarios", here.parent / "mock_server" / "_scenarios"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no scenarios/ folder found beside {here}")
+
+
+def bundled_specs() -> dict[str, Path]:
+    """Every bundled API's contract file, by API name."""
+    return {api.name: bundled_spec_path(api.spec) for api in BUNDLED_APIS}

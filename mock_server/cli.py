@@ -16,9 +16,23 @@ from contracts import BUNDLED_APIS, ContractError, bundled_spec_path, load_spec
 from contracts.fuzz_reports import junit_xml, markdown
 from contracts.fuzzing import DEFAULT_EXCLUDED_CHECKS, FuzzOptions, FuzzStarted, OperationFuzzed
 from contracts.fuzzing import fuzz as run_fuzz
+from contracts.scenarios import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    ScenarioFinished,
+    ScenarioRunner,
+    ScenarioStarted,
+    StepFinished,
+    load_scenario,
+)
+from contracts.scenarios import reports as scenario_reports
+from contracts.spec_catalog import bundled_specs, scenarios_root
 from mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
 from mock_server.errors import MockError
 from mock_server.fuzz_target import Credentials, in_process_target, url_target
+from mock_server.scenario_target import in_process_target as scenario_in_process
+from mock_server.scenario_target import url_target as scenario_url_target
 from mock_server.settings import ExtraApi, load_settings
 
 
@@ -241,17 +255,112 @@ def example(api: str, operation_id: str, name: str | None) -> None:
     click.echo(json.dumps(examples[name]["value"], ensure_ascii=False, indent=2))
 
 
+def _scenario_files(paths: tuple[Path, ...]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.rglob("*.yaml")) + sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+    return found
+
+
+def _is_scenario(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return "\nsteps:" in f"\n{text}" and "\nopenapi:" not in f"\n{text}" and "\nswagger:" not in f"\n{text}"
+
+
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def lint(files: tuple[Path, ...]) -> None:
-    """Check the bundled contracts (and FILES) load, resolve and validate."""
-    targets = [bundled_spec_path(api.spec) for api in BUNDLED_APIS] + [bundled_spec_path("maco/backend.yaml")]
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def lint(paths: tuple[Path, ...]) -> None:
+    """Check the bundled contracts and scenarios (and PATHS: contracts, scenario files or folders)."""
+    targets = [*bundled_specs().values(), bundled_spec_path("maco/backend.yaml")]
+    given = _scenario_files(paths)
+    scenario_files = _scenario_files((scenarios_root(),)) + [p for p in given if _is_scenario(p)]
     failed = 0
-    for target in [*targets, *files]:
+    for target in [*targets, *(p for p in given if not _is_scenario(p))]:
         try:
             spec = load_spec(target)
             click.echo(f"ok    {target}  ({spec.title}, OpenAPI {spec.openapi_version})")
         except ContractError as exc:
             failed += 1
             click.echo(f"FAIL  {exc}", err=True)
+    specs = {name: load_spec(path) for name, path in bundled_specs().items()}
+    for path in scenario_files:
+        try:
+            scenario = load_scenario(path, specs)
+            click.echo(f"ok    {path}  (scenario: {scenario.name}, {len(scenario.steps)} steps)")
+        except ContractError as exc:
+            failed += 1
+            click.echo(f"FAIL  {exc}", err=True)
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--url", help="Root URL of a running system; each API at its base path (/maco, /_admin).")
+@click.option("--api-url", "api_urls", multiple=True, help="NAME=URL: the base URL of one API (overrides --url).")
+@click.option("--mock/--real", "is_mock", default=False, help="With --url: the target is pruefstand (run mock steps).")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Markdown report with Mermaid sequence diagrams here.",
+)
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JSON here.")
+def replay(
+    paths: tuple[Path, ...],
+    url: str | None,
+    api_urls: tuple[str, ...],
+    is_mock: bool,
+    junit_file: Path | None,
+    report_file: Path | None,
+    json_file: Path | None,
+) -> None:
+    """Replay scenario files (or folders of them) against the mock in-process, or against --url; exit 1 on failure."""
+    logging.getLogger("connexion").setLevel(logging.CRITICAL)
+    specs = {name: load_spec(path) for name, path in bundled_specs().items()}
+    try:
+        scenarios = [load_scenario(path, specs) for path in _scenario_files(paths)]
+    except ContractError as exc:
+        raise click.ClickException(str(exc)) from exc
+    named = dict(_parse_api_url(item) for item in api_urls)
+    target = (
+        scenario_url_target(url, named, is_mock=is_mock, env=os.environ)
+        if url or named
+        else scenario_in_process(load_settings())
+    )
+    runs: list[ScenarioFinished] = []
+    with target as ready:
+        runner = ScenarioRunner(specs, ready)
+        for scenario in scenarios:
+            for event in runner.run(scenario):
+                _echo_scenario_event(event)
+                if isinstance(event, ScenarioFinished):
+                    runs.append(event)
+    if junit_file:
+        junit_file.write_text(scenario_reports.junit_xml(runs), encoding="utf-8")
+    if report_file:
+        report_file.write_text(scenario_reports.markdown(runs), encoding="utf-8")
+    if json_file:
+        json_file.write_text(scenario_reports.as_json(runs), encoding="utf-8")
+    failed = [run for run in runs if run.outcome == FAILED]
+    click.echo(f"\n{len(runs)} scenario(s): {len(runs) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+def _echo_scenario_event(event: object) -> None:
+    if isinstance(event, ScenarioStarted):
+        click.echo(f"{event.scenario.name}  ({event.scenario.path})")
+    elif isinstance(event, StepFinished):
+        mark = {PASSED: "ok  ", FAILED: click.style("FAIL", fg="red"), SKIPPED: "skip"}[event.outcome]
+        click.echo(f"  {mark} {event.index + 1}. {event.name}")
+        for problem in event.problems:
+            click.echo(f"         {problem}")
+        if event.note:
+            click.echo(f"         {event.note}")
+
+
+def _parse_api_url(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise click.BadParameter(f"{text!r} is not NAME=URL", param_hint="--api-url")
+    return name, value
