@@ -13,6 +13,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -82,11 +83,16 @@ def test_a_defect_fails_the_command_with_a_readable_report(tmp_path: Path) -> No
     assert "## GET /items/{id}: Response violates schema" in report.read_text(encoding="utf-8")
 
 
+def serving_items(defect: str) -> contextlib.AbstractContextManager[str]:
+    """The fixture Items API on a real uvicorn server on 127.0.0.1; yields its base URL."""
+    return serving_app(items_app(defect))
+
+
 @contextlib.contextmanager
-def serving_items(defect: str) -> Iterator[str]:
-    """The fixture Items API on a real uvicorn server on 127.0.0.1, in a thread; yields its base URL."""
+def serving_app(app: Any) -> Iterator[str]:
+    """Any ASGI app on a real uvicorn server on 127.0.0.1, in a thread; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(items_app(defect), host="127.0.0.1", port=port, log_level="critical"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
