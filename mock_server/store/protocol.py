@@ -32,6 +32,18 @@ class UnitOfWork(Protocol):
     def next_counter(self, sandbox: str, name: str) -> int:
         """1, 2, 3 … per (sandbox, name); never repeats, also across restarts."""
 
+    def enqueue_delivery(
+        self,
+        sandbox: str,
+        stream: str,
+        kind: str,
+        target: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+        now: float,
+    ) -> int:
+        """Put an outbound message in the outbox, in the same transaction as the change it reports."""
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]:
@@ -44,6 +56,17 @@ class Store(Protocol):
 
     def find(self, sandbox: str, kind: str, where: Mapping[str, str] | None = None) -> list[Document]:
         """Records of a kind whose top-level fields equal `where`, oldest first."""
+
+    def claim_due_deliveries(self, now: float, owner: str, lease_seconds: float, limit: int) -> list[Document]:
+        """Claim due deliveries that are first in their stream (per-stream order), for `lease_seconds`."""
+
+    def finish_attempt(
+        self, delivery_id: int, owner: str, attempt: Mapping[str, Any], status: str, next_attempt_at: float
+    ) -> bool:
+        """Record an attempt and the new status; False when the lease was lost meanwhile."""
+
+    def deliveries(self, sandbox: str) -> list[Document]:
+        """The delivery journal of a sandbox, with every attempt."""
 
     def reset_sandbox(self, sandbox: str) -> int:
         """Delete every record of one sandbox (counters stay, so no number is reused); return how many went."""

@@ -23,6 +23,32 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (sandbox, kind, key)
 );
 CREATE INDEX IF NOT EXISTS records_by_kind_key ON records (kind, key);
+CREATE TABLE IF NOT EXISTS outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    sandbox         TEXT NOT NULL,
+    stream          TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    headers         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    lease_owner     TEXT,
+    lease_until     REAL,
+    created_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_stream ON outbox (sandbox, stream, id);
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+    outbox_id   INTEGER NOT NULL,
+    attempt     INTEGER NOT NULL,
+    at          REAL NOT NULL,
+    status_code INTEGER,
+    error       TEXT,
+    latency_ms  REAL NOT NULL,
+    PRIMARY KEY (outbox_id, attempt)
+);
 CREATE TABLE IF NOT EXISTS counters (
     sandbox TEXT NOT NULL,
     name    TEXT NOT NULL,
@@ -61,6 +87,23 @@ class _SQLiteUnitOfWork:
             "ON CONFLICT (sandbox, kind, key) DO UPDATE SET doc = excluded.doc",
             (sandbox, kind, key, _dumps(doc)),
         )
+
+    def enqueue_delivery(
+        self,
+        sandbox: str,
+        stream: str,
+        kind: str,
+        target: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+        now: float,
+    ) -> int:
+        cursor = self._conn.execute(
+            "INSERT INTO outbox (sandbox, stream, kind, target, payload, headers, status, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (sandbox, stream, kind, target, _dumps(payload), _dumps(headers), now, now),
+        )
+        return int(cursor.lastrowid or 0)
 
     def next_counter(self, sandbox: str, name: str) -> int:
         row = self._conn.execute(
@@ -133,10 +176,104 @@ class SQLiteStore:
             rows = self._conn.execute(sql + " ORDER BY rowid", params).fetchall()
         return [dict(json.loads(row[0])) for row in rows]
 
+    def claim_due_deliveries(self, now: float, owner: str, lease_seconds: float, limit: int) -> list[Document]:
+        """Claim the deliveries that are due and first in their stream (nothing earlier in the stream is open)."""
+        claimable = (
+            "((o.status = 'pending' AND o.next_attempt_at <= :now) OR (o.status = 'sending' AND o.lease_until < :now))"
+        )
+        with self.transaction():
+            rows = self._conn.execute(
+                f"SELECT o.id, o.sandbox, o.stream, o.kind, o.target, o.payload, o.headers, o.attempts FROM outbox o "
+                f"WHERE {claimable} AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sandbox = o.sandbox "
+                f"AND p.stream = o.stream AND p.id < o.id AND p.status IN ('pending', 'sending')) "
+                f"ORDER BY o.id LIMIT :limit",
+                {"now": now, "limit": limit},
+            ).fetchall()
+            for row in rows:
+                self._conn.execute(
+                    "UPDATE outbox SET status = 'sending', lease_owner = ?, lease_until = ? WHERE id = ?",
+                    (owner, now + lease_seconds, row[0]),
+                )
+        return [
+            {
+                "id": r[0],
+                "sandbox": r[1],
+                "stream": r[2],
+                "kind": r[3],
+                "target": r[4],
+                "payload": json.loads(r[5]),
+                "headers": json.loads(r[6]),
+                "attempts": r[7],
+            }
+            for r in rows
+        ]
+
+    def finish_attempt(
+        self, delivery_id: int, owner: str, attempt: Mapping[str, Any], status: str, next_attempt_at: float
+    ) -> bool:
+        """Record one attempt and the delivery's new status (delivered, pending for a retry, dead); False if the
+        lease was lost to another worker meanwhile (then nothing is recorded)."""
+        with self.transaction():
+            updated = self._conn.execute(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, "
+                "lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'sending'",
+                (status, next_attempt_at, delivery_id, owner),
+            ).rowcount
+            if updated:
+                self._conn.execute(
+                    "INSERT INTO delivery_attempts (outbox_id, attempt, at, status_code, error, latency_ms) "
+                    "VALUES (?, (SELECT attempts FROM outbox WHERE id = ?), ?, ?, ?, ?)",
+                    (
+                        delivery_id,
+                        delivery_id,
+                        attempt["at"],
+                        attempt.get("status_code"),
+                        attempt.get("error"),
+                        attempt["latency_ms"],
+                    ),
+                )
+        return bool(updated)
+
+    def deliveries(self, sandbox: str) -> list[Document]:
+        """The journal of one sandbox: every delivery, oldest first, with its attempts."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, stream, kind, target, payload, status, attempts, created_at FROM outbox "
+                "WHERE sandbox = ? ORDER BY id",
+                (sandbox,),
+            ).fetchall()
+            attempts = self._conn.execute(
+                "SELECT a.outbox_id, a.attempt, a.at, a.status_code, a.error, a.latency_ms FROM delivery_attempts a "
+                "JOIN outbox o ON o.id = a.outbox_id WHERE o.sandbox = ? ORDER BY a.outbox_id, a.attempt",
+                (sandbox,),
+            ).fetchall()
+        by_delivery: dict[int, list[Document]] = {}
+        for a in attempts:
+            by_delivery.setdefault(a[0], []).append(
+                {"attempt": a[1], "at": a[2], "statusCode": a[3], "error": a[4], "latencyMs": a[5]}
+            )
+        return [
+            {
+                "id": r[0],
+                "stream": r[1],
+                "kind": r[2],
+                "target": r[3],
+                "payload": json.loads(r[4]),
+                "status": r[5],
+                "attempts": by_delivery.get(r[0], []),
+                "createdAt": r[7],
+            }
+            for r in rows
+        ]
+
     def reset_sandbox(self, sandbox: str) -> int:
         # Counters survive a reset on purpose: a number once handed out is never handed out again.
         with self.transaction():
             removed = self._conn.execute("DELETE FROM records WHERE sandbox = ?", (sandbox,)).rowcount
+            self._conn.execute(
+                "DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE sandbox = ?)", (sandbox,)
+            )
+            self._conn.execute("DELETE FROM outbox WHERE sandbox = ?", (sandbox,))
         return int(removed)
 
     def close(self) -> None:

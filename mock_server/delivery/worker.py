@@ -1,0 +1,107 @@
+"""The delivery worker: claims due deliveries (first in their stream), posts them, records each attempt.
+
+Several worker processes may run it at once: a delivery is leased to one of them; a lease that expires (the process
+died mid-delivery) makes the delivery due again, so nothing is lost. Each message carries `X-Pruefstand-Delivery-Id`
+so a receiver can drop the rare repeat after such a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from mock_server.delivery.policy import RetryPolicy, host_allowed
+from mock_server.store import Store
+
+logger = logging.getLogger(__name__)
+
+DELIVERED, PENDING, DEAD = "delivered", "pending", "dead"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: Store,
+        policy: RetryPolicy,
+        *,
+        allow_hosts: Sequence[str] = (),
+        timeout: float = 10.0,
+        lease_seconds: float = 30.0,
+        client_factory: Callable[[], httpx.AsyncClient] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._policy = policy
+        self._allow = tuple(allow_hosts)
+        self._lease = lease_seconds
+        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=timeout))
+        self._clock = clock
+        self._owner = uuid.uuid4().hex
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was enqueued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Deliver whatever is due now; returns how many attempts were made."""
+        due = self._store.claim_due_deliveries(self._clock(), self._owner, self._lease, limit=50)
+        if not due:
+            return 0
+        async with self._client_factory() as client:
+            # Streams are independent; within one stream only its head was claimed, so order holds.
+            await asyncio.gather(*(self._attempt(client, delivery) for delivery in due))
+        return len(due)
+
+    async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 0.2) -> None:
+        while not stop.is_set():
+            try:
+                made = await self.run_once()
+            except Exception:  # the loop must survive anything one delivery or the store throws
+                logger.exception("delivery round failed")
+                made = 0
+            if made:
+                continue
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            _, pending = await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in pending:
+                waiter.cancel()
+
+    async def _attempt(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> None:
+        target = str(delivery["target"])
+        started = time.monotonic()
+        status_code: int | None = None
+        error: str | None = None
+        if not host_allowed(target, self._allow):
+            error = f"host of {target} is not on the allow-list"
+        else:
+            try:
+                response = await client.post(
+                    target,
+                    json=delivery["payload"],
+                    headers={**delivery["headers"], "X-Pruefstand-Delivery-Id": str(delivery["id"])},
+                )
+                status_code = response.status_code
+                if not response.is_success:
+                    error = f"answered {status_code}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        attempts = int(delivery["attempts"]) + 1
+        delay = None if error and "allow-list" in error else self._policy.delay_after(attempts)
+        status = DELIVERED if error is None else (DEAD if delay is None else PENDING)
+        attempt = {
+            "at": self._clock(),
+            "status_code": status_code,
+            "error": error,
+            "latency_ms": round((time.monotonic() - started) * 1000, 3),
+        }
+        next_at = self._clock() + (delay or 0.0)
+        if not self._store.finish_attempt(int(delivery["id"]), self._owner, attempt, status, next_at):
+            logger.warning("delivery %s: lease lost, attempt not recorded", delivery["id"])

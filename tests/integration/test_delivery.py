@@ -1,0 +1,165 @@
+"""The delivery engine: outbox in the store, per-stream order, retries with backoff, dead letters, allow-list,
+journal, and nothing lost when a worker dies mid-delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from mock_server.delivery import DeliveryWorker, RetryPolicy
+from mock_server.delivery.policy import host_allowed
+from mock_server.store import SQLiteStore
+
+TARGET = "http://backend.test/updateProcessData"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    """Outbound HTTP goes nowhere real: an unmatched request fails the test."""
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    return SQLiteStore(tmp_path / "d.db")
+
+
+def enqueue(store: SQLiteStore, n: int, *, stream: str = "s1", sandbox: str = "a", target: str = TARGET) -> list[int]:
+    with store.transaction() as uow:
+        return [
+            uow.enqueue_delivery(sandbox, stream, "test", target, {"n": i}, {"Authorization": "Bearer x"}, 1_000.0)
+            for i in range(n)
+        ]
+
+
+def worker(store: SQLiteStore, clock: FakeClock, **kwargs: object) -> DeliveryWorker:
+    return DeliveryWorker(store, RetryPolicy(base=1, factor=2, cap=4, max_attempts=3), clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+def received(route: respx.Route) -> list[int]:
+    return [json.loads(call.request.content)["n"] for call in route.calls]
+
+
+def test_retry_policy_backs_off_exponentially_up_to_the_cap_then_gives_up() -> None:
+    policy = RetryPolicy(base=0.5, factor=2, cap=3, max_attempts=5)
+    assert [policy.delay_after(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, None]
+
+
+def test_allow_list_patterns() -> None:
+    assert host_allowed("http://anything.example/x", [])
+    assert host_allowed("https://buyer.example:8443/listener", ["*.example"])
+    assert not host_allowed("http://169.254.169.254/latest", ["*.example", "127.0.0.1"])
+
+
+def test_a_failing_receiver_gets_each_message_once_in_order_after_retries(
+    store: SQLiteStore, router: respx.MockRouter
+) -> None:
+    clock = FakeClock()
+    route = router.post(TARGET).mock(
+        side_effect=[httpx.Response(500), httpx.Response(200), httpx.Response(200), httpx.Response(204)]
+    )
+    enqueue(store, 3)
+    w = worker(store, clock)
+
+    assert asyncio.run(w.run_once()) == 1  # only the head of the stream; it fails
+    assert asyncio.run(w.run_once()) == 0  # the retry is not due yet, and the others wait behind it
+    clock.now += 1
+    for _ in range(3):
+        asyncio.run(w.run_once())
+
+    assert received(route) == [0, 0, 1, 2]
+    assert route.calls[0].request.headers["Authorization"] == "Bearer x"
+    assert (
+        route.calls[0].request.headers["X-Pruefstand-Delivery-Id"]
+        == route.calls[1].request.headers["X-Pruefstand-Delivery-Id"]
+    )
+    journal = store.deliveries("a")
+    assert [d["status"] for d in journal] == ["delivered", "delivered", "delivered"]
+    assert [[a["statusCode"] for a in d["attempts"]] for d in journal] == [[500, 200], [200], [204]]
+    assert journal[0]["attempts"][0]["error"] == "answered 500"
+    assert all(a["latencyMs"] >= 0 for d in journal for a in d["attempts"])
+
+
+def test_after_the_last_attempt_a_message_is_dead_and_the_stream_goes_on(
+    store: SQLiteStore, router: respx.MockRouter
+) -> None:
+    clock = FakeClock()
+    route = router.post(TARGET).mock(side_effect=[httpx.ConnectError("refused")] * 3 + [httpx.Response(200)])
+    enqueue(store, 2)
+    w = worker(store, clock)
+    for _ in range(4):
+        asyncio.run(w.run_once())
+        clock.now += 10
+    journal = store.deliveries("a")
+    assert [d["status"] for d in journal] == ["dead", "delivered"]
+    assert [a["error"] for a in journal[0]["attempts"]] == ["ConnectError: refused"] * 3
+    assert received(route) == [0, 0, 0, 1]
+
+
+def test_streams_are_independent(store: SQLiteStore, router: respx.MockRouter) -> None:
+    clock = FakeClock()
+    failing = router.post("http://a.test/x").mock(return_value=httpx.Response(503))
+    fine = router.post("http://b.test/x").mock(return_value=httpx.Response(200))
+    enqueue(store, 1, stream="slow", target="http://a.test/x")
+    enqueue(store, 2, stream="fast", target="http://b.test/x")
+    w = worker(store, clock)
+    asyncio.run(w.run_once())
+    asyncio.run(w.run_once())
+    assert len(failing.calls) == 1
+    assert received(fine) == [0, 1]
+
+
+def test_a_host_off_the_allow_list_is_never_called(store: SQLiteStore, router: respx.MockRouter) -> None:
+    clock = FakeClock()
+    enqueue(store, 1, target="http://169.254.169.254/latest/meta-data")
+    asyncio.run(worker(store, clock, allow_hosts=["*.example"]).run_once())
+    [delivery] = store.deliveries("a")
+    assert delivery["status"] == "dead"
+    assert (
+        delivery["attempts"][0]["error"] == "host of http://169.254.169.254/latest/meta-data is not on the allow-list"
+    )
+
+
+def test_a_worker_dying_mid_delivery_loses_nothing_and_repeats_nothing_acknowledged(
+    tmp_path: Path, router: respx.MockRouter
+) -> None:
+    clock = FakeClock()
+    route = router.post(TARGET).mock(return_value=httpx.Response(200))
+    first = SQLiteStore(tmp_path / "d.db")
+    enqueue(first, 3)
+    asyncio.run(worker(first, clock).run_once())  # message 0 delivered and acknowledged
+    claimed = first.claim_due_deliveries(clock(), "dying-worker", 30, limit=10)  # message 1 claimed, never finished
+    assert [c["payload"]["n"] for c in claimed] == [1]
+    first.close()
+
+    restarted = SQLiteStore(tmp_path / "d.db")  # the process comes back
+    w = worker(restarted, clock)
+    assert asyncio.run(w.run_once()) == 0  # the dead worker's lease still holds
+    clock.now += 31
+    for _ in range(3):
+        asyncio.run(w.run_once())
+    assert received(route) == [0, 1, 2]
+    assert [d["status"] for d in restarted.deliveries("a")] == ["delivered"] * 3
+
+
+def test_a_sandbox_reset_clears_its_outbox_only(store: SQLiteStore) -> None:
+    enqueue(store, 2, sandbox="a")
+    enqueue(store, 1, sandbox="b")
+    store.reset_sandbox("a")
+    assert store.deliveries("a") == []
+    assert len(store.deliveries("b")) == 1
