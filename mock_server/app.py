@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -24,9 +25,11 @@ from mock_server.allowed_methods import AllowedMethods
 from mock_server.body_limit import BodyLimitMiddleware
 from mock_server.body_validation import cached_json_response_validator, guarded_json_validator
 from mock_server.clock import Clock
+from mock_server.delivery import DeliveryWorker, RetryPolicy
 from mock_server.errors import MockError
 from mock_server.example_responder import ExampleResolver
 from mock_server.flows.maco.auth import TokenService
+from mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from mock_server.flows.maco.events import catalog_from_validator
 from mock_server.flows.maco.handlers import MacoHandlers
 from mock_server.flows.maco.service import TriggerService
@@ -50,6 +53,7 @@ class Services:
     clock: Clock
     tokens: TokenService
     triggers: TriggerService
+    worker: DeliveryWorker
 
 
 def _bearer_handler(verify: Callable[[str, Any], Mapping[str, Any]]) -> type[BearerSecurityHandler]:
@@ -91,6 +95,20 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     clock = clock if clock is not None else Clock(store)
 
     maco_spec = load_spec(bundled_spec_path("maco/trigger.yaml"))
+    backend_spec = load_spec(bundled_spec_path("maco/backend.yaml"))
+    worker = DeliveryWorker(
+        store,
+        RetryPolicy(
+            base=settings.delivery_backoff_base_ms / 1000,
+            cap=settings.delivery_backoff_cap_ms / 1000,
+            max_attempts=settings.delivery_max_attempts,
+        ),
+        allow_hosts=settings.allow_hosts(),
+    )
+    m = settings.maco
+    callbacks = BackendCallbacks(
+        store, backend_spec, Backend(m.backend_url, m.backend_token) if m.backend_url else None
+    )
     admin_spec = load_spec(bundled_spec_path("admin/admin.yaml"))
     catalog = catalog_from_validator(DispatchingValidator(_request_body_schema(maco_spec, "inbound")))
     tokens = TokenService(store, clock, settings.maco)
@@ -100,13 +118,19 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         catalog,
         strict_check_digits=settings.maco.strict_check_digits,
         conflict_on_reuse=settings.maco.idempotency == "conflict",
+        callbacks=callbacks,
+        on_enqueued=worker.wake,
     )
     maco = MacoHandlers(tokens, triggers)
-    admin = AdminHandlers(store, clock, triggers, settings.with_admin_token().admin_token)
+    admin = AdminHandlers(store, clock, triggers, callbacks, settings.with_admin_token().admin_token)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        delivering = asyncio.create_task(worker.run_forever(stop))
         yield
+        stop.set()
+        await delivering
         if owns_store:  # a store handed in belongs to the caller, who may start the app again
             store.close()
             logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
@@ -115,7 +139,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     logging.getLogger("connexion.validators.form_data").setLevel(logging.CRITICAL)
     app = AsyncApp(__name__, lifespan=lifespan)
     cache_operations(app)
-    app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers)
+    app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers, worker=worker)
     validator_map = dict(VALIDATOR_MAP)
     validator_map["body"] = MediaTypeDict(
         {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=settings.max_depth)}

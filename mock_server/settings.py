@@ -40,6 +40,9 @@ class MacoSettings:
     # "conflict": same (eventname, prozessId, sender) with another payload is refused with 409.
     # "payload": only an identical payload is replayed; another payload starts a new process.
     idempotency: str = "conflict"
+    # The customer's backend the app calls back (updateProcessData); empty: no callbacks unless a sandbox sets one.
+    backend_url: str = ""
+    backend_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,10 @@ class Settings:
     max_depth: int = 64
     workers: int = 0  # 0: one per CPU, at most 4 (see effective_workers)
     log_level: str = "warning"
+    delivery_allow_hosts: str = ""  # comma-separated host patterns (* wildcards); empty: any host
+    delivery_max_attempts: int = 8
+    delivery_backoff_base_ms: int = 500
+    delivery_backoff_cap_ms: int = 60_000
     maco: MacoSettings = field(default_factory=MacoSettings)
     extra_apis: tuple[ExtraApi, ...] = ()
 
@@ -61,6 +68,9 @@ class Settings:
         if self.db == ":memory:":
             return 1
         return self.workers if self.workers > 0 else max(1, min(os.cpu_count() or 1, 4))
+
+    def allow_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip() for h in self.delivery_allow_hosts.split(",") if h.strip())
 
     def with_admin_token(self) -> Settings:
         """These settings, with a random admin token if none was configured."""

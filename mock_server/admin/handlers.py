@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.clock import Clock, ClockReading, isoformat_utc
-from mock_server.errors import Unauthenticated
+from mock_server.errors import NotFound, Unauthenticated
+from mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from mock_server.flows.maco.service import TriggerService
 from mock_server.store import Store
 
@@ -20,10 +21,13 @@ def _json(body: Any, status: int = 200) -> Answer:
 
 
 class AdminHandlers:
-    def __init__(self, store: Store, clock: Clock, triggers: TriggerService, admin_token: str) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, triggers: TriggerService, callbacks: BackendCallbacks, admin_token: str
+    ) -> None:
         self._store = store
         self._clock = clock
         self._triggers = triggers
+        self._callbacks = callbacks
         self._token = admin_token
 
     def operations(self) -> dict[str, Any]:
@@ -34,6 +38,9 @@ class AdminHandlers:
             "advance_clock": self.advance_clock,
             "list_maco_processes": self.list_maco_processes,
             "get_maco_process": self.get_maco_process,
+            "list_deliveries": self.list_deliveries,
+            "get_maco_backend": self.get_maco_backend,
+            "set_maco_backend": self.set_maco_backend,
         }
 
     def verify_bearer(self, token: str, _request: object = None) -> dict[str, str]:
@@ -64,6 +71,19 @@ class AdminHandlers:
 
     async def get_maco_process(self, sandbox: str, business_key: str) -> Answer:
         return _json(self._triggers.process(sandbox, business_key))
+
+    async def list_deliveries(self, sandbox: str) -> Answer:
+        return _json(self._store.deliveries(sandbox))
+
+    async def get_maco_backend(self, sandbox: str) -> Answer:
+        backend = self._callbacks.backend(sandbox)
+        if backend is None:
+            raise NotFound(f"sandbox {sandbox!r} has no MaCo backend; PUT one to receive callbacks")
+        return _json({"url": backend.url, "hasToken": bool(backend.token)})
+
+    async def set_maco_backend(self, sandbox: str, body: dict[str, Any]) -> Answer:
+        self._callbacks.set_backend(sandbox, Backend(url=body["url"], token=body.get("token", "")))
+        return _json({"url": body["url"], "hasToken": bool(body.get("token"))})
 
 
 def _clock_body(sandbox: str, reading: ClockReading) -> dict[str, Any]:

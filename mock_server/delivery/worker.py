@@ -43,11 +43,12 @@ class DeliveryWorker:
         self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=timeout))
         self._clock = clock
         self._owner = uuid.uuid4().hex
-        self._wake = asyncio.Event()
+        self._wake: asyncio.Event | None = None  # belongs to the loop run_forever runs in
 
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
 
     async def run_once(self) -> int:
         """Deliver whatever is due now; returns how many attempts were made."""
@@ -60,6 +61,13 @@ class DeliveryWorker:
         return len(due)
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 0.2) -> None:
+        self._wake = wake = asyncio.Event()
+        try:
+            await self._loop(stop, wake, poll_seconds)
+        finally:
+            self._wake = None
+
+    async def _loop(self, stop: asyncio.Event, wake: asyncio.Event, poll_seconds: float) -> None:
         while not stop.is_set():
             try:
                 made = await self.run_once()
@@ -68,8 +76,8 @@ class DeliveryWorker:
                 made = 0
             if made:
                 continue
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
             _, pending = await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
             for waiter in pending:
                 waiter.cancel()

@@ -1,0 +1,91 @@
+"""Calls from the MACO APP into the customer's backend ("Rückkanäle"), written to the outbox with the process change.
+
+After a trigger the app builds and sends the market message and then "continues the Vorgang" by calling the
+backend's `updateProcessData` with the message data (domain/maco.md §3.5 step 3). The body is checked against the
+backend contract (`specs/maco/backend.yaml`) before it is queued: the mock never sends what its contract forbids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contracts import SchemaValidator, Spec
+from mock_server.errors import MockError
+from mock_server.store import Store, UnitOfWork
+
+BACKEND_KIND = "maco.backend"
+UPDATE_COMMAND = "AKTUALISIEREN_PROZESSDATEN"
+
+
+class CallbackContractError(MockError):
+    """A callback the mock built breaks the backend contract: a defect of the mock, never sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    url: str
+    token: str
+
+
+def message_numbers(sequence: int) -> dict[str, str]:
+    """The numbers of the outgoing market message, from one per-sandbox counter (never reused)."""
+    return {
+        "dokumentennummer": f"PSD{sequence:012d}",
+        "nachrichtenreferenznummer": f"PSN{sequence:011d}",
+        "datenaustauschreferenz": f"PSX{sequence:011d}",
+        "vorgangsnummer": f"PSV{sequence:012d}",
+    }
+
+
+def update_process_data(process: Mapping[str, Any], numbers: Mapping[str, str], sent_at: str) -> dict[str, Any]:
+    """The `updateProcessData` body after the message went out: the trigger's data, the message's numbers and date,
+    the derived Prüfidentifikator, and the keys the backend correlates by."""
+    payload = process["payload"]
+    transaktionsdaten = {
+        **payload.get("transaktionsdaten", {}),
+        **numbers,
+        "nachrichtendatum": sent_at,
+        "pruefidentifikator": process["pruefidentifikator"],
+    }
+    if process["pruefidentifikator"] == "25001":
+        transaktionsdaten["kategorie"] = "Z36"
+    return {
+        "stammdaten": payload.get("stammdaten", {}),
+        "transaktionsdaten": transaktionsdaten,
+        "zusatzdaten": {
+            "businessKey": process["businessKey"],
+            "targetBusinessKey": process["businessKey"],
+            "prozessId": process["prozessId"],
+        },
+    }
+
+
+class BackendCallbacks:
+    def __init__(self, store: Store, backend_spec: Spec, default: Backend | None) -> None:
+        self._store = store
+        self._default = default
+        schema = backend_spec.operation("updateProcessData")["requestBody"]["content"]["application/json"]["schema"]
+        self._validator = SchemaValidator(schema)
+
+    def backend(self, sandbox: str) -> Backend | None:
+        """The sandbox's backend (admin API), else the configured default, else none (no callbacks)."""
+        record = self._store.get(sandbox, BACKEND_KIND, "backend")
+        if record is not None:
+            return Backend(url=str(record["url"]), token=str(record.get("token", "")))
+        return self._default
+
+    def set_backend(self, sandbox: str, backend: Backend) -> None:
+        with self._store.transaction() as uow:
+            uow.put(sandbox, BACKEND_KIND, "backend", {"url": backend.url, "token": backend.token})
+
+    def enqueue_update(
+        self, uow: UnitOfWork, sandbox: str, backend: Backend, body: Mapping[str, Any], now: float
+    ) -> int:
+        violations = self._validator.violations(body)
+        if violations:
+            raise CallbackContractError("; ".join(str(v) for v in violations))
+        headers = {"Authorization": f"Bearer {backend.token}"} if backend.token else {}
+        target = f"{backend.url.rstrip('/')}/updateProcessData?command={UPDATE_COMMAND}"
+        return uow.enqueue_delivery(sandbox, "maco.backend", "updateProcessData", target, body, headers, now)
