@@ -181,6 +181,9 @@ class SQLiteStore:
         claimable = (
             "((o.status = 'pending' AND o.next_attempt_at <= :now) OR (o.status = 'sending' AND o.lease_until < :now))"
         )
+        with self._lock:  # a cheap read first: the writer lock is taken only when something is due
+            if self._conn.execute(f"SELECT 1 FROM outbox o WHERE {claimable} LIMIT 1", {"now": now}).fetchone() is None:
+                return []
         with self.transaction():
             rows = self._conn.execute(
                 f"SELECT o.id, o.sandbox, o.stream, o.kind, o.target, o.payload, o.headers, o.attempts FROM outbox o "
