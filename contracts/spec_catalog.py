@@ -21,6 +21,10 @@ BUNDLED_APIS: tuple[BundledApi, ...] = (
 )
 
 
+# Contracts of what a system under test sends out to a listener (not served by the mock).
+LISTENER_APIS: tuple[BundledApi, ...] = (BundledApi("maco-backend", "maco/backend.yaml", ""),)
+
+
 def specs_root() -> Path:
     """The `specs/` folder: beside the packages in a checkout, inside `mock_server` in a wheel."""
     here = Path(__file__).resolve().parent
@@ -45,5 +49,5 @@ def scenarios_root() -> Path:
 
 
 def bundled_specs() -> dict[str, Path]:
-    """Every bundled API's contract file, by API name."""
-    return {api.name: bundled_spec_path(api.spec) for api in BUNDLED_APIS}
+    """Every bundled contract file by API name: the served APIs and the listener contracts."""
+    return {api.name: bundled_spec_path(api.spec) for api in (*BUNDLED_APIS, *LISTENER_APIS)}

@@ -298,6 +298,10 @@ def lint(paths: tuple[Path, ...]) -> None:
 @click.option("--url", help="Root URL of a running system; each API at its base path (/maco, /_admin).")
 @click.option("--api-url", "api_urls", multiple=True, help="NAME=URL: the base URL of one API (overrides --url).")
 @click.option("--mock/--real", "is_mock", default=False, help="With --url: the target is pruefstand (run mock steps).")
+@click.option(
+    "--listen", help="HOST:PORT for the listener that receives events and callbacks (in-process: a free port)."
+)
+@click.option("--callback-url", help="The URL the system under test should call to reach the listener.")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @click.option(
     "--report",
@@ -311,6 +315,8 @@ def replay(
     url: str | None,
     api_urls: tuple[str, ...],
     is_mock: bool,
+    listen: str | None,
+    callback_url: str | None,
     junit_file: Path | None,
     report_file: Path | None,
     json_file: Path | None,
@@ -324,9 +330,9 @@ def replay(
         raise click.ClickException(str(exc)) from exc
     named = dict(_parse_api_url(item) for item in api_urls)
     target = (
-        scenario_url_target(url, named, is_mock=is_mock, env=os.environ)
+        scenario_url_target(url, named, is_mock=is_mock, env=os.environ, listen=listen, callback_url=callback_url)
         if url or named
-        else scenario_in_process(load_settings())
+        else scenario_in_process(load_settings(), listen=listen or "127.0.0.1:0")
     )
     runs: list[ScenarioFinished] = []
     with target as ready:

@@ -12,6 +12,7 @@ import httpx
 from starlette.testclient import TestClient
 
 from contracts import BUNDLED_APIS
+from contracts.listener import CallbackListener
 from contracts.scenarios import ScenarioTarget
 from mock_server.app import create_app
 from mock_server.settings import Settings
@@ -19,30 +20,52 @@ from mock_server.store import SQLiteStore
 
 
 @contextlib.contextmanager
-def in_process_target(settings: Settings) -> Iterator[ScenarioTarget]:
-    """The mock on an in-memory store: no ports, nothing left behind; mock steps run."""
+def listening(listen: str | None, callback_url: str | None) -> Iterator[CallbackListener | None]:
+    """A listener on HOST:PORT (PORT 0: any free one), or none."""
+    if listen is None:
+        yield None
+        return
+    host, _, port = listen.rpartition(":")
+    listener = CallbackListener()
+    with listener.serving(host or "127.0.0.1", int(port or 0), public_url=callback_url):
+        yield listener
+
+
+@contextlib.contextmanager
+def in_process_target(settings: Settings, listen: str | None = "127.0.0.1:0") -> Iterator[ScenarioTarget]:
+    """The mock on an in-memory store, nothing left behind; mock steps run; a listener on a free local port
+    receives what the mock sends out."""
     admin_token = secrets.token_urlsafe(24)
     app = create_app(
         dataclasses.replace(settings, admin_token=admin_token, db=":memory:"), store=SQLiteStore(":memory:")
     )
     with contextlib.ExitStack() as stack:
+        listener = stack.enter_context(listening(listen, None))
         clients = {
             api.name: stack.enter_context(TestClient(app, base_url=f"http://localhost{api.base_path}/"))
             for api in BUNDLED_APIS
         }
         env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": admin_token}
-        yield ScenarioTarget(clients=clients, is_mock=True, env=env)
+        yield ScenarioTarget(clients=clients, is_mock=True, env=env, listener=listener)
 
 
 @contextlib.contextmanager
 def url_target(
-    root: str | None, api_urls: Mapping[str, str], *, is_mock: bool, env: Mapping[str, str]
+    root: str | None,
+    api_urls: Mapping[str, str],
+    *,
+    is_mock: bool,
+    env: Mapping[str, str],
+    listen: str | None = None,
+    callback_url: str | None = None,
 ) -> Iterator[ScenarioTarget]:
-    """Servers at URLs: each API at `root` + its base path, unless `api_urls` names its own base URL."""
+    """Servers at URLs: each API at `root` + its base path, unless `api_urls` names its own base URL. With `listen`,
+    a listener receives what they send out, reachable for them at `callback_url` (default: its own address)."""
     with contextlib.ExitStack() as stack:
+        listener = stack.enter_context(listening(listen, callback_url))
         clients: dict[str, httpx.Client] = {}
         for api in BUNDLED_APIS:
             base = api_urls.get(api.name) or (f"{root.rstrip('/')}{api.base_path}" if root else None)
             if base:
                 clients[api.name] = stack.enter_context(httpx.Client(base_url=base.rstrip("/") + "/", timeout=30))
-        yield ScenarioTarget(clients=clients, is_mock=is_mock, env=env)
+        yield ScenarioTarget(clients=clients, is_mock=is_mock, env=env, listener=listener)

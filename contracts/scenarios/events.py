@@ -23,6 +23,7 @@ class Exchange:
     status: int
     response_body: Any
     seconds: float
+    incoming: bool = False  # sent by the system under test to the listener (an event, a callback)
 
 
 @dataclass(frozen=True)

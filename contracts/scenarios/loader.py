@@ -83,8 +83,18 @@ def _check_references(scenario: Scenario, specs: Mapping[str, Spec]) -> None:
             _operation(scenario, specs[declared["api"]], grant["operation"], f"actors.{name}.auth.password_grant")
     for index, step in enumerate(scenario.steps):
         kind = step_kind(step)
-        request = step_request(step)
         where = f"steps[{index}].{kind}"
+        if kind == "await_events":
+            for number, event in enumerate(step["await_events"]["events"]):
+                contract = event.get("contract")
+                if contract is None:
+                    continue
+                place = f"{where}.events[{number}].contract"
+                if contract["api"] not in scenario.apis:
+                    raise ScenarioError(scenario.path, f"{place}.api", f"{contract['api']!r} is not listed in apis")
+                _operation(scenario, specs[contract["api"]], contract["operation"], f"{place}.operation")
+            continue
+        request = step_request(step)
         actor = scenario.actors.get(request["actor"])
         if actor is None:
             raise ScenarioError(scenario.path, f"{where}.actor", f"unknown actor {request['actor']!r}")

@@ -20,8 +20,11 @@ class Scenario:
 
 
 def step_kind(step: dict[str, Any]) -> str:
-    """`request` or `mock`."""
-    return "mock" if "mock" in step else "request"
+    """`request`, `mock` or `await_events`."""
+    for kind in ("mock", "await_events"):
+        if kind in step:
+            return kind
+    return "request"
 
 
 def step_request(step: dict[str, Any]) -> dict[str, Any]:

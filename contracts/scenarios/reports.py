@@ -47,17 +47,24 @@ def _label(text: str) -> str:
 def mermaid(run: ScenarioFinished) -> str:
     """The exchange that actually happened: one participant per actor, the system under test, arrows per message."""
     lines = ["sequenceDiagram"]
-    actors = list(dict.fromkeys(e.actor for step in run.steps for e in step.exchanges))
+    actors = list(dict.fromkeys(e.actor for step in run.steps for e in step.exchanges if not e.incoming))
+    listens = any(e.incoming for step in run.steps for e in step.exchanges)
     for actor in actors:
         lines.append(f"    participant {actor}")
     lines.append(f"    participant SUT as {MOCK_PARTICIPANT}")
+    if listens:
+        lines.append("    participant listener as Listener (pruefstand)")
     for step in run.steps:
         lines.append(f"    Note over {actors[0] if actors else 'SUT'},SUT: {step.index + 1}. {_label(step.name)}")
         for exchange in step.exchanges:
-            lines.append(
-                f"    {exchange.actor}->>SUT: {exchange.method} {_label(exchange.path)} ({exchange.operation})"
-            )
-            lines.append(f"    SUT-->>{exchange.actor}: {exchange.status}{_summary(exchange)}")
+            call = f"{exchange.method} {_label(exchange.path)} ({exchange.operation})"
+            if exchange.incoming:  # the system under test sent it to the listener
+                lines += [f"    SUT->>listener: {call}", f"    listener-->>SUT: {exchange.status}"]
+            else:
+                lines += [
+                    f"    {exchange.actor}->>SUT: {call}",
+                    f"    SUT-->>{exchange.actor}: {exchange.status}{_summary(exchange)}",
+                ]
         if step.outcome != "passed":
             lines.append(f"    Note right of SUT: {step.outcome.upper()}: {_label((step.problems or (step.note,))[0])}")
     return "\n".join(lines)

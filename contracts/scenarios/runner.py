@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 import jsonpath
 
+from contracts.listener import CallbackListener, Received
 from contracts.message_validation import SchemaValidator
 from contracts.scenarios.events import (
     FAILED,
@@ -39,6 +40,7 @@ class ScenarioTarget:
     clients: Mapping[str, httpx.Client]
     is_mock: bool
     env: Mapping[str, str] = field(default_factory=dict)
+    listener: CallbackListener | None = None
 
 
 class StepFailed(Exception):
@@ -50,16 +52,51 @@ class StepFailed(Exception):
         super().__init__("; ".join(problems))
 
 
+def _match_events(
+    wanted: list[dict[str, Any]], received: list[Received], in_order: bool
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """Pair each expected event with a received one (in order: later than the previous match); the problems say
+    what is missing and, where a message at that path came but did not fit, what did not fit."""
+    matched: list[tuple[int, int]] = []
+    used: set[int] = set()
+    start = 0
+    problems: list[str] = []
+    for i, event in enumerate(wanted):
+        candidates = [j for j in range(start if in_order else 0, len(received)) if j not in used]
+        at_path = [j for j in candidates if received[j].path.endswith(event["path"])]
+        fits = [j for j in at_path if not _event_mismatches(event, received[j])]
+        if fits:
+            matched.append((i, fits[0]))
+            used.add(fits[0])
+            start = fits[0] + 1
+            continue
+        if at_path:
+            detail = "; ".join(_event_mismatches(event, received[at_path[-1]]))
+            problems.append(f"event {i + 1} at {event['path']}: received one, but {detail}")
+        else:
+            problems.append(f"event {i + 1} at {event['path']}: not received")
+    return matched, problems
+
+
+def _event_mismatches(event: Mapping[str, Any], received: Received) -> list[str]:
+    return mismatches(event.get("expect", {}), 200, received.body, received.headers)
+
+
 class ScenarioRunner:
     def __init__(self, specs: Mapping[str, Spec], target: ScenarioTarget) -> None:
         self._specs = specs
         self._target = target
         self._validators: dict[tuple[int, str], SchemaValidator] = {}
+        self._consumed = 0  # how many of the listener's messages earlier steps have matched
 
     def run(self, scenario: Scenario) -> Iterator[ScenarioEvent]:
         yield ScenarioStarted(scenario)
         started = time.monotonic()
         context = base_context(self._target.env, uuid.uuid4().hex[:12])
+        listener = self._target.listener
+        if listener is not None:
+            context["listener_url"] = listener.url
+        self._consumed = len(listener.received()) if listener is not None else 0
         tokens: dict[str, str] = {}
         finished: list[StepFinished] = []
         try:
@@ -81,6 +118,8 @@ class ScenarioRunner:
         self, scenario: Scenario, index: int, step: dict[str, Any], context: dict[str, Any], tokens: dict[str, str]
     ) -> StepFinished:
         kind = step_kind(step)
+        if kind == "await_events":
+            return self._await_events(scenario, index, step, context)
         if kind == "mock" and not self._target.is_mock:
             note = step.get("instead") or "mock control: not available against a real system"
             return StepFinished(scenario, index, step["name"], kind, SKIPPED, note=note)
@@ -109,6 +148,65 @@ class ScenarioRunner:
             problem = f"no answer: {type(exc).__name__}: {exc}"
             return StepFinished(scenario, index, step["name"], kind, FAILED, (problem,), tuple(exchanges))
         return StepFinished(scenario, index, step["name"], kind, PASSED, (), tuple(exchanges))
+
+    def _await_events(
+        self, scenario: Scenario, index: int, step: dict[str, Any], context: dict[str, Any]
+    ) -> StepFinished:
+        name = step["name"]
+        listener = self._target.listener
+        if listener is None:
+            note = "no listener: run with --listen HOST:PORT to receive what the system sends"
+            return StepFinished(scenario, index, name, "await_events", SKIPPED, note=note)
+        try:
+            wanted = render(step["await_events"], context)
+        except TemplateProblem as exc:
+            return StepFinished(scenario, index, name, "await_events", FAILED, (f"template {exc}",))
+        deadline = time.monotonic() + float(wanted.get("within", 10))
+        in_order = wanted.get("order", "in_order") == "in_order"
+        while True:
+            fresh = listener.received()[self._consumed :]
+            matched, problems = _match_events(wanted["events"], fresh, in_order)
+            if not problems or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        exchanges = [self._incoming(wanted["events"][i], fresh[j]) for i, j in matched]
+        if problems:
+            return StepFinished(scenario, index, name, "await_events", FAILED, tuple(problems), tuple(exchanges))
+        self._consumed += max(j for _, j in matched) + 1
+        contract_problems: list[str] = []
+        for i, j in matched:
+            event, received = wanted["events"][i], fresh[j]
+            contract = event.get("contract")
+            if contract:
+                operation = self._specs[contract["api"]].operation(contract["operation"])
+                contract_problems += [
+                    f"{received.path}: message breaks the contract: {v}"
+                    for v in self._validator(operation, None).violations(received.body)
+                ]
+            for key, path in event.get("save", {}).items():
+                values = jsonpath.findall(path, received.body)
+                if values:
+                    context[key] = values[0]
+                else:
+                    contract_problems.append(f"save {key}: nothing at {path} in {received.path}")
+        outcome = FAILED if contract_problems else PASSED
+        return StepFinished(scenario, index, name, "await_events", outcome, tuple(contract_problems), tuple(exchanges))
+
+    @staticmethod
+    def _incoming(event: Mapping[str, Any], received: Received) -> Exchange:
+        contract = event.get("contract") or {}
+        return Exchange(
+            actor="listener",
+            api=str(contract.get("api", "")),
+            operation=str(contract.get("operation", received.path)),
+            method=received.method,
+            path=received.path,
+            request_body=received.body,
+            status=200,
+            response_body=None,
+            seconds=0.0,
+            incoming=True,
+        )
 
     def _actor_headers(
         self,

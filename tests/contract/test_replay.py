@@ -57,7 +57,9 @@ def test_the_shipped_scenarios_pass_against_serve_over_http(tmp_path: Path) -> N
     db = tmp_path / "r.db"
     with serving(db, free_port()) as (base, proc):
         as_mock = CliRunner().invoke(
-            main, ["replay", str(SCENARIOS), "--url", base, "--mock"], env={"PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN}
+            main,
+            ["replay", str(SCENARIOS), "--url", base, "--mock", "--listen", "127.0.0.1:0"],
+            env={"PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN},
         )
         as_real = CliRunner().invoke(main, ["replay", str(Z41), "--url", base])
         stop(proc, db)
@@ -150,3 +152,42 @@ def test_lint_rejects_malformed_scenarios_naming_file_step_and_key(tmp_path: Pat
     result = CliRunner().invoke(main, ["lint", str(path)])
     assert result.exit_code == 1
     assert f"FAIL  {path}: {message}" in result.output
+
+
+CALLBACK = SCENARIOS / "maco" / "backend_callback.yaml"
+
+
+def _await_variant(tmp_path: Path, *, set_backend: bool, pruefi: str) -> Path:
+    import yaml
+
+    data = yaml.safe_load(CALLBACK.read_text(encoding="utf-8"))
+    if not set_backend:
+        data["steps"] = data["steps"][1:]
+    data["steps"][-2]["await_events"]["within"] = 1
+    data["steps"][-2]["await_events"]["events"][0]["expect"]["subset"]["transaktionsdaten"]["pruefidentifikator"] = (
+        pruefi
+    )
+    path = tmp_path / "variant.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_an_event_that_never_comes_fails_the_await_step_saying_so(tmp_path: Path) -> None:
+    path = _await_variant(tmp_path, set_backend=False, pruefi="25001")
+    result = CliRunner().invoke(main, ["replay", str(path), "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 1
+    steps = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))[0]["steps"]
+    assert steps[1]["kind"] == "await_events"
+    assert steps[1]["problems"] == ["event 1 at /updateProcessData: not received"]
+
+
+def test_an_event_with_a_wrong_field_fails_saying_what_was_expected_and_what_came(tmp_path: Path) -> None:
+    path = _await_variant(tmp_path, set_backend=True, pruefi="99999")
+    result = CliRunner().invoke(main, ["replay", str(path), "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 1
+    steps = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))[0]["steps"]
+    assert steps[2]["problems"] == [
+        "event 1 at /updateProcessData: received one, but $.transaktionsdaten.pruefidentifikator: "
+        "expected '99999', got '25001'"
+    ]
+    assert steps[3]["outcome"] == "skipped"

@@ -1,0 +1,82 @@
+"""A listener for what a system under test sends out (events, backend callbacks): a real HTTP server on a local
+port, in a background thread, that records every request and answers 200. Scenarios await what it received."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request that reached the listener."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    at: float
+
+
+class CallbackListener:
+    def __init__(self) -> None:
+        self._received: list[Received] = []
+        self._lock = threading.Lock()
+        self.url = ""
+
+    def received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    def _app(self) -> Starlette:
+        async def record(request: Request) -> JSONResponse:
+            raw = await request.body()
+            try:
+                body: Any = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode("utf-8", errors="replace")
+            entry = Received(
+                method=request.method,
+                path=request.url.path,
+                query=dict(request.query_params),
+                headers={k.lower(): v for k, v in request.headers.items()},
+                body=body,
+                at=time.time(),
+            )
+            with self._lock:
+                self._received.append(entry)
+            return JSONResponse({})
+
+        return Starlette(routes=[Route("/{path:path}", record, methods=["POST", "PUT", "PATCH"])])
+
+    @contextmanager
+    def serving(self, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None) -> Iterator[str]:
+        """Listen on host:port (0: any free port) until the block ends; yields the URL senders should use."""
+        config = uvicorn.Config(self._app(), host=host, port=port, log_level="critical", lifespan="off")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="pruefstand-listener", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"the listener could not start on {host}:{port}")
+            time.sleep(0.01)
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        self.url = (public_url or f"http://{host}:{bound}").rstrip("/")
+        try:
+            yield self.url
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
