@@ -1,0 +1,1 @@
+"""TMF622 Product Ordering, FIT-API profile: rules (states), and later service and handlers."""
