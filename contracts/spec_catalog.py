@@ -51,3 +51,20 @@ def scenarios_root() -> Path:
 def bundled_specs() -> dict[str, Path]:
     """Every bundled contract file by API name: the served APIs and the listener contracts."""
     return {api.name: bundled_spec_path(api.spec) for api in (*BUNDLED_APIS, *LISTENER_APIS)}
+
+
+def contract_files() -> list[Path]:
+    """Every OpenAPI document under `specs/` (files whose first key is `openapi` or `swagger`), for lint."""
+    found = []
+    for path in sorted(specs_root().rglob("*.yaml")):
+        first = next(
+            (
+                line
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")
+            ),
+            "",
+        )
+        if first.startswith(("openapi:", "swagger:")):
+            found.append(path)
+    return found

@@ -27,7 +27,7 @@ from contracts.scenarios import (
     load_scenario,
 )
 from contracts.scenarios import reports as scenario_reports
-from contracts.spec_catalog import bundled_specs, scenarios_root
+from contracts.spec_catalog import bundled_specs, contract_files, scenarios_root
 from mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
 from mock_server.errors import MockError
 from mock_server.fuzz_target import Credentials, in_process_target, url_target
@@ -271,7 +271,7 @@ def _is_scenario(path: Path) -> bool:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def lint(paths: tuple[Path, ...]) -> None:
     """Check the bundled contracts and scenarios (and PATHS: contracts, scenario files or folders)."""
-    targets = [*bundled_specs().values(), bundled_spec_path("maco/backend.yaml")]
+    targets = contract_files()
     given = _scenario_files(paths)
     scenario_files = _scenario_files((scenarios_root(),)) + [p for p in given if _is_scenario(p)]
     failed = 0
