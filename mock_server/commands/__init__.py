@@ -1,0 +1,1 @@
+"""The subcommands of `pruefstand`, one module each."""

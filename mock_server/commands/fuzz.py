@@ -1,0 +1,126 @@
+"""`pruefstand fuzz`: Schemathesis against a contract, in-process or at a URL."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+import httpx
+
+from contracts import BUNDLED_APIS, ContractError
+from contracts.fuzz_reports import junit_xml, markdown
+from contracts.fuzzing import DEFAULT_EXCLUDED_CHECKS, FuzzOptions, FuzzStarted, OperationFuzzed
+from contracts.fuzzing import fuzz as run_fuzz
+from mock_server.errors import MockError
+from mock_server.fuzz_target import Credentials, in_process_target, url_target
+from mock_server.settings import load_settings
+
+
+@click.command()
+@click.argument("api", required=False, type=click.Choice([api.name for api in BUNDLED_APIS]))
+@click.option(
+    "--url", help="Base URL of the implementation (where the API's paths start). Default: the mock in-process."
+)
+@click.option(
+    "--spec",
+    "spec_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fuzz against this contract instead of a bundled one (needs --url).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed; the same seed repeats the same run.")
+@click.option("--max-examples", type=int, default=50, show_default=True, help="Examples per operation and phase.")
+@click.option("--max-time", type=int, help="Stop after this many seconds (the run then fuzzes until the limit).")
+@click.option("-H", "--header", "headers", multiple=True, help="Extra header 'Name: value' (e.g. authentication).")
+@click.option("--token-url", help="MaCo: token endpoint of the implementation (default: <url>/oauth/token).")
+@click.option(
+    "--include-positive-acceptance",
+    is_flag=True,
+    help="Also demand that every schema-valid request is accepted (off: business rules refuse some).",
+)
+@click.option("--with-mock-extensions", is_flag=True, help="With --url: also fuzz the mock-only operations (tag MOCK).")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write Markdown here.")
+def fuzz(
+    api: str | None,
+    url: str | None,
+    spec_file: Path | None,
+    seed: int,
+    max_examples: int,
+    max_time: int | None,
+    headers: tuple[str, ...],
+    token_url: str | None,
+    include_positive_acceptance: bool,
+    with_mock_extensions: bool,
+    junit_file: Path | None,
+    report_file: Path | None,
+) -> None:
+    """Fuzz an API with Schemathesis against its contract; exit 1 on any finding."""
+    if api is None and spec_file is None:
+        raise click.UsageError("name a bundled API or give --spec FILE")
+    if spec_file is not None and url is None:
+        raise click.UsageError("--spec needs --url: the mock in-process serves only the bundled APIs")
+    extra = dict(_parse_header(h) for h in headers)
+    logging.getLogger("connexion").setLevel(logging.CRITICAL)
+    settings = load_settings()
+    try:
+        target = (
+            url_target(
+                api,
+                url,
+                extra,
+                spec_file=spec_file,
+                token_url=token_url,
+                credentials=Credentials.from_settings(settings.maco),
+                with_mock_extensions=with_mock_extensions,
+            )
+            if url
+            else in_process_target(str(api), settings, extra)
+        )
+    except (ContractError, MockError, httpx.HTTPError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    options = FuzzOptions(
+        seed=seed,
+        max_examples=max_examples,
+        max_time=max_time,
+        excluded_checks=() if include_positive_acceptance else DEFAULT_EXCLUDED_CHECKS,
+    )
+    finished = None
+    stateful_cases = 0
+    for event in run_fuzz(target, options):
+        if isinstance(event, FuzzStarted):
+            where = url or "the mock in-process"
+            click.echo(f"Fuzzing {event.title} ({event.operations} operations) at {where}, seed {event.seed}")
+        elif isinstance(event, OperationFuzzed):
+            if event.phase == "stateful" and not event.findings:
+                stateful_cases += event.cases
+                continue
+            verdict = "ok" if not event.findings else click.style(f"{len(event.findings)} finding(s)", fg="red")
+            click.echo(f"  {event.phase:<9} {event.operation:<45} {event.cases:>6} cases  {verdict}")
+        else:
+            finished = event
+    if finished is None:
+        raise click.ClickException("the fuzzer ended without a result")
+    if stateful_cases:
+        click.echo(f"  stateful  {'sequences along the links':<45} {stateful_cases:>6} cases  ok")
+    title = target.spec.title
+    if junit_file:
+        junit_file.write_text(junit_xml(finished, title), encoding="utf-8")
+    if report_file:
+        report_file.write_text(markdown(finished, title), encoding="utf-8")
+    for finding in finished.findings:
+        click.echo(f"\nFAIL {finding.operation}: {finding.title} [{finding.code} {finding.check}]\n{finding.message}")
+        click.echo(f"Reproduce with:\n  {finding.reproduce}")
+    for error in finished.errors:
+        click.echo(f"\nERROR {error}")
+    summary = "no findings" if finished.ok else f"{len(finished.findings)} finding(s), {len(finished.errors)} error(s)"
+    click.echo(f"\n{finished.cases} requests in {finished.seconds:.1f} s: {summary}")
+    sys.exit(0 if finished.ok else 1)
+
+
+def _parse_header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"{text!r} is not 'Name: value'", param_hint="--header")
+    return name.strip(), value.strip()

@@ -1,0 +1,75 @@
+"""`pruefstand lint` and `pruefstand example`: contracts and scenarios checked, examples printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from contracts import BUNDLED_APIS, ContractError, bundled_spec_path, load_spec
+from contracts.scenarios import (
+    load_scenario,
+)
+from contracts.spec_catalog import bundled_specs, contract_files, scenarios_root
+
+
+def scenario_files(paths: tuple[Path, ...]) -> list[Path]:
+    """The files among PATHS, folders searched for *.yaml/*.yml."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.rglob("*.yaml")) + sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+    return found
+
+
+def _is_scenario(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return "\nsteps:" in f"\n{text}" and "\nopenapi:" not in f"\n{text}" and "\nswagger:" not in f"\n{text}"
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def lint(paths: tuple[Path, ...]) -> None:
+    """Check the bundled contracts and scenarios (and PATHS: contracts, scenario files or folders)."""
+    targets = contract_files()
+    given = scenario_files(paths)
+    scenarios = scenario_files((scenarios_root(),)) + [p for p in given if _is_scenario(p)]
+    failed = 0
+    for target in [*targets, *(p for p in given if not _is_scenario(p))]:
+        try:
+            spec = load_spec(target)
+            click.echo(f"ok    {target}  ({spec.title}, OpenAPI {spec.openapi_version})")
+        except ContractError as exc:
+            failed += 1
+            click.echo(f"FAIL  {exc}", err=True)
+    specs = {name: load_spec(path) for name, path in bundled_specs().items()}
+    for path in scenarios:
+        try:
+            scenario = load_scenario(path, specs)
+            click.echo(f"ok    {path}  (scenario: {scenario.name}, {len(scenario.steps)} steps)")
+        except ContractError as exc:
+            failed += 1
+            click.echo(f"FAIL  {exc}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@click.command()
+@click.argument("api", type=click.Choice([api.name for api in BUNDLED_APIS]))
+@click.argument("operation_id")
+@click.argument("name", required=False)
+def example(api: str, operation_id: str, name: str | None) -> None:
+    """Print a named request example of an operation as JSON (without NAME: list the names)."""
+    spec = load_spec(bundled_spec_path(next(a.spec for a in BUNDLED_APIS if a.name == api)))
+    try:
+        operation = spec.operation(operation_id)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+    content = operation.get("requestBody", {}).get("content", {})
+    examples = {key: value for media in content.values() for key, value in media.get("examples", {}).items()}
+    if name is None:
+        click.echo("\n".join(examples) or f"{operation_id} documents no named request examples")
+        return
+    if name not in examples:
+        raise click.ClickException(f"{operation_id} has no example {name!r}; it has: {', '.join(examples) or 'none'}")
+    click.echo(json.dumps(examples[name]["value"], ensure_ascii=False, indent=2))

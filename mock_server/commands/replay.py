@@ -1,0 +1,107 @@
+"""`pruefstand replay`: scenario files against the mock or a real system."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from contracts import ContractError, load_spec
+from contracts.scenarios import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    ScenarioFinished,
+    ScenarioRunner,
+    ScenarioStarted,
+    StepFinished,
+    load_scenario,
+)
+from contracts.scenarios import reports as scenario_reports
+from contracts.spec_catalog import bundled_specs
+from mock_server.commands.lint import scenario_files
+from mock_server.scenario_target import in_process_target as scenario_in_process
+from mock_server.scenario_target import url_target as scenario_url_target
+from mock_server.settings import load_settings
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--url", help="Root URL of a running system; each API at its base path (/maco, /_admin).")
+@click.option("--api-url", "api_urls", multiple=True, help="NAME=URL: the base URL of one API (overrides --url).")
+@click.option("--mock/--real", "is_mock", default=False, help="With --url: the target is pruefstand (run mock steps).")
+@click.option(
+    "--listen", help="HOST:PORT for the listener that receives events and callbacks (in-process: a free port)."
+)
+@click.option("--callback-url", help="The URL the system under test should call to reach the listener.")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Markdown report with Mermaid sequence diagrams here.",
+)
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JSON here.")
+def replay(
+    paths: tuple[Path, ...],
+    url: str | None,
+    api_urls: tuple[str, ...],
+    is_mock: bool,
+    listen: str | None,
+    callback_url: str | None,
+    junit_file: Path | None,
+    report_file: Path | None,
+    json_file: Path | None,
+) -> None:
+    """Replay scenario files (or folders of them) against the mock in-process, or against --url; exit 1 on failure."""
+    logging.getLogger("connexion").setLevel(logging.CRITICAL)
+    specs = {name: load_spec(path) for name, path in bundled_specs().items()}
+    try:
+        scenarios = [load_scenario(path, specs) for path in scenario_files(paths)]
+    except ContractError as exc:
+        raise click.ClickException(str(exc)) from exc
+    named = dict(_parse_api_url(item) for item in api_urls)
+    target = (
+        scenario_url_target(url, named, is_mock=is_mock, env=os.environ, listen=listen, callback_url=callback_url)
+        if url or named
+        else scenario_in_process(load_settings(), listen=listen or "127.0.0.1:0")
+    )
+    runs: list[ScenarioFinished] = []
+    with target as ready:
+        runner = ScenarioRunner(specs, ready)
+        for scenario in scenarios:
+            for event in runner.run(scenario):
+                _echo_scenario_event(event)
+                if isinstance(event, ScenarioFinished):
+                    runs.append(event)
+    if junit_file:
+        junit_file.write_text(scenario_reports.junit_xml(runs), encoding="utf-8")
+    if report_file:
+        report_file.write_text(scenario_reports.markdown(runs), encoding="utf-8")
+    if json_file:
+        json_file.write_text(scenario_reports.as_json(runs), encoding="utf-8")
+    failed = [run for run in runs if run.outcome == FAILED]
+    click.echo(f"\n{len(runs)} scenario(s): {len(runs) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+def _echo_scenario_event(event: object) -> None:
+    if isinstance(event, ScenarioStarted):
+        click.echo(f"{event.scenario.name}  ({event.scenario.path})")
+    elif isinstance(event, StepFinished):
+        mark = {PASSED: "ok  ", FAILED: click.style("FAIL", fg="red"), SKIPPED: "skip"}[event.outcome]
+        click.echo(f"  {mark} {event.index + 1}. {event.name}")
+        for problem in event.problems:
+            click.echo(f"         {problem}")
+        if event.note:
+            click.echo(f"         {event.note}")
+
+
+def _parse_api_url(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise click.BadParameter(f"{text!r} is not NAME=URL", param_hint="--api-url")
+    return name, value

@@ -1,0 +1,98 @@
+"""`pruefstand serve`: every API on one port."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import uvicorn
+
+from contracts import ContractError, load_spec
+from mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
+from mock_server.errors import MockError
+from mock_server.settings import ExtraApi, load_settings
+
+
+@click.command()
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML settings file.")
+@click.option("--host", help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 8080).")
+@click.option("--db", help="SQLite file for the state (default ./pruefstand.db; ':memory:' keeps nothing).")
+@click.option("--admin-token", help="Token of the admin API (default: generated and printed).")
+@click.option("--workers", type=int, help="Worker processes (default: one per CPU, at most 4).")
+@click.option("--max-body-bytes", type=int, help="Largest accepted request body (default 1 MiB).")
+@click.option("--strict-check-digits/--no-strict-check-digits", default=None, help="MaCo: refuse wrong check digits.")
+@click.option("--idempotency", type=click.Choice(["conflict", "payload"]), help="MaCo: reuse of a prozessId.")
+@click.option(
+    "--spec",
+    "specs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also serve this OpenAPI 2/3 document from its examples (repeatable, paired with --base-path).",
+)
+@click.option("--base-path", "base_paths", multiple=True, help="Base path for the --spec at the same position.")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(
+    config: Path | None,
+    host: str | None,
+    port: int | None,
+    db: str | None,
+    admin_token: str | None,
+    workers: int | None,
+    max_body_bytes: int | None,
+    strict_check_digits: bool | None,
+    idempotency: str | None,
+    specs: tuple[Path, ...],
+    base_paths: tuple[str, ...],
+    log_level: str | None,
+) -> None:
+    """Serve every API on one port: MaCo at /maco, admin at /_admin, Swagger UI at <base>/ui/."""
+    if len(specs) != len(base_paths):
+        raise click.UsageError("give one --base-path for each --spec")
+    for base in base_paths:
+        if not base.startswith("/") or base.rstrip("/") in ("", "/maco", "/_admin"):
+            raise click.UsageError(f"--base-path {base!r} must start with '/' and not be taken by a bundled API")
+    try:
+        settings = load_settings(
+            config,
+            overrides={
+                "host": host,
+                "port": port,
+                "db": db,
+                "admin_token": admin_token,
+                "workers": workers,
+                "max_body_bytes": max_body_bytes,
+                "log_level": log_level,
+                "maco_strict_check_digits": strict_check_digits,
+                "maco_idempotency": idempotency,
+                "extra_apis": [ExtraApi(s.resolve(), b.rstrip("/")) for s, b in zip(specs, base_paths, strict=True)]
+                or None,
+            },
+        ).with_admin_token()
+        for extra in settings.extra_apis:
+            load_spec(extra.spec, resolve="external")  # fail before the server starts, naming file and place
+    except (ContractError, MockError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings)
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(
+        f"pruefstand serving on {base}  (state: {settings.db}, {settings.effective_workers()} worker(s))", err=True
+    )
+    click.echo(
+        f"  MaCo trigger API  {base}/maco/inbound   token: {base}/maco/oauth/token   UI: {base}/maco/ui/",
+        err=True,
+    )
+    for extra in settings.extra_apis:
+        click.echo(f"  {extra.spec.name}  {base}{extra.base_path}/   UI: {base}{extra.base_path}/ui/", err=True)
+    click.echo(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}", err=True)
+    click.echo(f"  health     {base}/healthz", err=True)
+    uvicorn.run(
+        "mock_server.asgi:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.effective_workers(),
+        log_level=settings.log_level,
+        access_log=settings.log_level in ("info", "debug"),
+    )
