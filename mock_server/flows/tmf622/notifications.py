@@ -1,0 +1,83 @@
+"""TMF622 notifications as data: which subscriptions want an event, what the event looks like, where it goes.
+
+Pure: the service writes what `deliveries_for` returns into the outbox, in the transaction of the order change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mock_server.tmf630 import Filter, matches, parse_filters
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A hub registration: the buyer's callback and its query (`eventType=…&category=…&relatedParty.id=…`)."""
+
+    id: str
+    callback: str
+    query: str = ""
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(v for k, v in parse_qsl(self.query) if k == "eventType")
+
+    @property
+    def filters(self) -> Sequence[Filter]:
+        pairs = dict(parse_qsl(self.query))
+        pairs.pop("eventType", None)
+        return parse_filters(pairs)
+
+    def wants(self, event_type: str, resource: Mapping[str, Any]) -> bool:
+        """Whether this subscription receives `event_type` about `resource` (the order or the cancellation task)."""
+        if self.event_types and event_type not in self.event_types:
+            return False
+        return matches(resource, self.filters)
+
+
+def listener_path(event_type: str) -> str:
+    """`/listener/productOrderStateChangeEvent` for `ProductOrderStateChangeEvent`."""
+    return f"/listener/{event_type[0].lower()}{event_type[1:]}"
+
+
+def event_body(
+    event_type: str,
+    resource_name: str,
+    resource: Mapping[str, Any],
+    *,
+    event_id: str,
+    at: str,
+    field_paths: Sequence[Mapping[str, str]] = (),
+) -> dict[str, Any]:
+    """The TMF notification envelope with the resource under `event.<resource_name>`."""
+    body: dict[str, Any] = {
+        "eventId": event_id,
+        "eventTime": at,
+        "eventType": event_type,
+        "event": {resource_name: dict(resource)},
+    }
+    if field_paths:
+        body["fieldPath"] = [dict(p) for p in field_paths]
+    return body
+
+
+def deliveries_for(
+    subscriptions: Iterable[Subscription],
+    event_type: str,
+    resource: Mapping[str, Any],
+    body: Mapping[str, Any],
+    *,
+    append_listener_path: bool = True,
+) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(stream, target URL, body) for every subscription that wants the event; one stream per subscription keeps
+    each buyer's events in order."""
+    found = []
+    for subscription in subscriptions:
+        if subscription.wants(event_type, resource):
+            base = subscription.callback.rstrip("/")
+            target = base + listener_path(event_type) if append_listener_path else subscription.callback
+            found.append((f"hub:{subscription.id}", target, body))
+    return found
