@@ -1,0 +1,122 @@
+"""TMF622 orders at the service level: preconditions with clear messages, the seed's state path, events for the
+matching subscriptions only, in order, valid against the listener contract, written with the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from contracts import load_spec, specs_root
+from mock_server.clock import Clock
+from mock_server.errors import Conflict, NotFound
+from mock_server.flows.tmf622.service import OrderService
+from mock_server.flows.tmf622.states import InvalidTransition, StateMachine
+from mock_server.store import SQLiteStore
+
+PROFILE = yaml.safe_load((specs_root() / "tmf622" / "fit-profile.yaml").read_text(encoding="utf-8"))
+PRODUCT = "922ebf01-e930-47a0-842e-059d1f188a15"
+BUYER = "500011"
+QUERY = "eventType=ProductOrderStateChangeEvent&eventType=ProductOrderCreateEvent&relatedParty.id=500011"
+
+
+@pytest.fixture
+def service() -> OrderService:
+    store = SQLiteStore(":memory:")
+    orders = OrderService(
+        store,
+        Clock(store),
+        StateMachine.from_profile("order", PROFILE["order"]),
+        PROFILE["reasons"],
+        load_spec(specs_root() / "tmf622" / "listener.yaml"),
+    )
+    orders.seed_agreement("s", BUYER, {"businessId": "RV-1", "agreementType": "frameworkAgreement"})
+    orders.seed_product("s", {"id": PRODUCT, "owner": BUYER, "status": "active"})
+    return orders
+
+
+def termination() -> dict[str, Any]:
+    return {
+        "@type": "ProductOrder",
+        "category": "terminationBySeller",
+        "productOrderItem": [{"id": "1", "action": "delete", "product": {"id": PRODUCT}}],
+    }
+
+
+def journal(service: OrderService) -> list[dict[str, Any]]:
+    return service._store.deliveries("s")  # type: ignore[attr-defined]
+
+
+def test_a_created_order_is_acknowledged_and_announced_to_the_matching_subscriber_only(service: OrderService) -> None:
+    service.register("s", "http://buyer.example/tmf", QUERY)
+    service.register("s", "http://other.example", "relatedParty.id=500099")
+    order = service.create_order("s", BUYER, termination())
+    assert order["state"] == "acknowledged"
+    assert order["href"] == f"/tmf-api/productOrderingManagement/v4/productOrder/{order['id']}"
+    assert order["relatedParty"] == [{"id": BUYER, "role": "customer", "@referredType": "Organization"}]
+    [delivery] = journal(service)
+    assert delivery["target"] == "http://buyer.example/tmf/listener/productOrderCreateEvent"
+    assert delivery["payload"]["event"]["productOrder"]["id"] == order["id"]
+    assert service.order("s", order["id"]) == order
+
+
+def test_the_seed_path_emits_one_state_change_event_per_transition_in_order(service: OrderService) -> None:
+    service.register("s", "http://buyer.example/tmf", QUERY)
+    order = service.create_order("s", BUYER, termination())
+    for state, code in (("accepted", "0000"), ("inProgress", "0000"), ("completed", "0010"), ("closed", "0010")):
+        order = service.change_state("s", order["id"], state, code)
+    events = [d["payload"] for d in journal(service)]
+    assert [e["eventType"] for e in events] == ["ProductOrderCreateEvent"] + ["ProductOrderStateChangeEvent"] * 4
+    assert [e["event"]["productOrder"]["state"] for e in events[1:]] == [
+        "accepted",
+        "inProgress",
+        "completed",
+        "closed",
+    ]
+    assert events[-1]["event"]["productOrder"]["stateChangeReason"] == {
+        "code": "0010",
+        "description": "Auftrag ausgeführt.",
+    }
+    assert len({d["stream"] for d in journal(service)}) == 1  # one subscriber, one ordered stream
+    with pytest.raises(InvalidTransition, match="cannot move to 'inProgress'; allowed next states: none, it is final"):
+        service.change_state("s", order["id"], "inProgress")
+
+
+@pytest.mark.parametrize(
+    ("buyer", "body", "message"),
+    [
+        ("500099", termination(), "Auftraggeber '500099' has no framework agreement"),
+        (
+            BUYER,
+            {"productOrderItem": [{"id": "1", "action": "delete", "product": {"id": "unknown"}}]},
+            "$.productOrderItem[0].product.id 'unknown' is not in the inventory of Auftraggeber '500011'",
+        ),
+    ],
+)
+def test_each_precondition_refuses_with_a_clear_message(
+    service: OrderService, buyer: str, body: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(Conflict) as caught:
+        service.create_order("s", buyer, body)
+    assert message in str(caught.value)
+    assert journal(service) == []
+
+
+def test_no_second_open_order_on_a_product(service: OrderService) -> None:
+    first = service.create_order("s", BUYER, termination())
+    with pytest.raises(Conflict, match=f"product '{PRODUCT}' has an open order {first['id']} in state 'acknowledged'"):
+        service.create_order("s", BUYER, termination())
+    service.change_state("s", first["id"], "rejected", "0041")
+    assert service.create_order("s", BUYER, termination())["state"] == "acknowledged"
+
+
+def test_unknown_orders_and_subscriptions(service: OrderService) -> None:
+    with pytest.raises(NotFound):
+        service.order("s", "nope")
+    subscription = service.register("s", "http://buyer.example")
+    service.unregister("s", subscription["id"])
+    service.create_order("s", BUYER, termination())
+    assert journal(service) == []  # the unregistered hub gets nothing
+    with pytest.raises(NotFound):
+        service.unregister("s", "nope")
