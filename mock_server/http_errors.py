@@ -57,6 +57,14 @@ def oauth_error(status: int, message: str) -> ConnexionResponse:
     return _json(status, {"error": code, "error_description": description})
 
 
+def tmf_error(status: int, message: str) -> ConnexionResponse:
+    """TMF630 Error {code, reason, message, status, @type} for the TMF622 API."""
+    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    return _json(
+        status, {"code": str(status), "reason": reason, "message": message, "status": str(status), "@type": "Error"}
+    )
+
+
 def problem(status: int, message: str) -> ConnexionResponse:
     """RFC 7807 problem+json, for the admin API and contracts served from examples."""
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
