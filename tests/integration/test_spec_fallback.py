@@ -84,3 +84,17 @@ def test_the_official_tmf622_documents_load_and_serve(document: str, base: str) 
     assert found.status_code == 200
     assert "id" in found.json()
     assert refused.status_code == 400
+
+
+def test_prefer_example_picks_a_named_example_and_path_parameters_are_validated() -> None:
+    with served(FIXTURES / "named-examples.yaml", "/meters") as client:
+        first = client.get("/meters/meter/1234")
+        gas = client.get("/meters/meter/1234", headers={"Prefer": "example=gas"})
+        missing = client.get("/meters/meter/1234", headers={"Prefer": "code=404"})
+        invalid = client.get("/meters/meter/12x")
+    assert first.json() == {"id": "0001", "kind": "electricity"}
+    assert gas.json() == {"id": "0002", "kind": "gas"}
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "unknown meter"}
+    assert invalid.status_code == 400
+    assert "does not match" in invalid.json()["detail"]
