@@ -55,9 +55,11 @@ def test_a_created_order_is_acknowledged_and_announced_to_the_matching_subscribe
     assert order["state"] == "acknowledged"
     assert order["href"] == f"/tmf-api/productOrderingManagement/v4/productOrder/{order['id']}"
     assert order["relatedParty"] == [{"id": BUYER, "role": "customer", "@referredType": "Organization"}]
-    [delivery] = journal(service)
-    assert delivery["target"] == "http://buyer.example/tmf/listener/productOrderCreateEvent"
-    assert delivery["payload"]["event"]["productOrder"]["id"] == order["id"]
+    created, acknowledged = journal(service)
+    assert created["target"] == "http://buyer.example/tmf/listener/productOrderCreateEvent"
+    assert created["payload"]["event"]["productOrder"]["id"] == order["id"]
+    assert acknowledged["target"] == "http://buyer.example/tmf/listener/productOrderStateChangeEvent"
+    assert acknowledged["payload"]["event"]["productOrder"]["state"] == "acknowledged"
     assert service.order("s", order["id"]) == order
 
 
@@ -67,8 +69,9 @@ def test_the_seed_path_emits_one_state_change_event_per_transition_in_order(serv
     for state, code in (("accepted", "0000"), ("inProgress", "0000"), ("completed", "0010"), ("closed", "0010")):
         order = service.change_state("s", order["id"], state, code)
     events = [d["payload"] for d in journal(service)]
-    assert [e["eventType"] for e in events] == ["ProductOrderCreateEvent"] + ["ProductOrderStateChangeEvent"] * 4
+    assert [e["eventType"] for e in events] == ["ProductOrderCreateEvent"] + ["ProductOrderStateChangeEvent"] * 5
     assert [e["event"]["productOrder"]["state"] for e in events[1:]] == [
+        "acknowledged",
         "accepted",
         "inProgress",
         "completed",
@@ -120,3 +123,79 @@ def test_unknown_orders_and_subscriptions(service: OrderService) -> None:
     assert journal(service) == []  # the unregistered hub gets nothing
     with pytest.raises(NotFound):
         service.unregister("s", "nope")
+
+
+SUPPLIER_CONTACT = {
+    "role": "orderManagementSupplierContact",
+    "salutation": "Frau",
+    "givenName": "Lisa",
+    "familyName": "Bach",
+    "contactMedium": [
+        {"@type": "PhoneContactMedium", "contactType": "fixed", "phoneNumber": "+49 30 1234567"},
+        {"@type": "EmailContactMedium", "contactType": "email", "emailAddress": "lisa.bach@le.example"},
+    ],
+}
+
+
+def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
+    """KUE-LE as in the seed: Create; acknowledged; accepted 0000; AVC contact + expected period; inProgress 0000;
+    completed 0010; AVC terminationDate; closed 0010, with the open buyer order aborted first."""
+    service.register("s", "http://buyer.example/tmf", "category=terminationBySeller&relatedParty.id=500011")
+    service.register("s", "http://buyer.example/own", "category=productChange")
+    own = service.create_order("s", BUYER, {**termination(), "category": "productChange"})
+    service.change_state("s", own["id"], "accepted", "0000")
+
+    order = service.terminate_by_seller(
+        "s", BUYER, PRODUCT, requested="2022-12-01T00:00:00+01:00", external_id="LE-4711"
+    )
+    service.change_state("s", order["id"], "accepted", "0000")
+    service.add_attributes(
+        "s",
+        order["id"],
+        {
+            "relatedParty": [SUPPLIER_CONTACT],
+            "expectedCompletionTimePeriod": {"startDateTime": "2022-12-01T00:00:00+01:00"},
+        },
+    )
+    service.change_state("s", order["id"], "inProgress", "0000")
+    service.change_state("s", order["id"], "completed", "0010")
+    service.set_termination_date("s", order["id"], "2022-12-16T10:45:00+01:00")
+    final = service.change_state("s", order["id"], "closed", "0010")
+
+    aborted = service.order("s", own["id"])
+    assert aborted["state"] == "cancelled"
+    assert aborted["stateChangeReason"]["code"] == "KUE-LE"
+    assert order["id"] in aborted["stateChangeReason"]["description"]
+    to_buyer = [d for d in journal(service) if d["target"].startswith("http://buyer.example/tmf/")]
+    kinds = [(d["payload"]["eventType"], d["payload"]["event"]["productOrder"]["state"]) for d in to_buyer]
+    assert kinds == [
+        ("ProductOrderCreateEvent", "acknowledged"),
+        ("ProductOrderStateChangeEvent", "acknowledged"),
+        ("ProductOrderStateChangeEvent", "accepted"),
+        ("ProductOrderAttributeValueChangeEvent", "accepted"),
+        ("ProductOrderStateChangeEvent", "inProgress"),
+        ("ProductOrderStateChangeEvent", "completed"),
+        ("ProductOrderAttributeValueChangeEvent", "completed"),
+        ("ProductOrderStateChangeEvent", "closed"),
+    ]
+    contact_event = to_buyer[3]["payload"]
+    assert contact_event["fieldPath"] == [
+        {"path": "/relatedParty/", "typeOfChange": "add"},
+        {"path": "/expectedCompletionTimePeriod/", "typeOfChange": "add"},
+    ]
+    assert contact_event["event"]["productOrder"]["relatedParty"][-1] == SUPPLIER_CONTACT
+    date_event = to_buyer[6]["payload"]
+    assert date_event["fieldPath"] == [{"path": "/terminationDate/", "typeOfChange": "add"}]
+    item = date_event["event"]["productOrder"]["productOrderItem"][0]
+    assert (item["action"], item["product"]["terminationDate"]) == ("delete", "2022-12-16T10:45:00+01:00")
+    assert final["externalId"] == [{"id": "LE-4711", "owner": "seller"}]
+    assert [h["state"] for h in final["stateChangeHistory"]] == ["acknowledged", "accepted", "inProgress", "completed"]
+    product = service._store.get("s", "tmf.product", PRODUCT)  # type: ignore[attr-defined]
+    assert product == {
+        "id": PRODUCT,
+        "owner": BUYER,
+        "status": "terminated",
+        "terminationDate": "2022-12-16T10:45:00+01:00",
+    }
+    own_stream = [d for d in journal(service) if d["target"].startswith("http://buyer.example/own/")]
+    assert [d["payload"]["event"]["productOrder"]["state"] for d in own_stream][-1] == "cancelled"

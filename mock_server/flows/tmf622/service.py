@@ -7,7 +7,7 @@ Not yet bound to HTTP: the handlers and the served contract come next (see docs/
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from contracts import SchemaValidator, Spec
@@ -91,10 +91,110 @@ class OrderService:
         }
         with self._store.transaction() as uow:  # checked inside the write transaction: no two orders slip through
             self._check_preconditions(sandbox, buyer, body)
-            uow.insert(sandbox, ORDER_KIND, order_id, order)
-            self._emit(uow, sandbox, "ProductOrderCreateEvent", order, now)
+            self._announce(uow, sandbox, order, now)
         self._on_enqueued()
         return order
+
+    def terminate_by_seller(
+        self,
+        sandbox: str,
+        buyer: str,
+        product_id: str,
+        *,
+        requested: str,
+        external_id: str,
+        category: str = "terminationBySeller",
+    ) -> dict[str, Any]:
+        """The seller (LE) terminates a product of the buyer: an open buyer order on it is aborted with a reason that
+        points to the termination, then the termination order (item action delete) is created and announced."""
+        now = isoformat_utc(self._clock.now(sandbox))
+        order_id = str(uuid.uuid4())
+        order = {
+            "@type": "ProductOrder",
+            "id": order_id,
+            "href": f"{BASE}/productOrder/{order_id}",
+            "category": category,
+            "orderDate": now,
+            "creationDate": now,
+            "orderPostedDate": now,
+            "state": self._machine.initial,
+            "stateChangeDate": now,
+            "externalId": [{"id": external_id, "owner": "seller"}],
+            "requestedCompletionTimePeriod": {"startDateTime": requested},
+            "relatedParty": [{"id": buyer, "role": "customer", "@referredType": "Organization"}],
+            "productOrderItem": [{"id": "1", "action": "delete", "product": {"id": product_id}}],
+        }
+        with self._store.transaction() as uow:
+            product = uow.get(sandbox, PRODUCT_KIND, product_id)
+            if product is None or product.get("owner") != buyer:
+                raise Conflict(
+                    f"precondition: product {product_id!r} is not in the inventory of Auftraggeber {buyer!r}"
+                )
+            reason = Reason("KUE-LE", f"Abgebrochen: Kündigung durch den Leistungserbringer, Auftrag {order_id}")
+            for other in self._open_orders_on(sandbox, product_id):
+                target = next(s for s in ("cancelled", "failed") if s in self._machine.allowed(str(other["state"])))
+                aborted, _ = transition(self._machine, other, target, reason, now)
+                uow.put(sandbox, ORDER_KIND, str(other["id"]), aborted)
+                self._emit(uow, sandbox, "ProductOrderStateChangeEvent", aborted, now)
+            self._announce(uow, sandbox, order, now)
+        self._on_enqueued()
+        return order
+
+    def add_attributes(
+        self, sandbox: str, order_id: str, additions: Mapping[str, Any], *, type_of_change: str = "add"
+    ) -> dict[str, Any]:
+        """Add first-level attributes (lists are extended) and emit one ProductOrderAttributeValueChangeEvent whose
+        fieldPath names each of them."""
+        now = isoformat_utc(self._clock.now(sandbox))
+        with self._store.transaction() as uow:
+            order = uow.get(sandbox, ORDER_KIND, order_id)
+            if order is None:
+                raise NotFound(f"no productOrder with id {order_id!r}")
+            for key, value in additions.items():
+                order[key] = [*order.get(key, []), *value] if isinstance(value, list) else value
+            uow.put(sandbox, ORDER_KIND, order_id, order)
+            paths = [{"path": f"/{key}/", "typeOfChange": type_of_change} for key in additions]
+            self._emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", order, now, paths)
+        self._on_enqueued()
+        return order
+
+    def set_termination_date(self, sandbox: str, order_id: str, termination_date: str) -> dict[str, Any]:
+        """The terminated product gets its terminationDate, in the order (event) and in the inventory (terminated)."""
+        now = isoformat_utc(self._clock.now(sandbox))
+        with self._store.transaction() as uow:
+            order = uow.get(sandbox, ORDER_KIND, order_id)
+            if order is None:
+                raise NotFound(f"no productOrder with id {order_id!r}")
+            for item in order.get("productOrderItem", []):
+                product_ref = item.get("product") or {}
+                if item.get("action") == "delete" and "id" in product_ref:
+                    product_ref["terminationDate"] = termination_date
+                    stored = uow.get(sandbox, PRODUCT_KIND, str(product_ref["id"])) or {"id": product_ref["id"]}
+                    uow.put(
+                        sandbox,
+                        PRODUCT_KIND,
+                        str(product_ref["id"]),
+                        {**stored, "status": "terminated", "terminationDate": termination_date},
+                    )
+            uow.put(sandbox, ORDER_KIND, order_id, order)
+            paths = [{"path": "/terminationDate/", "typeOfChange": "add"}]
+            self._emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", order, now, paths)
+        self._on_enqueued()
+        return order
+
+    def _announce(self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], now: str) -> None:
+        """A new order: stored, then CreateEvent and the StateChangeEvent of its first state (as the FIT seed shows)."""
+        uow.insert(sandbox, ORDER_KIND, str(order["id"]), order)
+        self._emit(uow, sandbox, "ProductOrderCreateEvent", order, now)
+        self._emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
+
+    def _open_orders_on(self, sandbox: str, product_id: str) -> list[dict[str, Any]]:
+        return [
+            o
+            for o in self._store.find(sandbox, ORDER_KIND)
+            if not self._machine.is_final(str(o.get("state")))
+            and any((i.get("product") or {}).get("id") == product_id for i in o.get("productOrderItem", []))
+        ]
 
     def change_state(self, sandbox: str, order_id: str, target: str, reason_code: str | None = None) -> dict[str, Any]:
         """Move the order along the profile's state machine; emits exactly one ProductOrderStateChangeEvent."""
@@ -113,9 +213,6 @@ class OrderService:
     def _check_preconditions(self, sandbox: str, buyer: str, body: Mapping[str, Any]) -> None:
         if self._store.get(sandbox, AGREEMENT_KIND, buyer) is None:
             raise Conflict(f"precondition: Auftraggeber {buyer!r} has no framework agreement (Rahmenvertrag)")
-        open_orders = [
-            o for o in self._store.find(sandbox, ORDER_KIND) if not self._machine.is_final(str(o.get("state")))
-        ]
         for index, item in enumerate(body.get("productOrderItem", [])):
             product_id = (item.get("product") or {}).get("id")
             if product_id is None:
@@ -126,15 +223,23 @@ class OrderService:
                     f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is not in the inventory "
                     f"of Auftraggeber {buyer!r}"
                 )
-            for other in open_orders:
-                if any((i.get("product") or {}).get("id") == product_id for i in other.get("productOrderItem", [])):
-                    raise Conflict(
-                        f"precondition: product {product_id!r} has an open order {other['id']} in state "
-                        f"{other['state']!r}"
-                    )
+            for other in self._open_orders_on(sandbox, str(product_id)):
+                raise Conflict(
+                    f"precondition: product {product_id!r} has an open order {other['id']} in state {other['state']!r}"
+                )
 
-    def _emit(self, uow: UnitOfWork, sandbox: str, event_type: str, order: Mapping[str, Any], now: str) -> None:
-        body = event_body(event_type, "productOrder", order, event_id=str(uuid.uuid4()), at=now)
+    def _emit(
+        self,
+        uow: UnitOfWork,
+        sandbox: str,
+        event_type: str,
+        order: Mapping[str, Any],
+        now: str,
+        field_paths: Sequence[Mapping[str, str]] = (),
+    ) -> None:
+        body = event_body(
+            event_type, "productOrder", order, event_id=str(uuid.uuid4()), at=now, field_paths=field_paths
+        )
         violations = self._validator(event_type).violations(body)
         if violations:
             raise EventContractError(f"{event_type}: " + "; ".join(str(v) for v in violations))
