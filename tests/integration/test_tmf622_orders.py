@@ -30,6 +30,8 @@ def service() -> OrderService:
         StateMachine.from_profile("order", PROFILE["order"]),
         PROFILE["reasons"],
         load_spec(specs_root() / "tmf622" / "listener.yaml"),
+        task_machine=StateMachine.from_profile("task", PROFILE["task"]),
+        not_cancellable=PROFILE["order"]["not_cancellable"],
     )
     orders.seed_agreement("s", BUYER, {"businessId": "RV-1", "agreementType": "frameworkAgreement"})
     orders.seed_product("s", {"id": PRODUCT, "owner": BUYER, "status": "active"})
@@ -199,3 +201,39 @@ def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
     }
     own_stream = [d for d in journal(service) if d["target"].startswith("http://buyer.example/own/")]
     assert [d["payload"]["event"]["productOrder"]["state"] for d in own_stream][-1] == "cancelled"
+
+
+def test_a_cancellation_before_the_point_of_no_return_cancels_the_order(service: OrderService) -> None:
+    service.register("s", "http://buyer.example/tmf", "relatedParty.id=500011")
+    order = service.create_order("s", BUYER, termination())
+    service.change_state("s", order["id"], "accepted", "0000")
+    task = service.cancel("s", order["id"], "Doppelt beauftragt")
+    assert task["state"] == "done"
+    assert task["productOrder"]["id"] == order["id"]
+    assert service.order("s", order["id"])["state"] == "cancelled"
+    events = [(d["payload"]["eventType"], _state(d["payload"])) for d in journal(service)][3:]
+    assert events == [
+        ("CancelProductOrderCreateEvent", "acknowledged"),
+        ("CancelProductOrderStateChangeEvent", "inProgress"),
+        ("ProductOrderStateChangeEvent", "assessingCancellation"),
+        ("ProductOrderStateChangeEvent", "pendingCancellation"),
+        ("ProductOrderStateChangeEvent", "cancelled"),
+        ("CancelProductOrderStateChangeEvent", "done"),
+    ]
+    assert journal(service)[-1]["target"] == "http://buyer.example/tmf/listener/cancelProductOrderStateChangeEvent"
+
+
+@pytest.mark.parametrize("state", ["acknowledged", "completed"])
+def test_a_cancellation_past_the_point_of_no_return_ends_with_error_1087(service: OrderService, state: str) -> None:
+    order = service.create_order("s", BUYER, termination())
+    for step in {"acknowledged": [], "completed": ["accepted", "inProgress", "completed"]}[state]:
+        service.change_state("s", order["id"], step)
+    task = service.cancel("s", order["id"])
+    assert task["state"] == "terminatedWithError"
+    assert task["stateChangeReason"] == {"code": "1087", "description": "Eine Stornierung ist nicht möglich."}
+    assert service.order("s", order["id"])["state"] == state
+
+
+def _state(payload: dict[str, Any]) -> str:
+    resource = payload["event"].get("productOrder") or payload["event"]["cancelProductOrder"]
+    return str(resource["state"])

@@ -18,7 +18,7 @@ from mock_server.flows.tmf622.states import Reason, StateMachine, transition
 from mock_server.store import Store, UnitOfWork
 
 BASE = "/tmf-api/productOrderingManagement/v4"
-ORDER_KIND, SUBSCRIPTION_KIND = "tmf.order", "tmf.subscription"
+ORDER_KIND, SUBSCRIPTION_KIND, TASK_KIND = "tmf.order", "tmf.subscription", "tmf.cancelProductOrder"
 PRODUCT_KIND, AGREEMENT_KIND = "tmf.product", "tmf.agreement"
 
 
@@ -35,10 +35,15 @@ class OrderService:
         reasons: Mapping[str, str],
         listener_spec: Spec,
         on_enqueued: Callable[[], None] = lambda: None,
+        *,
+        task_machine: StateMachine | None = None,
+        not_cancellable: Sequence[str] = (),
     ) -> None:
         self._store = store
         self._clock = clock
         self._machine = machine
+        self._task_machine = task_machine
+        self._not_cancellable = frozenset(not_cancellable)
         self._reasons = reasons
         self._listener = listener_spec
         self._validators: dict[str, SchemaValidator] = {}
@@ -182,6 +187,48 @@ class OrderService:
         self._on_enqueued()
         return order
 
+    def cancel(self, sandbox: str, order_id: str, reason: str | None = None) -> dict[str, Any]:
+        """CancelProductOrder: refused with the task terminatedWithError (1087) once the order is past its point of no
+        return; otherwise task inProgress, order assessingCancellation → pendingCancellation → cancelled, task done.
+        Task and order changes are separate events, as TMF622 has them."""
+        if self._task_machine is None:
+            raise NotFound("cancellation is not configured for this profile")
+        tasks = self._task_machine
+        now = isoformat_utc(self._clock.now(sandbox))
+        task_id = str(uuid.uuid4())
+        with self._store.transaction() as uow:
+            order = uow.get(sandbox, ORDER_KIND, order_id)
+            if order is None:
+                raise NotFound(f"no productOrder with id {order_id!r}")
+            task: dict[str, Any] = {
+                "@type": "CancelProductOrder",
+                "id": task_id,
+                "href": f"{BASE}/cancelProductOrder/{task_id}",
+                "productOrder": {"id": order_id, "href": order["href"], "@referredType": "ProductOrder"},
+                "state": tasks.initial,
+                "stateChangeDate": now,
+                **({"cancellationReason": reason} if reason else {}),
+            }
+            self._emit(uow, sandbox, "CancelProductOrderCreateEvent", task, now, match_on=order)
+            if str(order["state"]) in self._not_cancellable:
+                no = Reason("1087", self._reasons.get("1087", ""))
+                task, _ = transition(tasks, task, "terminatedWithError", no, now)
+                self._emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
+            else:
+                task, _ = transition(tasks, task, "inProgress", None, now)
+                self._emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
+                for state in ("assessingCancellation", "pendingCancellation", "cancelled"):
+                    order, _ = transition(self._machine, order, state, None, now)
+                    self._emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
+                order["cancellationDate"] = now
+                uow.put(sandbox, ORDER_KIND, order_id, order)
+                task, _ = transition(tasks, task, "done", None, now)
+                task["effectiveCancellationDate"] = now
+                self._emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
+            uow.insert(sandbox, TASK_KIND, task_id, task)
+        self._on_enqueued()
+        return task
+
     def _announce(self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], now: str) -> None:
         """A new order: stored, then CreateEvent and the StateChangeEvent of its first state (as the FIT seed shows)."""
         uow.insert(sandbox, ORDER_KIND, str(order["id"]), order)
@@ -236,10 +283,12 @@ class OrderService:
         order: Mapping[str, Any],
         now: str,
         field_paths: Sequence[Mapping[str, str]] = (),
+        match_on: Mapping[str, Any] | None = None,
     ) -> None:
-        body = event_body(
-            event_type, "productOrder", order, event_id=str(uuid.uuid4()), at=now, field_paths=field_paths
-        )
+        """Validate the event against the listener contract and queue it for every subscription whose query matches
+        (`match_on`: the order a task belongs to, so "relatedParty.id=me" also selects the order's tasks)."""
+        name = "cancelProductOrder" if event_type.startswith("CancelProductOrder") else "productOrder"
+        body = event_body(event_type, name, order, event_id=str(uuid.uuid4()), at=now, field_paths=field_paths)
         violations = self._validator(event_type).violations(body)
         if violations:
             raise EventContractError(f"{event_type}: " + "; ".join(str(v) for v in violations))
@@ -249,7 +298,7 @@ class OrderService:
             if not s.get("deleted")
         ]
         at = self._clock.now(sandbox).timestamp()
-        for stream, target, message in deliveries_for(subscriptions, event_type, order, body):
+        for stream, target, message in deliveries_for(subscriptions, event_type, match_on or order, body):
             uow.enqueue_delivery(sandbox, stream, event_type, target, message, {}, at)
 
     def _validator(self, event_type: str) -> SchemaValidator:
