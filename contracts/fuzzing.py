@@ -12,6 +12,7 @@ from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.result import Ok
 from schemathesis.engine import Status, events, from_schema
 
 from contracts.domain_checks import register_domain_checks
@@ -154,7 +155,8 @@ def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
         schema = schema.exclude(tag=tag)
     if target.app is not None:
         schema.app = as_server(target.app)
-    operations = [op.ok().label for op in schema.get_all_operations() if hasattr(op, "ok")]
+    # Operations the contract defines but Schemathesis cannot load are reported by the engine as errors.
+    operations = [result.ok().label for result in schema.get_all_operations() if isinstance(result, Ok)]
     yield FuzzStarted(title=target.spec.title, operations=len(operations), seed=options.seed)
     findings: dict[tuple[str, str, str], FuzzFinding] = {}
     errors: list[str] = []
@@ -167,7 +169,7 @@ def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
                 findings.setdefault((finding.operation, finding.check, finding.title), finding)
             yield OperationFuzzed(
                 operation=event.recorder.label,
-                phase=str(event.phase.value if hasattr(event.phase, "value") else event.phase),
+                phase=str(event.phase.value),
                 status=str(event.status.value),
                 cases=len(event.recorder.cases),
                 findings=found,

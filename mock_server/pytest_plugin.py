@@ -18,6 +18,7 @@ from connexion import AsyncApp
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
+from mock_server.fuzz_target import Credentials, fetch_maco_token
 from mock_server.settings import Settings, load_settings
 from mock_server.store import SQLiteStore
 
@@ -43,19 +44,8 @@ def pruefstand_client(pruefstand_app: AsyncApp) -> Iterator[TestClient]:
 @pytest.fixture
 def pruefstand_maco_auth(pruefstand_client: TestClient, pruefstand_settings: Settings) -> dict[str, str]:
     """Authorization header with a MaCo token from the mock's token endpoint."""
-    m = pruefstand_settings.maco
-    answer = pruefstand_client.post(
-        "/maco/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": m.client_id,
-            "client_secret": m.client_secret,
-            "username": m.username,
-            "password": m.password,
-        },
-    )
-    answer.raise_for_status()
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    credentials = Credentials.from_settings(pruefstand_settings.maco)
+    return {"Authorization": f"Bearer {fetch_maco_token(pruefstand_client, '/maco/oauth/token', credentials)}"}
 
 
 @pytest.fixture

@@ -39,7 +39,16 @@ def test_given_many_requests_then_each_operation_builds_its_decorators_once(
     assert len(built) == 2  # login and inbound, once each
 
 
-def test_the_cached_chain_sees_each_request_s_own_body(client: TestClient, auth: dict[str, str]) -> None:
-    good = client.post("/maco/inbound", json={"zusatzdaten": {}}, headers=auth)
-    assert good.status_code == 400
-    assert "prozessId" in good.json()["message"]
+def test_the_cached_chain_sees_each_request_s_own_body(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], dict[str, Any]]
+) -> None:
+    accepted = client.post("/maco/inbound", json=example("Z41_Marktlokation"), headers=auth)
+    refused = client.post("/maco/inbound", json={"zusatzdaten": {}}, headers=auth)
+    accepted_again = client.post("/maco/inbound", json=example("Z41_Marktlokation"), headers=auth)
+    assert accepted.status_code == 201
+    assert refused.json()["errorCode"] == "400"
+    assert refused.json()["message"].startswith(
+        "Validation Failed: $: 'transaktionsdaten' is a required property (required by the contract); "
+    )
+    assert "$.zusatzdaten: 'prozessId' is a required property" in refused.json()["message"]
+    assert accepted_again.json() == accepted.json()

@@ -20,8 +20,3 @@ def test_the_fixtures_give_a_fresh_mock_a_token_and_the_admin_api(
     processes = pruefstand_client.get("/_admin/sandboxes/default/maco/processes", headers=pruefstand_admin_auth)
     assert [p["businessKey"] for p in processes.json()] == [started.json()["businessKey"]]
     assert pruefstand_settings.db == ":memory:"
-
-
-def test_each_test_gets_its_own_mock(pruefstand_client: TestClient, pruefstand_admin_auth: dict[str, str]) -> None:
-    processes = pruefstand_client.get("/_admin/sandboxes/default/maco/processes", headers=pruefstand_admin_auth)
-    assert processes.json() == []
