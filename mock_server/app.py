@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from connexion import AsyncApp
@@ -33,7 +34,12 @@ from mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from mock_server.flows.maco.events import catalog_from_validator
 from mock_server.flows.maco.handlers import MacoHandlers
 from mock_server.flows.maco.service import TriggerService
-from mock_server.http_errors import ErrorShapes, Renderer, error_handler, event_fail, oauth_error, problem
+from mock_server.flows.tmf622.documents import BASE as TMF622_BASE
+from mock_server.flows.tmf622.handlers import OrderHandlers
+from mock_server.flows.tmf622.profile import DEFAULT_PROFILE, FitProfile
+from mock_server.flows.tmf622.seed_file import load_seed_file
+from mock_server.flows.tmf622.service import OrderService
+from mock_server.http_errors import ErrorShapes, Renderer, error_handler, event_fail, oauth_error, problem, tmf_error
 from mock_server.operation_cache import cache_operations
 from mock_server.served_spec import without_media_type_parameters
 from mock_server.settings import Settings
@@ -54,6 +60,7 @@ class Services:
     tokens: TokenService
     triggers: TriggerService
     worker: DeliveryWorker
+    orders: OrderService
 
 
 def _bearer_handler(verify: Callable[[str, Any], Mapping[str, Any]]) -> type[BearerSecurityHandler]:
@@ -86,6 +93,19 @@ def _operation_resolver(operations: Mapping[str, Callable[..., Any]]) -> Resolve
 def _request_body_schema(spec: Spec, operation_id: str) -> Mapping[str, Any]:
     schema = spec.operation(operation_id)["requestBody"]["content"]["application/json"]["schema"]
     return dict(schema)
+
+
+async def _progress_orders(orders: OrderService, stop: asyncio.Event, every: float = 1.0) -> None:
+    """The seller's automatic steps fall due on each sandbox's clock; look once a second (an admin clock advance
+    runs them at once)."""
+    while not stop.is_set():
+        for sandbox in orders.sandboxes_with_plans():
+            try:
+                orders.progress_due(sandbox)
+            except Exception:  # one sandbox's broken plan must not stop the others
+                logger.exception("TMF622 progress in sandbox %s failed", sandbox)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> AsyncApp:
@@ -121,16 +141,33 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         callbacks=callbacks,
         on_enqueued=worker.wake,
     )
+    tmf622_spec = load_spec(bundled_spec_path("tmf622/product-ordering.yaml"))
+    profile = FitProfile.load(Path(settings.tmf622_profile) if settings.tmf622_profile else DEFAULT_PROFILE)
+    orders = OrderService(
+        store,
+        clock,
+        profile,
+        load_spec(bundled_spec_path("tmf622/listener.yaml")),
+        on_enqueued=worker.wake,
+        step_delay=settings.tmf622_step_delay,
+        buyer_progress=settings.tmf622_buyer_progress,
+        append_listener_path=settings.tmf622_callback == "listener",
+    )
     maco = MacoHandlers(tokens, triggers)
-    admin = AdminHandlers(store, clock, triggers, callbacks, settings.with_admin_token().admin_token)
+    admin_spec_inventory = admin_spec.document["components"]["schemas"]["Tmf622Inventory"]
+    if settings.tmf622_seed:
+        load_seed_file(Path(settings.tmf622_seed), orders, admin_spec_inventory)
+    admin = AdminHandlers(store, clock, triggers, callbacks, settings.with_admin_token().admin_token, orders)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         stop = asyncio.Event()
         delivering = asyncio.create_task(worker.run_forever(stop))
+        progressing = asyncio.create_task(_progress_orders(orders, stop))
         yield
         stop.set()
         await delivering
+        await progressing
         if owns_store:  # a store handed in belongs to the caller, who may start the app again
             store.close()
             logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
@@ -139,7 +176,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     logging.getLogger("connexion.validators.form_data").setLevel(logging.CRITICAL)
     app = AsyncApp(__name__, lifespan=lifespan)
     cache_operations(app)
-    app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers, worker=worker)
+    app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers, worker=worker, orders=orders)
     validator_map = dict(VALIDATOR_MAP)
     validator_map["body"] = MediaTypeDict(
         {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=settings.max_depth)}
@@ -171,13 +208,24 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         security_map={"bearer": _bearer_handler(admin.verify_bearer)},
         **common,
     )
+    app.add_api(
+        tmf622_spec.document,
+        base_path=TMF622_BASE,
+        name="tmf622",
+        resolver=_operation_resolver(OrderHandlers(orders).operations()),
+        pythonic_params=True,
+        # TMF630 attribute filters are query parameters the contract cannot list.
+        **{**common, "strict_validation": False},
+    )
     allowed = AllowedMethods()
     allowed.add_api(MACO_BASE, maco_spec.document)
     allowed.add_api(ADMIN_BASE, admin_spec.document)
+    allowed.add_api(TMF622_BASE, tmf622_spec.document)
     shapes: list[tuple[str, Renderer]] = [
         (MACO_BASE + "/oauth/token", oauth_error),
         (MACO_BASE, event_fail),
         (ADMIN_BASE, problem),
+        (TMF622_BASE, tmf_error),
     ]
     for extra in settings.extra_apis:
         spec = load_spec(extra.spec, resolve="external")

@@ -19,6 +19,10 @@ class Conflict(MockError):
     """The request contradicts stored state (a reused key, an issued record)."""
 
 
+class Unprocessable(MockError):
+    """Understood, but the flow refuses it (an order that names no buyer); 422."""
+
+
 class Unauthenticated(MockError):
     """Missing, unknown or expired credentials."""
 

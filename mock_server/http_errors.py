@@ -14,7 +14,15 @@ from starlette.exceptions import HTTPException
 
 from contracts import MalformedMessage
 from mock_server.allowed_methods import AllowedMethods
-from mock_server.errors import BadRequest, Conflict, MockError, NotFound, PayloadTooLarge, Unauthenticated
+from mock_server.errors import (
+    BadRequest,
+    Conflict,
+    MockError,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    Unprocessable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +34,7 @@ _STATUS: dict[type[MockError], int] = {
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    Unprocessable: 422,
 }
 
 

@@ -59,6 +59,13 @@ class Settings:
     delivery_max_attempts: int = 8
     delivery_backoff_base_ms: int = 500
     delivery_backoff_cap_ms: int = 60_000
+    # TMF622: seconds between the seller's steps on the sandbox clock; buyer orders progress "auto" or "manual";
+    # events go to callback + /listener/<eventName> ("listener") or to the callback as is ("callback").
+    tmf622_step_delay: float = 5.0
+    tmf622_buyer_progress: str = "auto"
+    tmf622_callback: str = "listener"
+    tmf622_profile: str = ""  # a FIT profile file replacing specs/tmf622/fit-profile.yaml
+    tmf622_seed: str = ""  # a YAML file with inventory and agreements per sandbox, loaded at start
     maco: MacoSettings = field(default_factory=MacoSettings)
     extra_apis: tuple[ExtraApi, ...] = ()
 
@@ -98,6 +105,9 @@ def load_settings(
             flat[name] = _coerce(name, value, f"environment variable {ENV_PREFIX}{name.upper()}")
     flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
     maco = MacoSettings(**{n: flat.pop(f"maco_{n}") for n in _MACO if f"maco_{n}" in flat})
+    for name, allowed in (("tmf622_buyer_progress", ("auto", "manual")), ("tmf622_callback", ("listener", "callback"))):
+        if name in flat and flat[name] not in allowed:
+            raise SettingsError(f"{name} must be one of {allowed}, got {flat[name]!r}")
     if maco.idempotency not in IDEMPOTENCY_MODES:
         raise SettingsError(f"maco_idempotency must be one of {IDEMPOTENCY_MODES}, got {maco.idempotency!r}")
     extra = tuple(flat.pop("extra_apis", ()))
@@ -116,6 +126,8 @@ def _from_toml(path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key == "maco" and isinstance(value, dict):
             flat.update({f"maco_{k}": _coerce(f"maco_{k}", v, str(path)) for k, v in value.items()})
+        elif key == "tmf622" and isinstance(value, dict):
+            flat.update({f"tmf622_{k}": _coerce(f"tmf622_{k}", v, str(path)) for k, v in value.items()})
         elif key == "apis" and isinstance(value, list):
             flat["extra_apis"] = [ExtraApi(Path(a["spec"]), str(a["base_path"])) for a in value]
         else:
@@ -130,6 +142,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     try:
         if kind == "int":
             return int(value)
+        if kind == "float":
+            return float(value)
         if kind == "bool":
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
         return str(value)

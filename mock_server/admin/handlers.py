@@ -10,6 +10,7 @@ from mock_server.clock import Clock, ClockReading, isoformat_utc
 from mock_server.errors import NotFound, Unauthenticated
 from mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from mock_server.flows.maco.service import TriggerService
+from mock_server.flows.tmf622.service import OrderService
 from mock_server.store import Store
 
 Answer = tuple[Any, int, dict[str, str]]
@@ -22,8 +23,15 @@ def _json(body: Any, status: int = 200) -> Answer:
 
 class AdminHandlers:
     def __init__(
-        self, store: Store, clock: Clock, triggers: TriggerService, callbacks: BackendCallbacks, admin_token: str
+        self,
+        store: Store,
+        clock: Clock,
+        triggers: TriggerService,
+        callbacks: BackendCallbacks,
+        admin_token: str,
+        orders: OrderService,
     ) -> None:
+        self._orders = orders
         self._store = store
         self._clock = clock
         self._triggers = triggers
@@ -41,6 +49,13 @@ class AdminHandlers:
             "list_deliveries": self.list_deliveries,
             "get_maco_backend": self.get_maco_backend,
             "set_maco_backend": self.set_maco_backend,
+            "get_tmf622_inventory": self.get_tmf622_inventory,
+            "seed_tmf622_inventory": self.seed_tmf622_inventory,
+            "create_tmf622_termination": self.create_tmf622_termination,
+            "set_tmf622_state": self.set_tmf622_state,
+            "add_tmf622_supplier_contact": self.add_tmf622_supplier_contact,
+            "set_tmf622_termination_date": self.set_tmf622_termination_date,
+            "run_tmf622_next_step": self.run_tmf622_next_step,
         }
 
     def verify_bearer(self, token: str, _request: object = None) -> dict[str, str]:
@@ -59,7 +74,9 @@ class AdminHandlers:
         return _json(_clock_body(sandbox, self._clock.set(sandbox, now=now, frozen=bool(body["frozen"]))))
 
     async def advance_clock(self, sandbox: str, body: dict[str, Any]) -> Answer:
-        return _json(_clock_body(sandbox, self._clock.advance(sandbox, float(body["seconds"]))))
+        reading = self._clock.advance(sandbox, float(body["seconds"]))
+        self._orders.progress_due(sandbox)  # what fell due on the way happens now, not at the next poll
+        return _json(_clock_body(sandbox, reading))
 
     async def list_maco_processes(
         self,
@@ -84,6 +101,44 @@ class AdminHandlers:
     async def set_maco_backend(self, sandbox: str, body: dict[str, Any]) -> Answer:
         self._callbacks.set_backend(sandbox, Backend(url=body["url"], token=body.get("token", "")))
         return _json({"url": body["url"], "hasToken": bool(body.get("token"))})
+
+    async def get_tmf622_inventory(self, sandbox: str) -> Answer:
+        return _json(self._orders.inventory(sandbox))
+
+    async def seed_tmf622_inventory(self, sandbox: str, body: dict[str, Any]) -> Answer:
+        return _json(self._orders.seed_inventory(sandbox, body.get("agreements", []), body.get("products", [])))
+
+    async def create_tmf622_termination(self, sandbox: str, body: dict[str, Any]) -> Answer:
+        delay = body.get("stepDelaySeconds")
+        order = self._orders.terminate_by_seller(
+            sandbox,
+            body["buyer"],
+            body["productId"],
+            requested=body["requestedCompletionDate"],
+            external_id=body.get("externalId"),
+            category=body.get("category", "terminationBySeller"),
+            order_posted=body.get("orderPostedDate"),
+            mode=body.get("progress", "manual"),
+            delay=None if delay is None else float(delay),
+            expected_completion=body.get("expectedCompletionDate"),
+            termination_date=body.get("terminationDate"),
+        )
+        return _json(order, 201)
+
+    async def set_tmf622_state(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
+        return _json(self._orders.change_state(sandbox, order_id, body["state"], body.get("reasonCode")))
+
+    async def add_tmf622_supplier_contact(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
+        order = self._orders.add_supplier_contact(
+            sandbox, order_id, body["expectedCompletionDate"], body.get("contact")
+        )
+        return _json(order)
+
+    async def set_tmf622_termination_date(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
+        return _json(self._orders.set_termination_date(sandbox, order_id, body["terminationDate"]))
+
+    async def run_tmf622_next_step(self, sandbox: str, order_id: str) -> Answer:
+        return _json(self._orders.run_next(sandbox, order_id))
 
 
 def _clock_body(sandbox: str, reading: ClockReading) -> dict[str, Any]:

@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from contracts import load_spec, specs_root
 from mock_server.clock import Clock
 from mock_server.errors import Conflict, NotFound
+from mock_server.flows.tmf622.profile import FitProfile
 from mock_server.flows.tmf622.service import OrderService
-from mock_server.flows.tmf622.states import InvalidTransition, StateMachine
+from mock_server.flows.tmf622.states import InvalidTransition
 from mock_server.store import SQLiteStore
 
-PROFILE = yaml.safe_load((specs_root() / "tmf622" / "fit-profile.yaml").read_text(encoding="utf-8"))
 PRODUCT = "922ebf01-e930-47a0-842e-059d1f188a15"
 BUYER = "500011"
 QUERY = "eventType=ProductOrderStateChangeEvent&eventType=ProductOrderCreateEvent&relatedParty.id=500011"
@@ -27,11 +26,9 @@ def service() -> OrderService:
     orders = OrderService(
         store,
         Clock(store),
-        StateMachine.from_profile("order", PROFILE["order"]),
-        PROFILE["reasons"],
+        FitProfile.load(),
         load_spec(specs_root() / "tmf622" / "listener.yaml"),
-        task_machine=StateMachine.from_profile("task", PROFILE["task"]),
-        not_cancellable=PROFILE["order"]["not_cancellable"],
+        buyer_progress="manual",
     )
     orders.seed_agreement("s", BUYER, {"businessId": "RV-1", "agreementType": "frameworkAgreement"})
     orders.seed_product("s", {"id": PRODUCT, "owner": BUYER, "status": "active"})
@@ -53,7 +50,7 @@ def journal(service: OrderService) -> list[dict[str, Any]]:
 def test_a_created_order_is_acknowledged_and_announced_to_the_matching_subscriber_only(service: OrderService) -> None:
     service.register("s", "http://buyer.example/tmf", QUERY)
     service.register("s", "http://other.example", "relatedParty.id=500099")
-    order = service.create_order("s", BUYER, termination())
+    order = service.create_order("s", buyer=BUYER, body=termination())
     assert order["state"] == "acknowledged"
     assert order["href"] == f"/tmf-api/productOrderingManagement/v4/productOrder/{order['id']}"
     assert order["relatedParty"] == [{"id": BUYER, "role": "customer", "@referredType": "Organization"}]
@@ -67,7 +64,7 @@ def test_a_created_order_is_acknowledged_and_announced_to_the_matching_subscribe
 
 def test_the_seed_path_emits_one_state_change_event_per_transition_in_order(service: OrderService) -> None:
     service.register("s", "http://buyer.example/tmf", QUERY)
-    order = service.create_order("s", BUYER, termination())
+    order = service.create_order("s", buyer=BUYER, body=termination())
     for state, code in (("accepted", "0000"), ("inProgress", "0000"), ("completed", "0010"), ("closed", "0010")):
         order = service.change_state("s", order["id"], state, code)
     events = [d["payload"] for d in journal(service)]
@@ -103,17 +100,17 @@ def test_each_precondition_refuses_with_a_clear_message(
     service: OrderService, buyer: str, body: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(Conflict) as caught:
-        service.create_order("s", buyer, body)
+        service.create_order("s", buyer=buyer, body=body)
     assert message in str(caught.value)
     assert journal(service) == []
 
 
 def test_no_second_open_order_on_a_product(service: OrderService) -> None:
-    first = service.create_order("s", BUYER, termination())
+    first = service.create_order("s", buyer=BUYER, body=termination())
     with pytest.raises(Conflict, match=f"product '{PRODUCT}' has an open order {first['id']} in state 'acknowledged'"):
-        service.create_order("s", BUYER, termination())
+        service.create_order("s", buyer=BUYER, body=termination())
     service.change_state("s", first["id"], "rejected", "0041")
-    assert service.create_order("s", BUYER, termination())["state"] == "acknowledged"
+    assert service.create_order("s", buyer=BUYER, body=termination())["state"] == "acknowledged"
 
 
 def test_unknown_orders_and_subscriptions(service: OrderService) -> None:
@@ -121,7 +118,7 @@ def test_unknown_orders_and_subscriptions(service: OrderService) -> None:
         service.order("s", "nope")
     subscription = service.register("s", "http://buyer.example")
     service.unregister("s", subscription["id"])
-    service.create_order("s", BUYER, termination())
+    service.create_order("s", buyer=BUYER, body=termination())
     assert journal(service) == []  # the unregistered hub gets nothing
     with pytest.raises(NotFound):
         service.unregister("s", "nope")
@@ -144,21 +141,14 @@ def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
     completed 0010; AVC terminationDate; closed 0010, with the open buyer order aborted first."""
     service.register("s", "http://buyer.example/tmf", "category=terminationBySeller&relatedParty.id=500011")
     service.register("s", "http://buyer.example/own", "category=productChange")
-    own = service.create_order("s", BUYER, {**termination(), "category": "productChange"})
+    own = service.create_order("s", buyer=BUYER, body={**termination(), "category": "productChange"})
     service.change_state("s", own["id"], "accepted", "0000")
 
     order = service.terminate_by_seller(
         "s", BUYER, PRODUCT, requested="2022-12-01T00:00:00+01:00", external_id="LE-4711"
     )
     service.change_state("s", order["id"], "accepted", "0000")
-    service.add_attributes(
-        "s",
-        order["id"],
-        {
-            "relatedParty": [SUPPLIER_CONTACT],
-            "expectedCompletionTimePeriod": {"startDateTime": "2022-12-01T00:00:00+01:00"},
-        },
-    )
+    service.add_supplier_contact("s", order["id"], "2022-12-01T00:00:00+01:00", SUPPLIER_CONTACT)
     service.change_state("s", order["id"], "inProgress", "0000")
     service.change_state("s", order["id"], "completed", "0010")
     service.set_termination_date("s", order["id"], "2022-12-16T10:45:00+01:00")
@@ -190,7 +180,7 @@ def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
     assert date_event["fieldPath"] == [{"path": "/terminationDate/", "typeOfChange": "add"}]
     item = date_event["event"]["productOrder"]["productOrderItem"][0]
     assert (item["action"], item["product"]["terminationDate"]) == ("delete", "2022-12-16T10:45:00+01:00")
-    assert final["externalId"] == [{"id": "LE-4711", "owner": "seller"}]
+    assert final["externalId"] == [{"id": "LE-4711", "owner": "seller", "externalIdentifierType": "sellerOrderNumber"}]
     assert [h["state"] for h in final["stateChangeHistory"]] == ["acknowledged", "accepted", "inProgress", "completed"]
     product = service._store.get("s", "tmf.product", PRODUCT)  # type: ignore[attr-defined]
     assert product == {
@@ -205,7 +195,7 @@ def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
 
 def test_a_cancellation_before_the_point_of_no_return_cancels_the_order(service: OrderService) -> None:
     service.register("s", "http://buyer.example/tmf", "relatedParty.id=500011")
-    order = service.create_order("s", BUYER, termination())
+    order = service.create_order("s", buyer=BUYER, body=termination())
     service.change_state("s", order["id"], "accepted", "0000")
     task = service.cancel("s", order["id"], "Doppelt beauftragt")
     assert task["state"] == "done"
@@ -225,7 +215,7 @@ def test_a_cancellation_before_the_point_of_no_return_cancels_the_order(service:
 
 @pytest.mark.parametrize("state", ["acknowledged", "completed"])
 def test_a_cancellation_past_the_point_of_no_return_ends_with_error_1087(service: OrderService, state: str) -> None:
-    order = service.create_order("s", BUYER, termination())
+    order = service.create_order("s", buyer=BUYER, body=termination())
     for step in {"acknowledged": [], "completed": ["accepted", "inProgress", "completed"]}[state]:
         service.change_state("s", order["id"], step)
     task = service.cancel("s", order["id"])

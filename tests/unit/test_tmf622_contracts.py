@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from contracts import load_spec, specs_root
 from contracts.spec_catalog import contract_files
 
@@ -30,11 +32,16 @@ def test_the_seller_api_has_the_operations_and_fit_order_fields() -> None:
         "unregisterListener",
     ):
         assert spec.operation(operation_id)
-    order = spec.operation("retrieveProductOrder")["responses"]["200"]["content"]["application/json"]["schema"]
-    required = set().union(*(part.get("required", []) for part in order["allOf"]))
-    assert {"id", "href", "orderDate", "state", "productOrderItem", "relatedParty"} <= required
-    states = order["allOf"][1]["properties"]["state"]["enum"]
-    assert {"accepted", "closed", "acknowledged", "assessingCancellation"} <= set(states)
+    for operation_id, status in (("createProductOrder", "201"), ("patchProductOrder", "200")):
+        order = spec.operation(operation_id)["responses"][status]["content"]["application/json"]["schema"]
+        _, properties = _flattened(order)
+        assert {"id", "href", "state", "productOrderItem"} <= set(properties)
+        states = properties["state"]["enum"]
+        assert {"accepted", "closed", "acknowledged", "assessingCancellation"} <= set(states)
+    full = spec.operation("patchProductOrder")["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"id", "href", "orderDate", "state", "productOrderItem", "relatedParty"} <= _flattened(full)[0]
+    selected = spec.operation("retrieveProductOrder")["responses"]["200"]["content"]["application/json"]["schema"]
+    assert _flattened(selected)[0] == {"id", "href"}  # fields= may select less; id and href always stay
     patch = spec.operation("patchProductOrder")["requestBody"]["content"]
     assert list(patch) == ["application/merge-patch+json"]
 
@@ -50,3 +57,13 @@ def test_the_listener_api_has_one_path_per_event() -> None:
         "/listener/productOrderMilestoneEvent",
         "/listener/cancelProductOrderStateChangeEvent",
     } <= paths
+
+
+def _flattened(schema: dict[str, Any]) -> tuple[set[str], dict[str, Any]]:
+    """The required names and the properties of a schema, through its allOf parts."""
+    required, properties = set(schema.get("required", [])), dict(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        more_required, more_properties = _flattened(part)
+        required |= more_required
+        properties.update(more_properties)
+    return required, properties

@@ -1,0 +1,140 @@
+"""The order documents of the FIT-API profile: who the buyer of an order is, what a new order and a termination by
+the seller look like, what a merge patch may change. Pure functions; the service stores what they return."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import json_merge_patch
+
+from contracts import Violation
+
+BASE = "/tmf-api/productOrderingManagement/v4"
+BUYER_ROLES = frozenset({"customer", "buyer", "auftraggeber"})
+# What the seller sets; a buyer's merge patch may not touch it (the state only moves along the state machine).
+SERVER_OWNED = frozenset(
+    {
+        "id",
+        "href",
+        "orderDate",
+        "creationDate",
+        "state",
+        "stateChangeDate",
+        "stateChangeReason",
+        "stateChangeHistory",
+        "completionDate",
+        "cancellationDate",
+        "expectedCompletionDate",
+        "expectedCompletionTimePeriod",
+    }
+)
+
+
+def buyer_of(body: Mapping[str, Any]) -> str | Violation:
+    """The Auftraggeber of an order: the `relatedParty` with a buyer role (customer, buyer), else the
+    `engagedParty.businessId` of its buyerServiceContract agreement (as the FIT seed names the Auftraggeber-Nummer)."""
+    for party in body.get("relatedParty") or []:
+        if str(party.get("role", "")).lower() in BUYER_ROLES and party.get("id"):
+            return str(party["id"])
+    for agreement in body.get("agreement") or []:
+        engaged = agreement.get("engagedParty") or {}
+        if agreement.get("agreementType") == "buyerServiceContract" and engaged.get("businessId"):
+            return str(engaged["businessId"])
+    return Violation(
+        "$.relatedParty",
+        "names no Auftraggeber: expected a relatedParty with role 'customer' and an id, or an agreement with "
+        "agreementType 'buyerServiceContract' and engagedParty.businessId",
+    )
+
+
+def new_order(order_id: str, body: Mapping[str, Any], buyer: str, now: str, initial: str) -> dict[str, Any]:
+    """A buyer's order as stored: what was posted, the server's fields, and the buyer as related party."""
+    parties = list(body.get("relatedParty") or [])
+    if not any(str(p.get("role", "")).lower() in BUYER_ROLES for p in parties):
+        parties.insert(0, {"id": buyer, "role": "customer", "@referredType": "Organization"})
+    return {
+        "@type": "ProductOrder",
+        **copy.deepcopy(dict(body)),
+        "id": order_id,
+        "href": f"{BASE}/productOrder/{order_id}",
+        "orderDate": now,
+        "creationDate": now,
+        "orderPostedDate": body.get("orderPostedDate", now),
+        "state": initial,
+        "stateChangeDate": now,
+        "relatedParty": parties,
+    }
+
+
+def termination_by_seller(
+    order_id: str,
+    product: Mapping[str, Any],
+    buyer: str,
+    *,
+    now: str,
+    initial: str,
+    requested: str,
+    external_id: str,
+    category: str,
+    order_posted: str | None,
+) -> dict[str, Any]:
+    """The seller's termination order as the FIT seed's field table has it: category, orderPostedDate, the requested
+    termination date, the single contract and the buyer service contract (Leistungs- and Auftraggeber-Nummer), the
+    external order number the seller assigned, one item `delete` naming the product. No buyer contact and no
+    buyer order number: the seller created the order."""
+    agreements: list[dict[str, Any]] = []
+    if product.get("singleContractId"):
+        agreements.append(
+            {
+                "businessId": str(product["singleContractId"]),
+                "agreementType": "singleContract",
+                "name": "singleContract",
+            }
+        )
+    agreements.append(
+        {
+            "businessId": str(product.get("buyerServiceContract") or buyer),
+            "agreementType": "buyerServiceContract",
+            "name": "buyerServiceContract",
+            "engagedParty": {"businessId": buyer},
+        }
+    )
+    return {
+        "@type": "ProductOrder",
+        "id": order_id,
+        "href": f"{BASE}/productOrder/{order_id}",
+        "category": category,
+        "orderDate": now,
+        "creationDate": now,
+        "orderPostedDate": order_posted or now,
+        "state": initial,
+        "stateChangeDate": now,
+        "requestedCompletionDate": requested,
+        "requestedCompletionTimePeriod": {"startDateTime": requested},
+        "externalId": [{"id": external_id, "owner": "seller", "externalIdentifierType": "sellerOrderNumber"}],
+        "agreement": agreements,
+        "relatedParty": [{"id": buyer, "role": "customer", "@referredType": "Organization"}],
+        "productOrderItem": [
+            {"id": "1", "action": "delete", "product": {"id": str(product["id"]), "@type": "ProductRef"}}
+        ],
+    }
+
+
+def merge_patched(order: Mapping[str, Any], patch: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """RFC 7386 merge patch of a buyer's changes; returns the patched order and the fieldPath entries (add, modify,
+    delete) of the first-level attributes that changed. Server-owned attributes are refused."""
+    owned = sorted(SERVER_OWNED & set(patch))
+    if owned:
+        raise PermissionError(", ".join(f"$.{name}" for name in owned))
+    patched: dict[str, Any] = json_merge_patch.merge(copy.deepcopy(dict(order)), copy.deepcopy(dict(patch)))
+    paths = []
+    for key in patch:
+        if key not in order and key in patched:
+            paths.append({"path": f"/{key}/", "typeOfChange": "add"})
+        elif key in order and key not in patched:
+            paths.append({"path": f"/{key}/", "typeOfChange": "delete"})
+        elif order.get(key) != patched.get(key):
+            paths.append({"path": f"/{key}/", "typeOfChange": "modify"})
+    return patched, paths

@@ -1,0 +1,122 @@
+"""The FIT-API profile as one value, loaded from data (specs/tmf622/fit-profile.yaml): the order and task state
+machines, the point of no return, the reason codes, and the steps the seller takes after an order was created.
+
+Pure: plans are plain JSON documents (stored by the service); nothing here touches the store or HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contracts import specs_root
+from mock_server.flows.tmf622.states import StateMachine
+
+DEFAULT_PROFILE = specs_root() / "tmf622" / "fit-profile.yaml"
+ATTRIBUTE_STEPS = ("supplierContact", "terminationDate")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One thing the seller does: move the order to `state` (with a reason code), or add `attributes` (the supplier
+    contact with the binding completion date, or the product's termination date). `when: delete` limits a step to
+    orders with a delete item."""
+
+    state: str | None = None
+    reason: str | None = None
+    attributes: str | None = None
+    when: str | None = None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Step:
+        step = cls(
+            state=data.get("state"),
+            reason=None if data.get("reason") is None else str(data["reason"]),
+            attributes=data.get("attributes"),
+            when=data.get("when"),
+        )
+        if (step.state is None) == (step.attributes is None) or (
+            step.attributes is not None and step.attributes not in ATTRIBUTE_STEPS
+        ):
+            raise ValueError(f"progress step {dict(data)!r}: give either a state or attributes in {ATTRIBUTE_STEPS}")
+        return step
+
+    def as_json(self) -> dict[str, str]:
+        return {k: v for k, v in (("state", self.state), ("reason", self.reason), ("attributes", self.attributes)) if v}
+
+    def applies_to(self, order: Mapping[str, Any]) -> bool:
+        return self.when is None or any(i.get("action") == self.when for i in order.get("productOrderItem", []))
+
+    @property
+    def name(self) -> str:
+        return self.state or str(self.attributes)
+
+
+@dataclass(frozen=True)
+class FitProfile:
+    orders: StateMachine
+    tasks: StateMachine
+    not_cancellable: frozenset[str]
+    reasons: Mapping[str, str]
+    steps: tuple[Step, ...]
+    supplier_contact: Mapping[str, Any]
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> FitProfile:
+        progress = data.get("progress") or {}
+        profile = cls(
+            orders=StateMachine.from_profile("order", data["order"]),
+            tasks=StateMachine.from_profile("task", data["task"]),
+            not_cancellable=frozenset(data["order"].get("not_cancellable", ())),
+            reasons={str(code): str(text) for code, text in (data.get("reasons") or {}).items()},
+            steps=tuple(Step.from_data(s) for s in progress.get("steps", ())),
+            supplier_contact=dict(progress.get("supplierContact") or {}),
+        )
+        unknown = [s.state for s in profile.steps if s.state and s.state not in profile.orders.transitions]
+        if unknown:
+            raise ValueError(f"progress steps name unknown order states: {unknown}")
+        return profile
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PROFILE) -> FitProfile:
+        return cls.from_data(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def reason(self, code: str | None) -> tuple[str, str] | None:
+        return None if code is None else (code, self.reasons.get(code, ""))
+
+
+def new_plan(
+    order: Mapping[str, Any],
+    steps: Sequence[Step],
+    *,
+    mode: str,
+    delay: float,
+    start: float,
+    expected_completion: str | None = None,
+    termination_date: str | None = None,
+) -> dict[str, Any]:
+    """The seller's plan for a new order: the profile's steps that apply to it, the first one due `delay` seconds
+    after `start` (sandbox clock); `mode` auto runs on the clock, manual one step per admin call."""
+    return {
+        "orderId": order["id"],
+        "mode": mode,
+        "delay": delay,
+        "nextDue": start + delay,
+        "steps": [s.as_json() for s in steps if s.applies_to(order)],
+        "expectedCompletionDate": expected_completion,
+        "terminationDate": termination_date,
+    }
+
+
+def next_step(plan: Mapping[str, Any]) -> Step | None:
+    steps = plan.get("steps") or []
+    return Step.from_data(steps[0]) if steps else None
+
+
+def after_step(plan: Mapping[str, Any], ran_at: float) -> dict[str, Any]:
+    """The plan with its first step done; the next one is due `delay` after this one ran."""
+    return {**plan, "steps": list(plan["steps"][1:]), "nextDue": ran_at + float(plan["delay"])}
