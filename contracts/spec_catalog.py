@@ -18,11 +18,15 @@ class BundledApi:
 BUNDLED_APIS: tuple[BundledApi, ...] = (
     BundledApi("maco", "maco/trigger.yaml", "/maco"),
     BundledApi("admin", "admin/admin.yaml", "/_admin"),
+    BundledApi("tmf622", "tmf622/product-ordering.yaml", "/tmf-api/productOrderingManagement/v4"),
 )
 
 
 # Contracts of what a system under test sends out to a listener (not served by the mock).
-LISTENER_APIS: tuple[BundledApi, ...] = (BundledApi("maco-backend", "maco/backend.yaml", ""),)
+LISTENER_APIS: tuple[BundledApi, ...] = (
+    BundledApi("maco-backend", "maco/backend.yaml", ""),
+    BundledApi("tmf622-listener", "tmf622/listener.yaml", ""),
+)
 
 
 def specs_root() -> Path:

@@ -1,0 +1,300 @@
+"""The TMF622 order API over HTTP (in-process): TMF630 conventions (Location, fields, filters, paging headers,
+merge patch, TMF Error shape), the preconditions, hub registration, cancellation, the buyer's order progressing on
+the clock, sandbox isolation between two buyers, and hostile input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server.app import create_app
+from mock_server.store import SQLiteStore
+from tests.conftest import ADMIN_TOKEN, make_settings
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+TMF = "/tmf-api/productOrderingManagement/v4"
+BUYER, OTHER = "500011", "600022"
+MERGE = {"Content-Type": "application/merge-patch+json"}
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    settings = make_settings(tmf622_buyer_progress="manual", delivery_backoff_base_ms=20)
+    app = create_app(settings, store=SQLiteStore(":memory:"))
+    with app.test_client() as test_client:
+        for sandbox, buyer in (("default", BUYER), ("other", OTHER)):
+            inventory = {
+                "agreements": [{"buyer": buyer, "businessId": f"RV-{buyer}"}],
+                "products": [{"id": f"{buyer}-p{n}", "owner": buyer} for n in (1, 2, 3)],
+            }
+            answer = test_client.put(f"/_admin/sandboxes/{sandbox}/tmf622/inventory", json=inventory, headers=ADMIN)
+            assert answer.status_code == 200
+        yield test_client
+
+
+def order_body(product: str = f"{BUYER}-p1", buyer: str = BUYER, **extra: Any) -> dict[str, Any]:
+    """What a plain TMF622 v4 client posts (ProductOrder_Create of the official swagger)."""
+    return {
+        "description": "Anschluss ändern",
+        "priority": "1",
+        "productOrderItem": [
+            {"id": "1", "action": "modify", "quantity": 1, "product": {"id": product, "name": "FTTH 250"}},
+        ],
+        "relatedParty": [{"id": buyer, "role": "customer", "@referredType": "Organization", "name": "Buyer GmbH"}],
+        "note": [{"text": "bitte vormittags"}],
+        **extra,
+    }
+
+
+def error_of(answer: Any) -> dict[str, Any]:
+    body = dict(answer.json())
+    assert set(body) == {"code", "reason", "message", "status", "@type"}, body
+    assert body["status"] == str(answer.status_code) == body["code"]
+    assert body["@type"] == "Error"
+    return body
+
+
+def journal(client: TestClient, sandbox: str = "default") -> list[dict[str, Any]]:
+    return list(client.get(f"/_admin/sandboxes/{sandbox}/deliveries", headers=ADMIN).json())
+
+
+def test_create_answers_201_with_location_equal_to_href_and_every_v4_mandatory_attribute(client: TestClient) -> None:
+    answer = client.post(f"{TMF}/productOrder", json=order_body())
+    assert answer.status_code == 201, answer.text
+    order = answer.json()
+    assert answer.headers["Location"] == order["href"] == f"{TMF}/productOrder/{order['id']}"
+    assert {"id", "href", "orderDate", "state", "productOrderItem", "relatedParty"} <= set(order)
+    assert order["state"] == "acknowledged"
+    assert order["note"] == [{"text": "bitte vormittags"}]
+    assert client.get(order["href"]).json() == order
+
+
+def test_fields_selects_first_level_attributes_and_keeps_id_and_href(client: TestClient) -> None:
+    created = client.post(f"{TMF}/productOrder", json=order_body(), params={"fields": "state"}).json()
+    assert set(created) == {"id", "href", "state"}
+    one = client.get(f"{TMF}/productOrder/{created['id']}", params={"fields": "state,priority"}).json()
+    assert one == {"id": created["id"], "href": created["href"], "state": "acknowledged", "priority": "1"}
+    listed = client.get(f"{TMF}/productOrder", params={"fields": "description"}).json()
+    assert listed == [{"id": created["id"], "href": created["href"], "description": "Anschluss ändern"}]
+
+
+def test_filters_on_dotted_paths_and_dates_are_anded_and_paging_sets_both_count_headers(client: TestClient) -> None:
+    ids = []
+    for n, moment in ((1, "2022-05-01T10:00:00Z"), (2, "2022-06-01T10:00:00Z"), (3, "2022-07-01T10:00:00Z")):
+        client.put("/_admin/sandboxes/default/clock", json={"now": moment, "frozen": True}, headers=ADMIN)
+        ids.append(client.post(f"{TMF}/productOrder", json=order_body(f"{BUYER}-p{n}", priority=str(n))).json()["id"])
+
+    def listed(**query: str) -> list[str]:
+        return [o["id"] for o in client.get(f"{TMF}/productOrder", params=query).json()]
+
+    assert listed(**{"relatedParty.id": BUYER}) == ids
+    assert listed(**{"relatedParty.id": "nobody"}) == []
+    assert listed(priority="2") == [ids[1]]
+    assert listed(**{"productOrderItem.product.id": f"{BUYER}-p3"}) == [ids[2]]
+    assert listed(**{"orderDate.gte": "2022-06-01T10:00:00Z"}) == ids[1:]
+    assert listed(**{"orderDate.gt": "2022-05-01T10:00:00Z", "orderDate.lt": "2022-07-01T00:00:00Z"}) == [ids[1]]
+    assert listed(**{"orderDate.gte": "2022-06-01T10:00:00Z", "priority": "3"}) == [ids[2]]  # ANDed
+    paged = client.get(f"{TMF}/productOrder", params={"offset": 1, "limit": 1})
+    assert [o["id"] for o in paged.json()] == [ids[1]]
+    assert (paged.headers["X-Total-Count"], paged.headers["X-Result-Count"]) == ("3", "1")
+    beyond = client.get(f"{TMF}/productOrder", params={"offset": 5})
+    assert (beyond.json(), beyond.headers["X-Total-Count"], beyond.headers["X-Result-Count"]) == ([], "3", "0")
+
+
+def test_unknown_ids_are_404_in_the_tmf_error_shape(client: TestClient) -> None:
+    for path in ("productOrder/nope", "cancelProductOrder/nope"):
+        answer = client.get(f"{TMF}/{path}")
+        assert answer.status_code == 404
+        assert "'nope'" in error_of(answer)["message"]
+    gone = client.delete(f"{TMF}/hub/nope")
+    assert gone.status_code == 404
+    assert error_of(gone)["reason"] == "Not Found"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (order_body(buyer="700033"), 409, "Auftraggeber '700033' has no framework agreement (Rahmenvertrag)"),
+        (order_body("unknown"), 409, "$.productOrderItem[0].product.id 'unknown' is not in the inventory"),
+        (order_body(f"{OTHER}-p1"), 409, f"'{OTHER}-p1' is not in the inventory of Auftraggeber '{BUYER}'"),
+        ({"productOrderItem": [{"id": "1", "action": "add"}]}, 422, "$.relatedParty: names no Auftraggeber"),
+        (
+            {**order_body(), "productOrderItem": [{"id": "1", "action": "delete"}]},
+            409,
+            "$.productOrderItem[0].product.id is required for action 'delete'",
+        ),
+    ],
+)
+def test_each_precondition_refuses_with_a_clear_message_and_stores_nothing(
+    client: TestClient, body: dict[str, Any], status: int, message: str
+) -> None:
+    answer = client.post(f"{TMF}/productOrder", json=body)
+    assert answer.status_code == status, answer.text
+    assert message in error_of(answer)["message"]
+    assert client.get(f"{TMF}/productOrder").json() == []
+    assert journal(client) == []
+
+
+def test_a_second_open_order_on_a_product_is_refused_naming_the_first(client: TestClient) -> None:
+    first = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    second = client.post(f"{TMF}/productOrder", json=order_body())
+    assert second.status_code == 409
+    assert f"has an open order {first['id']} in state 'acknowledged'" in error_of(second)["message"]
+
+
+def test_merge_patch_changes_the_order_and_emits_one_attribute_value_change(client: TestClient) -> None:
+    hub = client.post(
+        f"{TMF}/hub",
+        json={"callback": "http://127.0.0.1:9/buyer", "query": "eventType=ProductOrderAttributeValueChangeEvent"},
+    )
+    assert hub.status_code == 201
+    assert hub.headers["Location"] == f"{TMF}/hub/{hub.json()['id']}"
+    order = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    patch = {"description": "neu", "note": None, "requestedCompletionDate": "2023-01-01T00:00:00Z"}
+    answer = client.patch(f"{TMF}/productOrder/{order['id']}", json=patch, headers=MERGE)
+    assert answer.status_code == 200, answer.text
+    patched = answer.json()
+    assert (patched["description"], "note" in patched) == ("neu", False)
+    assert client.get(order["href"]).json() == patched
+    [event] = [d for d in journal(client) if d["kind"] == "ProductOrderAttributeValueChangeEvent"]
+    assert event["payload"]["fieldPath"] == [
+        {"path": "/description/", "typeOfChange": "modify"},
+        {"path": "/note/", "typeOfChange": "delete"},
+        {"path": "/requestedCompletionDate/", "typeOfChange": "add"},
+    ]
+    assert event["target"] == "http://127.0.0.1:9/buyer/listener/productOrderAttributeValueChangeEvent"
+
+
+def test_merge_patch_refuses_server_owned_attributes_final_orders_and_plain_json(client: TestClient) -> None:
+    order = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    owned = client.patch(f"{TMF}/productOrder/{order['id']}", json={"state": "completed"}, headers=MERGE)
+    assert owned.status_code == 400
+    assert "$.state" in error_of(owned)["message"]
+    plain = client.patch(f"{TMF}/productOrder/{order['id']}", json={"description": "x"})
+    assert plain.status_code == 415
+    error_of(plain)
+    admin_state = f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}/state"
+    assert client.post(admin_state, json={"state": "rejected", "reasonCode": "0041"}, headers=ADMIN).status_code == 200
+    final = client.patch(f"{TMF}/productOrder/{order['id']}", json={"description": "x"}, headers=MERGE)
+    assert final.status_code == 409
+    assert "final state 'rejected'" in error_of(final)["message"]
+    assert client.get(order["href"]).json()["description"] == "Anschluss ändern"
+
+
+def test_a_transition_the_profile_does_not_allow_names_the_current_state_and_the_allowed_ones(
+    client: TestClient,
+) -> None:
+    order = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    answer = client.post(
+        f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}/state", json={"state": "closed"}, headers=ADMIN
+    )
+    assert answer.status_code == 409
+    assert answer.json()["detail"] == (
+        "order in state 'acknowledged' cannot move to 'closed'; "
+        "allowed next states: accepted, inProgress, rejected, cancelled, failed"
+    )
+
+
+def test_unregistered_hub_gets_nothing_and_a_second_delete_is_404(client: TestClient) -> None:
+    hub = client.post(f"{TMF}/hub", json={"callback": "http://127.0.0.1:9/buyer"}).json()
+    assert client.delete(f"{TMF}/hub/{hub['id']}").status_code == 204
+    assert client.delete(f"{TMF}/hub/{hub['id']}").status_code == 404
+    client.post(f"{TMF}/productOrder", json=order_body())
+    assert journal(client) == []
+
+
+def test_cancellation_before_and_after_the_point_of_no_return(client: TestClient) -> None:
+    open_order = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    client.post(
+        f"/_admin/sandboxes/default/tmf622/productOrder/{open_order['id']}/state",
+        json={"state": "accepted", "reasonCode": "0000"},
+        headers=ADMIN,
+    )
+    request = {"productOrder": {"id": open_order["id"]}, "cancellationReason": "Doppelt beauftragt"}
+    answer = client.post(f"{TMF}/cancelProductOrder", json=request)
+    assert answer.status_code == 201, answer.text
+    task = answer.json()
+    assert answer.headers["Location"] == task["href"]
+    assert (task["state"], task["productOrder"]["id"]) == ("done", open_order["id"])
+    cancelled = client.get(open_order["href"]).json()
+    assert (cancelled["state"], cancelled["cancellationReason"]) == ("cancelled", "Doppelt beauftragt")
+    assert [h["state"] for h in cancelled["stateChangeHistory"]][-3:] == [
+        "accepted",
+        "assessingCancellation",
+        "pendingCancellation",
+    ]
+    assert client.get(task["href"]).json() == task
+
+    fresh = client.post(f"{TMF}/productOrder", json=order_body(f"{BUYER}-p2")).json()  # still acknowledged
+    refused = client.post(f"{TMF}/cancelProductOrder", json={"productOrder": {"id": fresh["id"]}}).json()
+    assert refused["state"] == "terminatedWithError"
+    assert refused["stateChangeReason"] == {"code": "1087", "description": "Eine Stornierung ist nicht möglich."}
+    assert client.get(fresh["href"]).json()["state"] == "acknowledged"
+    listed = client.get(f"{TMF}/cancelProductOrder", params={"state": "terminatedWithError"})
+    assert [t["id"] for t in listed.json()] == [refused["id"]]
+    assert listed.headers["X-Total-Count"] == "1"
+    unknown = client.post(f"{TMF}/cancelProductOrder", json={"productOrder": {"id": "nope"}})
+    assert unknown.status_code == 404
+    assert "$.productOrder.id" in error_of(unknown)["message"]
+
+
+def test_a_buyers_order_progresses_on_the_clock_and_an_added_product_enters_the_inventory() -> None:
+    settings = make_settings(tmf622_step_delay=30)
+    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
+        client.put("/_admin/sandboxes/default/tmf622/inventory", json={"agreements": [{"buyer": BUYER}]}, headers=ADMIN)
+        client.put(
+            "/_admin/sandboxes/default/clock", json={"now": "2024-01-01T00:00:00Z", "frozen": True}, headers=ADMIN
+        )
+        body = {**order_body(), "productOrderItem": [{"id": "1", "action": "add", "product": {"name": "FTTH 1000"}}]}
+        order = client.post(f"{TMF}/productOrder", json=body).json()
+        client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 29}, headers=ADMIN)
+        assert client.get(order["href"]).json()["state"] == "acknowledged"
+        client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 1}, headers=ADMIN)
+        assert client.get(order["href"]).json()["state"] == "accepted"
+        client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 300}, headers=ADMIN)
+        done = client.get(order["href"]).json()
+        inventory = client.get("/_admin/sandboxes/default/tmf622/inventory", headers=ADMIN).json()
+    assert done["state"] == "closed"
+    assert [h["state"] for h in done["stateChangeHistory"]] == ["acknowledged", "accepted", "inProgress", "completed"]
+    assert done["completionDate"] == "2024-01-01T00:02:00Z"  # accepted 0:30, contact 1:00, inProgress 1:30, done 2:00
+    new_id = done["productOrderItem"][0]["product"]["id"]
+    assert {"id": new_id, "name": "FTTH 1000", "owner": BUYER, "status": "active"} in inventory["products"]
+
+
+def test_two_buyers_in_two_sandboxes_never_see_each_other(client: TestClient) -> None:
+    client.post(f"{TMF}/hub", json={"callback": "http://127.0.0.1:9/a"})
+    mine = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    other = {"X-Pruefstand-Sandbox": "other"}
+    theirs = client.post(f"{TMF}/productOrder", json=order_body(f"{OTHER}-p1", OTHER), headers=other)
+    assert theirs.status_code == 201
+    assert client.post(f"{TMF}/productOrder", json=order_body(f"{OTHER}-p2", OTHER)).status_code == 409
+    assert [o["id"] for o in client.get(f"{TMF}/productOrder").json()] == [mine["id"]]
+    assert [o["id"] for o in client.get(f"{TMF}/productOrder", headers=other).json()] == [theirs.json()["id"]]
+    assert client.get(f"{TMF}/productOrder/{mine['id']}", headers=other).status_code == 404
+    assert [d["payload"]["event"]["productOrder"]["id"] for d in journal(client)] == [mine["id"]] * 2
+    assert journal(client, "other") == []
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "fragment"),
+    [
+        (b"{not json", {"Content-Type": "application/json"}, 400, "not valid JSON"),
+        (b'{"productOrderItem": "\xff"}', {"Content-Type": "application/json"}, 400, "UTF-8"),
+        (b"<order/>", {"Content-Type": "application/xml"}, 415, ""),
+        (b"[" * 200 + b"]" * 200, {"Content-Type": "application/json"}, 400, "nest"),
+        (b'{"productOrderItem": [{"id": 1, "action": "explode"}]}', {"Content-Type": "application/json"}, 400, "$."),
+        (b'{"productOrderItem": []}', {"Content-Type": "application/json"}, 400, "$.productOrderItem"),
+        (b"{}", {"Content-Type": "application/json"}, 400, "productOrderItem"),
+        (b'{"a": "' + b"x" * 2_000_000 + b'"}', {"Content-Type": "application/json"}, 413, ""),
+    ],
+)
+def test_hostile_input_gets_a_4xx_in_the_tmf_error_shape_and_stores_nothing(
+    client: TestClient, content: bytes, headers: dict[str, str], status: int, fragment: str
+) -> None:
+    answer = client.post(f"{TMF}/productOrder", content=content, headers=headers)
+    assert answer.status_code == status, answer.text
+    assert fragment in error_of(answer)["message"]
+    assert client.get(f"{TMF}/productOrder").json() == []
