@@ -5,12 +5,14 @@ the clock, sandbox isolation between two buyers, and hostile input."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
+from mock_server.flows.tmf622.seed_file import SeedFileError
 from mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 
@@ -298,3 +300,19 @@ def test_hostile_input_gets_a_4xx_in_the_tmf_error_shape_and_stores_nothing(
     assert answer.status_code == status, answer.text
     assert fragment in error_of(answer)["message"]
     assert client.get(f"{TMF}/productOrder").json() == []
+
+
+def test_a_seed_file_fills_each_sandboxes_inventory_at_start_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    seed = tmp_path / "inventory.yaml"
+    seed.write_text(
+        "sandboxes:\n  ci-1:\n    agreements: [{buyer: '500011'}]\n    products: [{id: p9, owner: '500011'}]\n",
+        encoding="utf-8",
+    )
+    with create_app(make_settings(tmf622_seed=str(seed)), store=SQLiteStore(":memory:")).test_client() as client:
+        inventory = client.get("/_admin/sandboxes/ci-1/tmf622/inventory", headers=ADMIN).json()
+        ordered = client.post(f"{TMF}/productOrder", json=order_body("p9"), headers={"X-Pruefstand-Sandbox": "ci-1"})
+    assert inventory["products"] == [{"id": "p9", "owner": "500011", "status": "active"}]
+    assert ordered.status_code == 201
+    seed.write_text("sandboxes:\n  ci-1:\n    products: [{id: p9}]\n", encoding="utf-8")
+    with pytest.raises(SeedFileError, match=r"sandboxes\.ci-1: .*'owner' is a required property"):
+        create_app(make_settings(tmf622_seed=str(seed)), store=SQLiteStore(":memory:"))
