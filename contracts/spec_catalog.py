@@ -19,6 +19,7 @@ BUNDLED_APIS: tuple[BundledApi, ...] = (
     BundledApi("maco", "maco/trigger.yaml", "/maco"),
     BundledApi("admin", "admin/admin.yaml", "/_admin"),
     BundledApi("tmf622", "tmf622/product-ordering.yaml", "/tmf-api/productOrderingManagement/v4"),
+    BundledApi("quittung", "quittung/quittung.yaml", "/v2.0"),
 )
 
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,25 @@ from mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from mock_server.flows.maco.events import catalog_from_validator
 from mock_server.flows.maco.handlers import MacoHandlers
 from mock_server.flows.maco.service import TriggerService
+from mock_server.flows.quittung.amounts import Tariff
+from mock_server.flows.quittung.handlers import ReceiptHandlers
+from mock_server.flows.quittung.service import QuittungSettings, ReceiptService
+from mock_server.flows.quittung.signing_unit import SigningUnit
 from mock_server.flows.tmf622.documents import BASE as TMF622_BASE
 from mock_server.flows.tmf622.handlers import OrderHandlers
 from mock_server.flows.tmf622.profile import DEFAULT_PROFILE, FitProfile
 from mock_server.flows.tmf622.seed_file import load_seed_file
 from mock_server.flows.tmf622.service import OrderService
-from mock_server.http_errors import ErrorShapes, Renderer, error_handler, event_fail, oauth_error, problem, tmf_error
+from mock_server.http_errors import (
+    ErrorShapes,
+    Renderer,
+    error_handler,
+    event_fail,
+    oauth_error,
+    problem,
+    quittung_error,
+    tmf_error,
+)
 from mock_server.operation_cache import cache_operations
 from mock_server.served_spec import without_media_type_parameters
 from mock_server.settings import Settings
@@ -48,6 +62,7 @@ from mock_server.store import SQLiteStore, Store
 logger = logging.getLogger(__name__)
 
 MACO_BASE = "/maco"
+QUITTUNG_BASE = "/v2.0"
 ADMIN_BASE = "/_admin"
 
 
@@ -61,6 +76,7 @@ class Services:
     triggers: TriggerService
     worker: DeliveryWorker
     orders: OrderService
+    receipts: ReceiptService
 
 
 def _bearer_handler(verify: Callable[[str, Any], Mapping[str, Any]]) -> type[BearerSecurityHandler]:
@@ -153,6 +169,17 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         buyer_progress=settings.tmf622_buyer_progress,
         append_listener_path=settings.tmf622_callback == "listener",
     )
+    quittung_spec = load_spec(bundled_spec_path("quittung/quittung.yaml"))
+    receipts = ReceiptService(
+        store,
+        clock,
+        SigningUnit(store),
+        QuittungSettings(
+            tariff=Tariff(Decimal(settings.quittung_energy_price_ct), Decimal(settings.quittung_base_price_eur)),
+            client_id=settings.quittung_client_id,
+            strict=settings.quittung_strict,
+        ),
+    )
     maco = MacoHandlers(tokens, triggers)
     admin_spec_inventory = admin_spec.document["components"]["schemas"]["Tmf622Inventory"]
     if settings.tmf622_seed:
@@ -176,7 +203,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     logging.getLogger("connexion.validators.form_data").setLevel(logging.CRITICAL)
     app = AsyncApp(__name__, lifespan=lifespan)
     cache_operations(app)
-    app.services = Services(store=store, clock=clock, tokens=tokens, triggers=triggers, worker=worker, orders=orders)
+    app.services = Services(
+        store=store, clock=clock, tokens=tokens, triggers=triggers, worker=worker, orders=orders, receipts=receipts
+    )
     validator_map = dict(VALIDATOR_MAP)
     validator_map["body"] = MediaTypeDict(
         {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=settings.max_depth)}
@@ -217,7 +246,16 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         # TMF630 attribute filters are query parameters the contract cannot list.
         **{**common, "strict_validation": False},
     )
+    app.add_api(
+        quittung_spec.document,
+        base_path=QUITTUNG_BASE,
+        name="quittung",
+        resolver=_operation_resolver(ReceiptHandlers(receipts).operations()),
+        pythonic_params=True,
+        **common,
+    )
     allowed = AllowedMethods()
+    allowed.add_api(QUITTUNG_BASE, quittung_spec.document)
     allowed.add_api(MACO_BASE, maco_spec.document)
     allowed.add_api(ADMIN_BASE, admin_spec.document)
     allowed.add_api(TMF622_BASE, tmf622_spec.document)
@@ -226,6 +264,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         (MACO_BASE, event_fail),
         (ADMIN_BASE, problem),
         (TMF622_BASE, tmf_error),
+        (QUITTUNG_BASE, quittung_error),
     ]
     for extra in settings.extra_apis:
         spec = load_spec(extra.spec, resolve="external")

@@ -20,6 +20,7 @@ from contracts import DispatchingValidator, SchemaValidator, Violation, parse_js
 from mock_server.errors import BadRequest
 
 CompiledValidator = SchemaValidator | DispatchingValidator
+_ABSENT = object()  # no body at all, as opposed to a JSON `null`
 
 
 def _compiler() -> Callable[[Any], CompiledValidator]:
@@ -45,10 +46,14 @@ def guarded_json_validator(*, max_depth: int) -> type[JSONRequestBodyValidator]:
         async def _parse(self, stream: Any, scope: Scope) -> Any:
             raw = b"".join([chunk async for chunk in stream])
             if not raw.strip():
-                return None
+                return _ABSENT
             return parse_json_body(raw, max_depth=max_depth)
 
         def _validate(self, body: Any) -> dict[str, Any] | None:
+            if body is _ABSENT:
+                if self._required:
+                    raise BadRequest([Violation("$", "a JSON body is required")])
+                return None  # an optional body that was not sent
             if body is None and not self._nullable:
                 raise BadRequest([Violation("$", "a JSON body is required")])
             violations = compile_schema(self._schema).violations(body)

@@ -74,6 +74,11 @@ def tmf_error(status: int, message: str) -> ConnexionResponse:
     )
 
 
+def quittung_error(status: int, message: str) -> ConnexionResponse:
+    """Strom-Quittung: `{err}` as the real service's clients read it (Node-RED checks `response.err`)."""
+    return _json(status, {"err": message})
+
+
 def problem(status: int, message: str) -> ConnexionResponse:
     """RFC 7807 problem+json, for the admin API and contracts served from examples."""
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"

@@ -8,6 +8,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,12 @@ class Settings:
     tmf622_callback: str = "listener"
     tmf622_profile: str = ""  # a FIT profile file replacing specs/tmf622/fit-profile.yaml
     tmf622_seed: str = ""  # a YAML file with inventory and agreements per sandbox, loaded at start
+    # Strom-Quittung: tariff (gross: energy price ct/kWh, base price EUR/month), the TSE client id, strict mode
+    # (422 instead of 200 for missing mandatory fields).
+    quittung_energy_price_ct: str = "35.00"
+    quittung_base_price_eur: str = "12.00"
+    quittung_client_id: str = "pruefstand-quittung"
+    quittung_strict: bool = False
     maco: MacoSettings = field(default_factory=MacoSettings)
     extra_apis: tuple[ExtraApi, ...] = ()
 
@@ -108,6 +115,13 @@ def load_settings(
     for name, allowed in (("tmf622_buyer_progress", ("auto", "manual")), ("tmf622_callback", ("listener", "callback"))):
         if name in flat and flat[name] not in allowed:
             raise SettingsError(f"{name} must be one of {allowed}, got {flat[name]!r}")
+    for name in ("quittung_energy_price_ct", "quittung_base_price_eur"):
+        if name in flat:
+            try:
+                if Decimal(str(flat[name])) < 0:
+                    raise InvalidOperation
+            except InvalidOperation as exc:
+                raise SettingsError(f"{name} must be a decimal number >= 0, got {flat[name]!r}") from exc
     if maco.idempotency not in IDEMPOTENCY_MODES:
         raise SettingsError(f"maco_idempotency must be one of {IDEMPOTENCY_MODES}, got {maco.idempotency!r}")
     extra = tuple(flat.pop("extra_apis", ()))
@@ -126,8 +140,8 @@ def _from_toml(path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key == "maco" and isinstance(value, dict):
             flat.update({f"maco_{k}": _coerce(f"maco_{k}", v, str(path)) for k, v in value.items()})
-        elif key == "tmf622" and isinstance(value, dict):
-            flat.update({f"tmf622_{k}": _coerce(f"tmf622_{k}", v, str(path)) for k, v in value.items()})
+        elif key in ("tmf622", "quittung") and isinstance(value, dict):
+            flat.update({f"{key}_{k}": _coerce(f"{key}_{k}", v, str(path)) for k, v in value.items()})
         elif key == "apis" and isinstance(value, list):
             flat["extra_apis"] = [ExtraApi(Path(a["spec"]), str(a["base_path"])) for a in value]
         else:

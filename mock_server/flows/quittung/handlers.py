@@ -1,0 +1,96 @@
+"""HTTP handlers of the Strom-Quittung API, bound by operationId: parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion.context import request
+
+from mock_server.flows.quittung.pdf import receipt_pdf
+from mock_server.flows.quittung.service import MissingFields, ReceiptService
+from mock_server.flows.quittung.zugferd import invoice_xml
+from mock_server.sandbox import SANDBOX_HEADER, sandbox_name
+
+Answer = tuple[Any, int, dict[str, str]]
+JSON = {"Content-Type": "application/json"}
+
+
+def _sandbox() -> str:
+    return sandbox_name(request.headers.get(SANDBOX_HEADER))
+
+
+def _account(query: str | None, body: dict[str, Any] | None, *aliases: str) -> str | None:
+    """The account code from the query, else from the body (`account`, or an alias such as `preperation`)."""
+    if query:
+        return query
+    for name in ("account", *aliases):
+        value = (body or {}).get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class ReceiptHandlers:
+    def __init__(self, receipts: ReceiptService) -> None:
+        self._receipts = receipts
+
+    def operations(self) -> dict[str, Any]:
+        return {
+            "quittungPrepare": self.prepare,
+            "quittungComit": self.commit,
+            "quittungCreate": self.create,
+            "quittungTSE": self.tse,
+            "quittungTSEData": self.tse_data,
+            "quittungTSEsignature": self.tse_signature,
+            "quittungZugferd": self.zugferd,
+            "quittungPdf": self.pdf,
+            "quittungReceipt": self.receipt,
+            "quittungVerify": self.verify,
+            "quittungPublicKey": self.public_key,
+        }
+
+    async def prepare(self, body: dict[str, Any] | None = None, account: str | None = None) -> Answer:
+        found = self._receipts.prepare(_sandbox(), _account(account, body), body or {})
+        return found, 200, JSON
+
+    async def commit(
+        self, body: dict[str, Any] | None = None, account: str | None = None, preperation: str | None = None
+    ) -> Answer:
+        code = _account(account or preperation, body, "preperation")
+        try:
+            return self._receipts.commit(_sandbox(), code, body or {}), 200, JSON
+        except MissingFields as missing:  # strict mode: the documented body, with 422
+            return missing.body, 422, JSON
+
+    async def create(self, body: dict[str, Any]) -> Answer:
+        try:
+            return self._receipts.create(_sandbox(), body), 200, JSON
+        except MissingFields as missing:
+            return missing.body, 422, JSON
+
+    async def tse(self, account: str) -> Answer:
+        return self._receipts.receipt(_sandbox(), account)["tse"], 200, JSON
+
+    async def tse_data(self, account: str) -> Answer:
+        return self._receipts.receipt(_sandbox(), account)["tse"]["raw"], 200, JSON
+
+    async def tse_signature(self, account: str) -> Answer:
+        return self._receipts.receipt(_sandbox(), account)["tse"]["signature"], 200, JSON
+
+    async def zugferd(self, account: str) -> Answer:
+        xml = invoice_xml(self._receipts.receipt(_sandbox(), account))
+        return xml, 200, {"Content-Type": "application/xml"}
+
+    async def pdf(self, token: str) -> Answer:
+        document = receipt_pdf(self._receipts.receipt(_sandbox(), token))
+        disposition = f'inline; filename="{token}.stromquittung.pdf"'
+        return document, 200, {"Content-Type": "application/pdf", "Content-Disposition": disposition}
+
+    async def receipt(self, token: str) -> Answer:
+        return self._receipts.receipt(_sandbox(), token), 200, JSON
+
+    async def verify(self, body: dict[str, Any]) -> Answer:
+        return self._receipts.verify(_sandbox(), body), 200, JSON
+
+    async def public_key(self) -> Answer:
+        return self._receipts.public_key(), 200, JSON

@@ -1,0 +1,292 @@
+"""Strom-Quittung use cases against the store: the draft as a key-value store per account (phase 1), issuing it
+atomically and idempotently with a receipt number and a signature (phase 2), after which nothing changes; the TSE
+record, the KassenSichV QR payload and their verification."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contracts import Violation
+from mock_server.clock import Clock
+from mock_server.errors import BadRequest, Conflict, MockError, NotFound
+from mock_server.flows.quittung import kassensichv
+from mock_server.flows.quittung.addresses import new_address
+from mock_server.flows.quittung.amounts import Tariff, compute
+from mock_server.flows.quittung.fields import CONTROL_KEYS, Missing, ReceiptInput, read_input
+from mock_server.flows.quittung.signing_unit import SigningUnit
+from mock_server.store import Store, UnitOfWork
+
+DRAFT_KIND, RECEIPT_KIND = "quittung.draft", "quittung.receipt"
+ISSUED, DRAFT = "issued", "draft"
+
+
+class MissingFields(MockError):
+    """Commit in strict mode with mandatory fields missing: 422 with the documented body."""
+
+    def __init__(self, body: Mapping[str, Any]) -> None:
+        self.body = dict(body)
+        super().__init__(f"missing mandatory fields: {', '.join(body['missing'])}")
+
+
+@dataclass(frozen=True, slots=True)
+class QuittungSettings:
+    tariff: Tariff
+    client_id: str = "pruefstand-quittung"
+    strict: bool = False
+
+
+class ReceiptService:
+    def __init__(self, store: Store, clock: Clock, unit: SigningUnit, settings: QuittungSettings) -> None:
+        self._store = store
+        self._clock = clock
+        self._unit = unit
+        self._settings = settings
+
+    # phase 1
+    def prepare(self, sandbox: str, account: str | None, values: Mapping[str, Any]) -> dict[str, Any]:
+        """No account: a new slot with a new account code. With account: the values merged in (last write wins);
+        only the account: the stored values read back. An issued account takes no more values (409)."""
+        values = _payload(values)
+        now = self._now(sandbox)
+        with self._store.transaction() as uow:
+            if account is None:
+                draft = self._new_draft(uow, sandbox, values, now)
+            else:
+                draft = self._draft(uow, sandbox, account)
+                if draft["status"] == ISSUED and values:
+                    raise Conflict(
+                        f"account {account} is issued as receipt {draft['token']}; its data cannot change "
+                        f"(refused: {', '.join(sorted(values))})"
+                    )
+                if values:
+                    draft = {**draft, "fields": {**draft["fields"], **values}, "updatedAt": now}
+                    uow.put(sandbox, DRAFT_KIND, account, draft)
+        return _readback(draft)
+
+    # phase 2
+    def commit(self, sandbox: str, account: str | None, values: Mapping[str, Any]) -> str | dict[str, Any]:
+        """Issue the receipt from the collected fields plus `values`: the token, or the documented
+        `{err, missing, account}` while mandatory fields are missing (the values are kept). Idempotent: an issued
+        account answers its token again, unless other values are sent (409). Atomic: one transaction assigns the
+        number, counts the counters and stores the receipt."""
+        values = _payload(values)
+        now = self._now(sandbox)
+        with self._store.transaction() as uow:
+            draft = self._new_draft(uow, sandbox, {}, now) if account is None else self._draft(uow, sandbox, account)
+            if draft["status"] == ISSUED:
+                changed = sorted(k for k, v in values.items() if draft["fields"].get(k) != v)
+                if changed:
+                    raise Conflict(
+                        f"account {draft['account']} is issued as receipt {draft['token']}; its data cannot change "
+                        f"(refused: {', '.join(changed)})"
+                    )
+                return str(draft["token"])
+            fields = {**draft["fields"], **values}
+            found = read_input(fields)
+            if isinstance(found, list):
+                raise BadRequest(found, prefix="invalid field")
+            if isinstance(found, Missing):
+                uow.put(sandbox, DRAFT_KIND, draft["account"], {**draft, "fields": fields, "updatedAt": now})
+                body = {"err": "missing mandatory fields", "missing": list(found.names), "account": draft["account"]}
+                if self._settings.strict:
+                    raise MissingFields(body)
+                return body
+            receipt = self._issue(uow, sandbox, draft, fields, found, now)
+            return str(receipt["token"])
+
+    def create(self, sandbox: str, values: Mapping[str, Any]) -> str | dict[str, Any]:
+        """prepare + commit in one call; `email` stands for `seller_email`, as in the real service's create."""
+        values = dict(values)
+        if "email" in values and "seller_email" not in values:
+            values["seller_email"] = values["email"]
+        return self.commit(sandbox, None, values)
+
+    # the issued receipt
+    def receipt(self, sandbox: str, token_or_account: str) -> dict[str, Any]:
+        """The receipt by its number, or by the account it was prepared under; a draft is 409 (nothing issued)."""
+        found = self._store.get(sandbox, RECEIPT_KIND, token_or_account)
+        if found is not None:
+            return found
+        draft = self._store.get(sandbox, DRAFT_KIND, token_or_account)
+        if draft is None:
+            raise NotFound(f"unknown receipt or account {token_or_account!r}")
+        if draft["status"] != ISSUED:
+            raise Conflict(f"account {token_or_account} is a draft: no receipt is issued yet (commit it first)")
+        issued = self._store.get(sandbox, RECEIPT_KIND, str(draft["token"]))
+        assert issued is not None
+        return issued
+
+    def verify(self, sandbox: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Re-check a receipt's signatures with the public key alone: a stored receipt by `token`, or a TSE record
+        (`tse`) and/or a QR payload (`qr`) as a client holds them. Any altered signed field makes it invalid."""
+        checks: list[dict[str, Any]] = []
+        record, qr = body.get("tse"), body.get("qr")
+        if "token" in body:
+            receipt = self.receipt(sandbox, str(body["token"]))
+            record, qr = receipt["tse"], receipt["kassensichv"]["qrCodeData"]
+        if record is None and qr is None:
+            raise BadRequest([Violation("$", "expected token, tse (the record of /quittung/tse) or qr (V0 payload)")])
+        if record is not None:
+            checks += self._record_checks(record)
+        if qr is not None:
+            valid, why = kassensichv.verify_qr_code_data(str(qr))
+            checks.append({"check": "qr signature (TR-03151 FinishTransaction)", "valid": valid, "detail": why})
+            key_ok = str(qr).rsplit(";", 1)[-1] == self._unit.public_key_b64
+            checks.append({"check": "qr public key is this signing unit's", "valid": key_ok, "detail": ""})
+        return {"valid": all(c["valid"] for c in checks), "checks": checks}
+
+    def public_key(self) -> dict[str, str]:
+        return {
+            "publickey": self._unit.public_key_b64,
+            "serialnumber": self._unit.serial_hex,
+            "algorithmus": kassensichv.SIG_ALG,
+        }
+
+    # inside the transaction
+    def _issue(
+        self,
+        uow: UnitOfWork,
+        sandbox: str,
+        draft: Mapping[str, Any],
+        fields: Mapping[str, Any],
+        found: ReceiptInput,
+        now: str,
+    ) -> dict[str, Any]:
+        token = new_address()
+        tx_number = uow.next_counter(sandbox, "quittung.txcnt")
+        signature_counter = uow.next_counter(sandbox, "quittung.signaturecnt")
+        amounts = compute(
+            found.tx_energy, found.seller_yrconsumption, self._settings.tariff, small_business=found.small_business
+        )
+        start, end = kassensichv.parse_iso(draft["createdAt"]), kassensichv.parse_iso(now)
+        tx = kassensichv.Transaction(
+            client_id=self._settings.client_id,
+            process_data=kassensichv.process_data(amounts.gross, exempt=found.small_business),
+            transaction_number=tx_number,
+            signature_counter=signature_counter,
+            start=start,
+            log_time=end,
+        )
+        qr_signature = self._unit.sign(kassensichv.finish_transaction_message(tx, self._unit.serial))
+        data = {
+            "txcnt": tx_number,
+            "start": kassensichv.iso_ms(start),
+            "end": kassensichv.iso_ms(end),
+            "serialnumber": token,
+            "clientid": self._settings.client_id,
+            "signaturecnt": signature_counter,
+            "timeformat": kassensichv.LOG_TIME_FORMAT,
+            "algorithmus": kassensichv.SIG_ALG,
+            "tseSerialnumber": self._unit.serial_hex,
+            "processType": tx.process_type,
+            "processData": tx.process_data,
+            "tx_energy": str(found.tx_energy),
+            "tx_duration": str(found.tx_duration),
+            "gross": str(amounts.gross),
+        }
+        raw = _canonical(data)
+        receipt = {
+            "token": token,
+            "account": draft["account"],
+            "issuedAt": now,
+            "fields": dict(fields),
+            "input": {
+                "seller_name": found.seller_name,
+                "seller_email": found.seller_email,
+                "seller_zipcode": found.seller_zipcode,
+                "seller_yrconsumption": str(found.seller_yrconsumption),
+                "buyer_name": found.buyer_name,
+                "tx_energy": str(found.tx_energy),
+                "tx_duration": str(found.tx_duration),
+                **({"tx_date": found.tx_date.isoformat()} if found.tx_date else {}),
+            },
+            "amounts": amounts.as_json(),
+            "tse": {
+                "data": data,
+                "raw": raw,
+                "signature": self._unit.sign(raw.encode("utf-8")),
+                "publickey": self._unit.public_key_b64,
+            },
+            "kassensichv": {
+                "qrCodeData": kassensichv.qr_code_data(tx, qr_signature, self._unit.public_key_b64),
+                "processType": tx.process_type,
+                "processData": tx.process_data,
+                "transactionNumber": tx_number,
+                "signatureCounter": signature_counter,
+                "startTime": kassensichv.iso_ms(start),
+                "logTime": kassensichv.iso_ms(end),
+                "sigAlg": kassensichv.SIG_ALG,
+                "logTimeFormat": kassensichv.LOG_TIME_FORMAT,
+                "serialNumber": self._unit.serial_hex,
+                "signature": qr_signature,
+                "publicKey": self._unit.public_key_b64,
+            },
+        }
+        uow.insert(sandbox, RECEIPT_KIND, token, receipt)
+        uow.put(
+            sandbox,
+            DRAFT_KIND,
+            draft["account"],
+            {**draft, "fields": dict(fields), "status": ISSUED, "token": token, "updatedAt": now},
+        )
+        return receipt
+
+    def _record_checks(self, record: Any) -> list[dict[str, Any]]:
+        if not isinstance(record, Mapping) or not {"data", "raw", "signature", "publickey"} <= set(record):
+            return [{"check": "tse record", "valid": False, "detail": "expected data, raw, signature, publickey"}]
+        same = isinstance(record["data"], Mapping) and _canonical(record["data"]) == record["raw"]
+        valid, why = kassensichv.verify_plain_signature(
+            _point(str(record["publickey"])), str(record["raw"]).encode("utf-8"), str(record["signature"])
+        )
+        return [
+            {"check": "data is what raw says", "valid": same, "detail": "" if same else "data differs from raw"},
+            {"check": "signature over raw", "valid": valid, "detail": why},
+            {
+                "check": "public key is this signing unit's",
+                "valid": record["publickey"] == self._unit.public_key_b64,
+                "detail": "",
+            },
+        ]
+
+    def _new_draft(self, uow: UnitOfWork, sandbox: str, values: Mapping[str, Any], now: str) -> dict[str, Any]:
+        account = new_address()
+        draft = {"account": account, "fields": dict(values), "status": DRAFT, "createdAt": now, "updatedAt": now}
+        uow.insert(sandbox, DRAFT_KIND, account, draft)
+        return draft
+
+    def _draft(self, uow: UnitOfWork, sandbox: str, account: str) -> dict[str, Any]:
+        draft = uow.get(sandbox, DRAFT_KIND, account)
+        if draft is None:
+            raise NotFound(f"unknown account {account!r}")
+        return draft
+
+    def _now(self, sandbox: str) -> str:
+        moment = self._clock.now(sandbox).replace(microsecond=0)
+        return kassensichv.iso_ms(moment)
+
+
+def _payload(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in CONTROL_KEYS}
+
+
+def _readback(draft: Mapping[str, Any]) -> dict[str, Any]:
+    body = {**draft["fields"], "account": draft["account"]}
+    if draft.get("token"):
+        body["token"] = draft["token"]
+    return body
+
+
+def _canonical(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _point(public_key_b64: str) -> bytes:
+    try:
+        return base64.b64decode(public_key_b64, validate=True)
+    except (binascii.Error, ValueError):
+        return b""

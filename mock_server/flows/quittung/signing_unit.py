@@ -1,0 +1,61 @@
+"""The installation's signing unit (the mock's TSE): one P-256 key, generated on first use and kept in the store
+with the rest of the state, so it survives restarts and sandbox resets and is never regenerated. Its serial number
+is the SHA-256 of the public key as an uncompressed point (BSI TR-03151 style, domain/quittung.md §7.5)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from mock_server.store import RecordExists, Store
+
+KEY_SANDBOX, KEY_KIND, KEY_NAME = "_tse", "tse.key", "p256"  # "_" is no valid sandbox name: never reset
+SIG_ALG = "ecdsa-plain-SHA256"
+SIG_ALG_OID = "0.4.0.127.0.7.1.1.4.1.3"
+
+
+class SigningUnit:
+    def __init__(self, store: Store) -> None:
+        self._key = _load_or_create(store)
+        self.public_point = self._key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        self.serial = hashlib.sha256(self.public_point).digest()
+
+    @property
+    def serial_hex(self) -> str:
+        return self.serial.hex()
+
+    @property
+    def public_key_b64(self) -> str:
+        """The raw uncompressed point in base64 (88 characters, starts with B), as TSE QR codes carry it."""
+        return base64.b64encode(self.public_point).decode("ascii")
+
+    def sign(self, message: bytes) -> str:
+        """ECDSA P-256 with SHA-256 over `message`, as plain r||s (64 bytes) in base64 (88 characters)."""
+        r, s = decode_dss_signature(self._key.sign(message, ec.ECDSA(hashes.SHA256())))
+        return base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode("ascii")
+
+
+def _load_or_create(store: Store) -> ec.EllipticCurvePrivateKey:
+    stored = store.get(KEY_SANDBOX, KEY_KIND, KEY_NAME)
+    if stored is None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode("ascii")
+        try:
+            with store.transaction() as uow:
+                uow.insert(KEY_SANDBOX, KEY_KIND, KEY_NAME, {"pem": pem})
+        except RecordExists:  # another worker process made it first: use that one
+            pass
+        stored = store.get(KEY_SANDBOX, KEY_KIND, KEY_NAME)
+    assert stored is not None
+    loaded = serialization.load_pem_private_key(stored["pem"].encode("ascii"), password=None)
+    if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+        raise TypeError("the stored signing key is not an EC key")
+    return loaded
