@@ -25,7 +25,7 @@ from tests.contract.test_serve_process import free_port, serving, stop
 from tests.fixtures.broken_items import items_app
 
 
-@pytest.mark.parametrize("api", ["maco", "admin", "tmf622"])
+@pytest.mark.parametrize("api", ["maco", "admin", "tmf622", "quittung"])
 def test_the_mock_in_process_has_no_findings(api: str, tmp_path: Path) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "report.md"
     result = CliRunner().invoke(
