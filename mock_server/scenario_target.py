@@ -32,7 +32,9 @@ def listening(listen: str | None, callback_url: str | None) -> Iterator[Callback
 
 
 @contextlib.contextmanager
-def in_process_target(settings: Settings, listen: str | None = "127.0.0.1:0") -> Iterator[ScenarioTarget]:
+def in_process_target(
+    settings: Settings, listen: str | None = "127.0.0.1:0", push_to: str | None = None
+) -> Iterator[ScenarioTarget]:
     """The mock on an in-memory store, nothing left behind; mock steps run; a listener on a free local port
     receives what the mock sends out."""
     admin_token = secrets.token_urlsafe(24)
@@ -46,7 +48,7 @@ def in_process_target(settings: Settings, listen: str | None = "127.0.0.1:0") ->
             for api in BUNDLED_APIS
         }
         env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": admin_token}
-        yield ScenarioTarget(clients=clients, is_mock=True, env=env, listener=listener)
+        yield ScenarioTarget(clients=clients, is_mock=True, env=env, listener=listener, push_to=push_to)
 
 
 @contextlib.contextmanager
@@ -58,6 +60,7 @@ def url_target(
     env: Mapping[str, str],
     listen: str | None = None,
     callback_url: str | None = None,
+    push_to: str | None = None,
 ) -> Iterator[ScenarioTarget]:
     """Servers at URLs: each API at `root` + its base path, unless `api_urls` names its own base URL. With `listen`,
     a listener receives what they send out, reachable for them at `callback_url` (default: its own address)."""
@@ -68,4 +71,4 @@ def url_target(
             base = api_urls.get(api.name) or (f"{root.rstrip('/')}{api.base_path}" if root else None)
             if base:
                 clients[api.name] = stack.enter_context(httpx.Client(base_url=base.rstrip("/") + "/", timeout=30))
-        yield ScenarioTarget(clients=clients, is_mock=is_mock, env=env, listener=listener)
+        yield ScenarioTarget(clients=clients, is_mock=is_mock, env=env, listener=listener, push_to=push_to)

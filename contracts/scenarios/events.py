@@ -24,6 +24,7 @@ class Exchange:
     response_body: Any
     seconds: float
     incoming: bool = False  # sent by the system under test to the listener (an event, a callback)
+    pushed: bool = False  # sent by pruefstand to the listener under test (a push_events step)
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,13 @@ def _check_references(scenario: Scenario, specs: Mapping[str, Spec]) -> None:
                     raise ScenarioError(scenario.path, f"{place}.api", f"{contract['api']!r} is not listed in apis")
                 _operation(scenario, specs[contract["api"]], contract["operation"], f"{place}.operation")
             continue
+        if kind == "push_events":
+            pushed = step["push_events"]
+            if pushed["api"] not in scenario.apis:
+                raise ScenarioError(scenario.path, f"{where}.api", f"{pushed['api']!r} is not listed in apis")
+            for number, event in enumerate(pushed["events"]):
+                _operation(scenario, specs[pushed["api"]], event["operation"], f"{where}.events[{number}].operation")
+            continue
         request = step_request(step)
         actor = scenario.actors.get(request["actor"])
         if actor is None:

@@ -20,8 +20,8 @@ class Scenario:
 
 
 def step_kind(step: dict[str, Any]) -> str:
-    """`request`, `mock` or `await_events`."""
-    for kind in ("mock", "await_events"):
+    """`request`, `mock`, `await_events` or `push_events`."""
+    for kind in ("mock", "await_events", "push_events"):
         if kind in step:
             return kind
     return "request"

@@ -11,6 +11,7 @@ from typing import Any
 from contracts.scenarios.events import FAILED, SKIPPED, Exchange, ScenarioFinished
 
 MOCK_PARTICIPANT = "System under test"
+PUSH_PARTICIPANT = "Listener under test"
 
 
 def junit_xml(runs: Sequence[ScenarioFinished]) -> str:
@@ -47,19 +48,25 @@ def _label(text: str) -> str:
 def mermaid(run: ScenarioFinished) -> str:
     """The exchange that actually happened: one participant per actor, the system under test, arrows per message."""
     lines = ["sequenceDiagram"]
-    actors = list(dict.fromkeys(e.actor for step in run.steps for e in step.exchanges if not e.incoming))
+    actors = list(dict.fromkeys(e.actor for step in run.steps for e in step.exchanges if not (e.incoming or e.pushed)))
     listens = any(e.incoming for step in run.steps for e in step.exchanges)
+    pushes = any(e.pushed for step in run.steps for e in step.exchanges)
+    if pushes:
+        lines.append("    participant pruefstand as pruefstand (pushes events)")
     for actor in actors:
         lines.append(f"    participant {actor}")
-    lines.append(f"    participant SUT as {MOCK_PARTICIPANT}")
+    lines.append(f"    participant SUT as {PUSH_PARTICIPANT if pushes and not actors else MOCK_PARTICIPANT}")
     if listens:
         lines.append("    participant listener as Listener (pruefstand)")
     for step in run.steps:
-        lines.append(f"    Note over {actors[0] if actors else 'SUT'},SUT: {step.index + 1}. {_label(step.name)}")
+        first = actors[0] if actors else ("pruefstand" if pushes else "SUT")
+        lines.append(f"    Note over {first},SUT: {step.index + 1}. {_label(step.name)}")
         for exchange in step.exchanges:
             call = f"{exchange.method} {_label(exchange.path)} ({exchange.operation})"
             if exchange.incoming:  # the system under test sent it to the listener
                 lines += [f"    SUT->>listener: {call}", f"    listener-->>SUT: {exchange.status}"]
+            elif exchange.pushed:  # pruefstand sent it to the listener under test
+                lines += [f"    pruefstand->>SUT: {call}", f"    SUT-->>pruefstand: {exchange.status}"]
             else:
                 lines += [
                     f"    {exchange.actor}->>SUT: {call}",

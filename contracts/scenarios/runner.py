@@ -41,6 +41,7 @@ class ScenarioTarget:
     is_mock: bool
     env: Mapping[str, str] = field(default_factory=dict)
     listener: CallbackListener | None = None
+    push_to: str | None = None  # the base URL of a listener under test (push_events steps)
 
 
 class StepFailed(Exception):
@@ -96,6 +97,8 @@ class ScenarioRunner:
         listener = self._target.listener
         if listener is not None:
             context["listener_url"] = listener.url
+        if self._target.push_to:
+            context["push_to"] = self._target.push_to
         self._consumed = len(listener.received()) if listener is not None else 0
         tokens: dict[str, str] = {}
         finished: list[StepFinished] = []
@@ -120,6 +123,8 @@ class ScenarioRunner:
         kind = step_kind(step)
         if kind == "await_events":
             return self._await_events(scenario, index, step, context)
+        if kind == "push_events":
+            return self._push_events(scenario, index, step, context)
         if kind == "mock" and not self._target.is_mock:
             note = step.get("instead") or "mock control: not available against a real system"
             return StepFinished(scenario, index, step["name"], kind, SKIPPED, note=note)
@@ -192,6 +197,64 @@ class ScenarioRunner:
         outcome = FAILED if contract_problems else PASSED
         return StepFinished(scenario, index, name, "await_events", outcome, tuple(contract_problems), tuple(exchanges))
 
+    def _push_events(
+        self, scenario: Scenario, index: int, step: dict[str, Any], context: dict[str, Any]
+    ) -> StepFinished:
+        """pruefstand sends the events (playing the system that emits them) to a listener under test, each checked
+        against the listener contract, and checks every answer; the first event that fails ends the step."""
+        name = step["name"]
+        try:
+            wanted = render(step["push_events"], context)
+        except TemplateProblem as exc:
+            return StepFinished(scenario, index, name, "push_events", FAILED, (f"template {exc}",))
+        target = wanted.get("target") or self._target.push_to
+        if not target:
+            note = "no listener to push to: run with --push-to URL (the base URL of the listener under test)"
+            return StepFinished(scenario, index, name, "push_events", SKIPPED, note=note)
+        spec = self._specs[wanted["api"]]
+        exchanges: list[Exchange] = []
+        with httpx.Client(timeout=float(wanted.get("timeout", 30))) as client:
+            for number, event in enumerate(wanted["events"], start=1):
+                operation = spec.operation(event["operation"])
+                try:
+                    body = self._body(operation, event)
+                except StepFailed as exc:
+                    return StepFinished(scenario, index, name, "push_events", FAILED, tuple(exc.problems))
+                problems = [
+                    f"event {number} ({event['operation']}) breaks the contract: {v}"
+                    for v in self._validator(operation, None).violations(body)
+                ]
+                url = str(target).rstrip("/") + operation["path"]
+                started = time.monotonic()
+                try:
+                    response = client.post(url, json=body, headers=event.get("headers", {}))
+                except httpx.HTTPError as exc:
+                    problems.append(f"event {number} ({event['operation']}): no answer from {url}: {exc}")
+                    return StepFinished(scenario, index, name, "push_events", FAILED, tuple(problems), tuple(exchanges))
+                answer = _answer(response)
+                exchanges.append(
+                    Exchange(
+                        actor="pruefstand",
+                        api=wanted["api"],
+                        operation=event["operation"],
+                        method="POST",
+                        path=operation["path"],
+                        request_body=body,
+                        status=response.status_code,
+                        response_body=answer,
+                        seconds=time.monotonic() - started,
+                        pushed=True,
+                    )
+                )
+                problems += [
+                    f"event {number} ({event['operation']}): {p}"
+                    for p in self._response_problems(operation, response.status_code, answer)
+                    + mismatches(event.get("expect", {}), response.status_code, answer, response.headers)
+                ]
+                if problems:
+                    return StepFinished(scenario, index, name, "push_events", FAILED, tuple(problems), tuple(exchanges))
+        return StepFinished(scenario, index, name, "push_events", PASSED, (), tuple(exchanges))
+
     @staticmethod
     def _incoming(event: Mapping[str, Any], received: Received) -> Exchange:
         contract = event.get("contract") or {}
@@ -252,20 +315,23 @@ class ScenarioRunner:
         if body is not None and request.get("request_valid", True):
             problems += [f"request breaks the contract: {v}" for v in self._validator(operation, None).violations(body)]
         client = self._target.clients[api]
+        media = _json_media_type(operation)
+        sent = {**headers, **request.get("headers", {})}
+        content = None
+        if body is not None and "form" not in request:
+            content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            sent.setdefault("Content-Type", media)
         started = time.monotonic()
         response = client.request(
             operation["method"].upper(),
             path.lstrip("/"),
             params=request.get("query"),
-            headers={**headers, **request.get("headers", {})},
-            json=body if body is not None and "form" not in request else None,
+            headers=sent,
+            content=content,
             data=request.get("form"),
         )
         seconds = time.monotonic() - started
-        try:
-            answer: Any = response.json() if response.content else None
-        except json.JSONDecodeError:
-            answer = response.text
+        answer = _answer(response)
         problems += self._response_problems(operation, response.status_code, answer)
         exchange = Exchange(
             actor=actor_name,
@@ -286,7 +352,7 @@ class ScenarioRunner:
     def _body(operation: Mapping[str, Any], request: Mapping[str, Any]) -> Any:
         body = request.get("body")
         if "example" in request:
-            media = operation["requestBody"]["content"]["application/json"]
+            media = operation["requestBody"]["content"][_json_media_type(operation)]
             body = json.loads(json.dumps(media["examples"][request["example"]]["value"]))
         if "patch" in request:
             if not isinstance(body, dict | list):
@@ -296,7 +362,8 @@ class ScenarioRunner:
 
     def _validator(self, operation: Mapping[str, Any], status: str | None) -> SchemaValidator:
         if status is None:
-            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get(_json_media_type(operation), {}).get("schema", {})
         else:
             schema = operation["responses"][status].get("content", {}).get("application/json", {}).get("schema", {})
         key = (id(schema), status or "request")
@@ -312,3 +379,24 @@ class ScenarioRunner:
         if answer is None or isinstance(answer, str):
             return []
         return [f"answer breaks the contract: {v}" for v in self._validator(operation, documented).violations(answer)]
+
+
+def _json_media_type(operation: Mapping[str, Any]) -> str:
+    """The operation's JSON request media type (application/json, or e.g. application/merge-patch+json)."""
+    content = operation.get("requestBody", {}).get("content", {})
+    return next((media for media in content if media.split(";")[0].strip().endswith("json")), "application/json")
+
+
+def _answer(response: httpx.Response) -> Any:
+    """The answer's body: JSON when it is JSON, else its text (an empty body is None)."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        kind = response.headers.get("content-type", "")
+        return (
+            response.text
+            if kind.startswith(("text/", "application/xml"))
+            else f"<{len(response.content)} bytes {kind}>"
+        )

@@ -1,10 +1,13 @@
 """Variables in scenario files: `{{ name }}`, `{{ now() }}`, `{{ uuid() }}`, `{{ env.NAME }}`, `{{ run_id }}`.
 
-Jinja2's sandbox renders every string of a step; an undefined name is an error, never an empty string.
+Jinja2's sandbox renders every string of a step; an undefined name is an error, never an empty string. A string that
+is one expression and nothing else (`'{{ record.data }}'`) keeps the expression's own type (an object, a number);
+any other string renders to text.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,6 +17,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_ONE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}).)+)\}\}$", re.DOTALL)
 
 
 class TemplateProblem(Exception):
@@ -34,7 +38,13 @@ def render(value: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         if "{{" not in value and "{%" not in value:
             return value
+        whole = _ONE_EXPRESSION.match(value)
         try:
+            if whole:
+                native = _ENV.compile_expression(whole["expr"].strip(), undefined_to_none=False)(context)
+                if isinstance(native, StrictUndefined):
+                    str(native)  # raises: undefined names are errors
+                return native
             return _ENV.from_string(value).render(context)
         except TemplateError as exc:
             raise TemplateProblem(f"{value!r}: {exc}") from exc

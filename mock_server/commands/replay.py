@@ -37,6 +37,7 @@ from mock_server.settings import load_settings
     "--listen", help="HOST:PORT for the listener that receives events and callbacks (in-process: a free port)."
 )
 @click.option("--callback-url", help="The URL the system under test should call to reach the listener.")
+@click.option("--push-to", help="Base URL of a listener under test: push_events steps send their events there.")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @click.option(
     "--report",
@@ -52,6 +53,7 @@ def replay(
     is_mock: bool,
     listen: str | None,
     callback_url: str | None,
+    push_to: str | None,
     junit_file: Path | None,
     report_file: Path | None,
     json_file: Path | None,
@@ -65,9 +67,11 @@ def replay(
         raise click.ClickException(str(exc)) from exc
     named = dict(_parse_api_url(item) for item in api_urls)
     target = (
-        scenario_url_target(url, named, is_mock=is_mock, env=os.environ, listen=listen, callback_url=callback_url)
+        scenario_url_target(
+            url, named, is_mock=is_mock, env=os.environ, listen=listen, callback_url=callback_url, push_to=push_to
+        )
         if url or named
-        else scenario_in_process(load_settings(), listen=listen or "127.0.0.1:0")
+        else scenario_in_process(load_settings(), listen=listen or "127.0.0.1:0", push_to=push_to)
     )
     runs: list[ScenarioFinished] = []
     with target as ready:
