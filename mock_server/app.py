@@ -168,6 +168,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         step_delay=settings.tmf622_step_delay,
         buyer_progress=settings.tmf622_buyer_progress,
         append_listener_path=settings.tmf622_callback == "listener",
+        allow_hosts=settings.allow_hosts(),
     )
     quittung_spec = load_spec(bundled_spec_path("quittung/quittung.yaml"))
     receipts = ReceiptService(

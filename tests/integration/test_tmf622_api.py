@@ -4,11 +4,13 @@ the clock, sandbox isolation between two buyers, and hostile input."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft4Validator
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
@@ -316,3 +318,63 @@ def test_a_seed_file_fills_each_sandboxes_inventory_at_start_and_a_bad_one_is_na
     seed.write_text("sandboxes:\n  ci-1:\n    products: [{id: p9}]\n", encoding="utf-8")
     with pytest.raises(SeedFileError, match=r"sandboxes\.ci-1: .*'owner' is a required property"):
         create_app(make_settings(tmf622_seed=str(seed)), store=SQLiteStore(":memory:"))
+
+
+REFERENCE_V4 = Path(__file__).resolve().parents[3] / "shared" / "reference" / "TMF622-ProductOrder-v4.0.0.swagger.json"
+
+
+@pytest.mark.skipif(not REFERENCE_V4.exists(), reason="shared/reference (TMF622 documents) is not beside the project")
+def test_a_plain_tmf622_v4_client_orders_reads_and_subscribes_by_the_official_v4_schemas(client: TestClient) -> None:
+    """The request is valid by the official v4 ProductOrder_Create; the answers are valid by the official v4
+    ProductOrder and EventSubscription definitions (jsonschema, the swagger's own definitions)."""
+    swagger = json.loads(REFERENCE_V4.read_text(encoding="utf-8"))
+
+    def v4(definition: str) -> Draft4Validator:
+        return Draft4Validator({"$ref": f"#/definitions/{definition}", "definitions": swagger["definitions"]})
+
+    body = {
+        "externalId": "PO-4711",
+        "priority": "1",
+        "description": "Plain v4 order",
+        "category": "B2B",
+        "requestedStartDate": "2024-05-01T08:00:00Z",
+        "requestedCompletionDate": "2024-05-10T08:00:00Z",
+        "billingAccount": {"id": "BA-1", "href": "https://buyer.example/billingAccount/BA-1"},
+        "channel": [{"id": "1", "name": "online"}],
+        "note": [{"text": "v4 note", "author": "buyer"}],
+        "relatedParty": [{"id": BUYER, "name": "Buyer GmbH", "role": "customer", "@referredType": "Organization"}],
+        "productOrderItem": [
+            {
+                "id": "100",
+                "action": "modify",
+                "quantity": 1,
+                "productOffering": {"id": "PO-FTTH-250", "name": "FTTH 250"},
+                "product": {"id": f"{BUYER}-p1", "isBundle": False},
+            }
+        ],
+    }
+    assert list(v4("ProductOrder_Create").iter_errors(body)) == []
+    created = client.post(f"{TMF}/productOrder", json=body)
+    assert created.status_code == 201, created.text
+    assert [e.message for e in v4("ProductOrder").iter_errors(created.json())] == []
+    assert created.json()["externalId"] == "PO-4711"
+    listed = client.get(f"{TMF}/productOrder")
+    assert all(not list(v4("ProductOrder").iter_errors(order)) for order in listed.json())
+    hub = client.post(f"{TMF}/hub", json={"callback": "http://127.0.0.1:9/v4-client", "query": None})
+    assert hub.status_code == 201, hub.text
+    assert [e.message for e in v4("EventSubscription").iter_errors(hub.json())] == []
+    cancel = client.post(f"{TMF}/cancelProductOrder", json={"productOrder": {"id": created.json()["id"]}})
+    assert [e.message for e in v4("CancelProductOrder").iter_errors(cancel.json())] == []
+
+
+def test_a_hub_callback_off_the_delivery_allow_list_is_refused_at_registration() -> None:
+    settings = make_settings(delivery_allow_hosts="127.0.0.1,*.buyer.example")
+    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
+        refused = client.post(f"{TMF}/hub", json={"callback": "http://169.254.169.254/latest"})
+        allowed = client.post(f"{TMF}/hub", json={"callback": "https://tmf.buyer.example/listener"})
+    assert refused.status_code == 400
+    assert (
+        "$.callback: host of http://169.254.169.254/latest is not on the delivery allow-list"
+        in refused.json()["message"]
+    )
+    assert allowed.status_code == 201

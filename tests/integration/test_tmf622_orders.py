@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import load_spec, specs_root
 from mock_server.clock import Clock
@@ -227,3 +229,35 @@ def test_a_cancellation_past_the_point_of_no_return_ends_with_error_1087(service
 def _state(payload: dict[str, Any]) -> str:
     resource = payload["event"].get("productOrder") or payload["event"]["cancelProductOrder"]
     return str(resource["state"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(FitProfile.load().orders.states), max_size=12))
+def test_each_state_change_of_the_service_emits_exactly_one_event_and_history_only_grows(targets: list[str]) -> None:
+    """Whatever is asked: refused transitions change and emit nothing, allowed ones emit one StateChangeEvent each."""
+    store = SQLiteStore(":memory:")
+    orders = OrderService(
+        store,
+        Clock(store),
+        FitProfile.load(),
+        load_spec(specs_root() / "tmf622" / "listener.yaml"),
+        buyer_progress="manual",
+    )
+    orders.seed_agreement("s", BUYER, {"businessId": "RV-1"})
+    orders.seed_product("s", {"id": PRODUCT, "owner": BUYER})
+    orders.register("s", "http://buyer.example/tmf")
+    order = orders.create_order("s", termination(), BUYER)
+    taken = 0
+    for target in targets:
+        before = orders.order("s", order["id"])
+        try:
+            after = orders.change_state("s", order["id"], target)
+        except InvalidTransition:
+            assert orders.order("s", order["id"]) == before
+            continue
+        taken += 1
+        assert after["stateChangeHistory"][:-1] == before.get("stateChangeHistory", [])
+        assert target in FitProfile.load().orders.allowed(before["state"])
+    kinds = [d["kind"] for d in store.deliveries("s")]
+    assert kinds.count("ProductOrderStateChangeEvent") == taken + 1  # + the initial acknowledged
+    assert len(orders.order("s", order["id"]).get("stateChangeHistory", [])) == taken

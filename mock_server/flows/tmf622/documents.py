@@ -88,6 +88,7 @@ def termination_by_seller(
     if product.get("singleContractId"):
         agreements.append(
             {
+                "id": str(product["singleContractId"]),
                 "businessId": str(product["singleContractId"]),
                 "agreementType": "singleContract",
                 "name": "singleContract",
@@ -95,6 +96,7 @@ def termination_by_seller(
         )
     agreements.append(
         {
+            "id": str(product.get("buyerServiceContract") or buyer),
             "businessId": str(product.get("buyerServiceContract") or buyer),
             "agreementType": "buyerServiceContract",
             "name": "buyerServiceContract",

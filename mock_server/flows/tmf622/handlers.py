@@ -80,7 +80,7 @@ class OrderHandlers:
         return select_fields(task, fields), 200, {"Content-Type": "application/json"}
 
     async def register(self, body: dict[str, Any]) -> Answer:
-        subscription = self._orders.register(_sandbox(), body["callback"], body.get("query") or "")
+        subscription = self._orders.register(_sandbox(), body["callback"], body.get("query"))
         location = f"{BASE}/hub/{subscription['id']}"
         return subscription, 201, {"Location": location, "Content-Type": "application/json"}
 

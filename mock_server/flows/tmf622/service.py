@@ -11,6 +11,7 @@ from typing import Any
 
 from contracts import SchemaValidator, Spec, Violation
 from mock_server.clock import Clock, isoformat_utc
+from mock_server.delivery.policy import host_allowed
 from mock_server.errors import BadRequest, Conflict, MockError, NotFound, Unprocessable
 from mock_server.flows.tmf622 import documents
 from mock_server.flows.tmf622.documents import BASE
@@ -43,7 +44,9 @@ class OrderService:
         step_delay: float = 5.0,
         buyer_progress: str = "auto",
         append_listener_path: bool = True,
+        allow_hosts: Sequence[str] = (),
     ) -> None:
+        self._allow_hosts = tuple(allow_hosts)
         self._store = store
         self._clock = clock
         self._profile = profile
@@ -88,9 +91,20 @@ class OrderService:
         return found
 
     # hub
-    def register(self, sandbox: str, callback: str, query: str = "") -> dict[str, Any]:
+    def register(self, sandbox: str, callback: str, query: str | None = "") -> dict[str, Any]:
+        """A hub subscription; a callback whose host is off the delivery allow-list is refused at once (400), since
+        nothing would ever reach it."""
+        if not host_allowed(callback, self._allow_hosts):
+            raise BadRequest(
+                [
+                    Violation(
+                        "$.callback",
+                        f"host of {callback} is not on the delivery allow-list ({', '.join(self._allow_hosts)})",
+                    )
+                ]
+            )
         subscription_id = str(uuid.uuid4())
-        subscription = {"id": subscription_id, "callback": callback, "query": query}
+        subscription = {"id": subscription_id, "callback": callback, "query": query or ""}
         with self._store.transaction() as uow:
             uow.insert(sandbox, SUBSCRIPTION_KIND, subscription_id, subscription)
         return subscription
