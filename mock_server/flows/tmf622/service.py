@@ -297,7 +297,7 @@ class OrderService:
         """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
         ran = 0
         now = self._clock.now(sandbox).timestamp()
-        for plan in self._store.find(sandbox, PLAN_KIND):
+        for plan in self._store.find(sandbox, PLAN_KIND, {"mode": "auto"}):
             while plan.get("mode") == "auto" and plan.get("steps") and float(plan["nextDue"]) <= now:
                 plan = self._run_step(sandbox, str(plan["orderId"]), due_only=now)
                 if not plan:
