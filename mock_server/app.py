@@ -185,7 +185,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     admin_spec_inventory = admin_spec.document["components"]["schemas"]["Tmf622Inventory"]
     if settings.tmf622_seed:
         load_seed_file(Path(settings.tmf622_seed), orders, admin_spec_inventory)
-    admin = AdminHandlers(store, clock, triggers, callbacks, settings.with_admin_token().admin_token, orders)
+    admin = AdminHandlers(
+        store, clock, triggers, callbacks, settings.with_admin_token().admin_token, orders, worker.wake
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +32,10 @@ class AdminHandlers:
         callbacks: BackendCallbacks,
         admin_token: str,
         orders: OrderService,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._orders = orders
+        self._wake = wake
         self._store = store
         self._clock = clock
         self._triggers = triggers
@@ -47,6 +51,7 @@ class AdminHandlers:
             "list_maco_processes": self.list_maco_processes,
             "get_maco_process": self.get_maco_process,
             "list_deliveries": self.list_deliveries,
+            "redeliver_dead": self.redeliver_dead,
             "get_maco_backend": self.get_maco_backend,
             "set_maco_backend": self.set_maco_backend,
             "get_tmf622_inventory": self.get_tmf622_inventory,
@@ -91,6 +96,11 @@ class AdminHandlers:
 
     async def list_deliveries(self, sandbox: str) -> Answer:
         return _json(self._store.deliveries(sandbox))
+
+    async def redeliver_dead(self, sandbox: str) -> Answer:
+        count = self._store.redeliver_dead(sandbox, time.time())
+        self._wake()
+        return _json({"sandbox": sandbox, "redelivered": count})
 
     async def get_maco_backend(self, sandbox: str) -> Answer:
         backend = self._callbacks.backend(sandbox)

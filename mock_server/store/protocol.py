@@ -68,6 +68,9 @@ class Store(Protocol):
     def deliveries(self, sandbox: str) -> list[Document]:
         """The delivery journal of a sandbox, with every attempt."""
 
+    def redeliver_dead(self, sandbox: str, now: float) -> int:
+        """Make a sandbox's dead deliveries due again, each with a fresh round of attempts; return how many."""
+
     def reset_sandbox(self, sandbox: str) -> int:
         """Delete every record of one sandbox (counters stay, so no number is reused); return how many went."""
 

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at REAL NOT NULL,
     lease_owner     TEXT,
     lease_until     REAL,
-    created_at      REAL NOT NULL
+    created_at      REAL NOT NULL,
+    retries_from    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS outbox_stream ON outbox (sandbox, stream, id);
@@ -132,6 +133,9 @@ class SQLiteStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(outbox)")}
+        if "retries_from" not in columns:  # a state file from before redelivery existed
+            self._conn.execute("ALTER TABLE outbox ADD COLUMN retries_from INTEGER NOT NULL DEFAULT 0")
 
     @contextmanager
     def transaction(self) -> Iterator[_SQLiteUnitOfWork]:
@@ -186,7 +190,8 @@ class SQLiteStore:
                 return []
         with self.transaction():
             rows = self._conn.execute(
-                f"SELECT o.id, o.sandbox, o.stream, o.kind, o.target, o.payload, o.headers, o.attempts FROM outbox o "
+                f"SELECT o.id, o.sandbox, o.stream, o.kind, o.target, o.payload, o.headers, "
+                f"o.attempts - o.retries_from FROM outbox o "
                 f"WHERE {claimable} AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sandbox = o.sandbox "
                 f"AND p.stream = o.stream AND p.id < o.id AND p.status IN ('pending', 'sending')) "
                 f"ORDER BY o.id LIMIT :limit",
@@ -268,6 +273,17 @@ class SQLiteStore:
             }
             for r in rows
         ]
+
+    def redeliver_dead(self, sandbox: str, now: float) -> int:
+        """Dead deliveries of a sandbox become due again with a fresh round of attempts (their journal stays)."""
+        with self.transaction():
+            return int(
+                self._conn.execute(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = ?, retries_from = attempts "
+                    "WHERE sandbox = ? AND status = 'dead'",
+                    (now, sandbox),
+                ).rowcount
+            )
 
     def reset_sandbox(self, sandbox: str) -> int:
         # Counters survive a reset on purpose: a number once handed out is never handed out again.

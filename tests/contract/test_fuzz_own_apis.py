@@ -89,9 +89,10 @@ def serving_items(defect: str) -> contextlib.AbstractContextManager[str]:
 
 
 @contextlib.contextmanager
-def serving_app(app: Any) -> Iterator[str]:
-    """Any ASGI app on a real uvicorn server on 127.0.0.1, in a thread; yields its base URL."""
-    port = free_port()
+def serving_app(app: Any, port: int | None = None) -> Iterator[str]:
+    """Any ASGI app on a real uvicorn server on 127.0.0.1 (a free port unless given), in a thread; yields its base
+    URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -23,6 +23,7 @@ from mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.contract.test_fuzz_own_apis import serving_app
 from tests.contract.test_maco_callbacks import wait_for
+from tests.contract.test_serve_process import free_port
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 TMF = "/tmf-api/productOrderingManagement/v4"
@@ -225,3 +226,28 @@ def test_a_restart_in_the_middle_of_delivery_loses_and_duplicates_nothing(tmp_pa
 def _all_delivered(client: Any) -> bool:
     journal = client.get("/_admin/sandboxes/kue-le/deliveries", headers=ADMIN).json()
     return bool(journal) and all(d["status"] == "delivered" for d in journal)
+
+
+def test_a_listener_that_is_down_then_up_gets_everything_in_order_after_redelivery() -> None:
+    """Down: every attempt fails until the deliveries are dead (a short retry policy). Up again: the admin API sends
+    the dead ones again, and the listener receives the whole sequence in order, each event once."""
+    port = free_port()
+    settings = make_settings(delivery_backoff_base_ms=10, delivery_backoff_cap_ms=20, delivery_max_attempts=2)
+    receiver = FlakyListener(failures=0)
+    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
+        _drive(client, f"http://127.0.0.1:{port}")
+        wait_for(lambda: _statuses(client) == {"dead"})
+        dead = client.get("/_admin/sandboxes/kue-le/deliveries", headers=ADMIN).json()
+        with serving_app(receiver.app(), port=port):
+            again = client.post("/_admin/sandboxes/kue-le/deliveries/redeliver", headers=ADMIN)
+            wait_for(lambda: _statuses(client) == {"delivered"})
+        journal = client.get("/_admin/sandboxes/kue-le/deliveries", headers=ADMIN).json()
+    assert all(len(d["attempts"]) == 2 and d["attempts"][0]["statusCode"] is None for d in dead)
+    assert again.json() == {"sandbox": "kue-le", "redelivered": len(SEED)}
+    assert [s["path"].rsplit("/", 1)[-1] for s in receiver.seen] == [path for path, *_ in SEED]
+    assert len({s["body"]["eventId"] for s in receiver.seen}) == len(SEED)
+    assert [[a["attempt"] for a in d["attempts"]] for d in journal] == [[1, 2, 3]] * len(SEED)
+
+
+def _statuses(client: Any) -> set[str]:
+    return {d["status"] for d in client.get("/_admin/sandboxes/kue-le/deliveries", headers=ADMIN).json()}

@@ -378,3 +378,13 @@ def test_a_hub_callback_off_the_delivery_allow_list_is_refused_at_registration()
         in refused.json()["message"]
     )
     assert allowed.status_code == 201
+
+
+def test_events_go_to_the_callback_as_is_when_so_configured() -> None:
+    settings = make_settings(tmf622_callback="callback", tmf622_buyer_progress="manual")
+    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
+        client.put("/_admin/sandboxes/default/tmf622/inventory", json={"agreements": [{"buyer": BUYER}]}, headers=ADMIN)
+        client.post(f"{TMF}/hub", json={"callback": "http://127.0.0.1:9/events"})
+        client.post(f"{TMF}/productOrder", json={**order_body(), "productOrderItem": [{"id": "1", "action": "add"}]})
+        targets = [d["target"] for d in journal(client)]
+    assert targets == ["http://127.0.0.1:9/events", "http://127.0.0.1:9/events"]
