@@ -122,3 +122,16 @@ def test_lint_names_the_file_step_and_key_of_a_push_to_an_unknown_operation(tmp_
     assert result.exit_code == 1
     assert "steps[0].push_events.events[0].operation" in result.output
     assert "no operation 'listenNothing'" in result.output
+
+
+def test_a_seller_whose_events_do_not_arrive_fails_the_termination_at_the_first_await(tmp_path: Path) -> None:
+    """The mock set to post events to the callback as is: the buyer's listener gets nothing at /listener/…, so the
+    termination scenario fails at step 4, naming the event it waited for, and skips the rest."""
+    text = (scenarios_root() / "tmf622" / "termination_by_seller.yaml").read_text(encoding="utf-8")
+    short = tmp_path / "termination.yaml"
+    short.write_text(text.replace("within: 15", "within: 2"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["replay", str(short)], env={"PRUEFSTAND_TMF622_CALLBACK": "callback"})
+    assert result.exit_code == 1
+    assert "FAIL 4. (2, 3) the buyer receives ProductOrderCreateEvent and StateChange acknowledged" in result.output
+    assert "event 1 at /listener/productOrderCreateEvent: not received" in result.output
+    assert "skip 5." in result.output
