@@ -24,6 +24,12 @@ QUERY = "eventType=ProductOrderStateChangeEvent&eventType=ProductOrderCreateEven
 
 @pytest.fixture
 def service() -> OrderService:
+    return new_service()
+
+
+def new_service() -> OrderService:
+    """The order service on an in-memory store, buyer orders in manual progress, with the buyer's agreement and
+    product seeded."""
     store = SQLiteStore(":memory:")
     orders = OrderService(
         store,
@@ -235,16 +241,7 @@ def _state(payload: dict[str, Any]) -> str:
 @given(st.lists(st.sampled_from(FitProfile.load().orders.states), max_size=12))
 def test_each_state_change_of_the_service_emits_exactly_one_event_and_history_only_grows(targets: list[str]) -> None:
     """Whatever is asked: refused transitions change and emit nothing, allowed ones emit one StateChangeEvent each."""
-    store = SQLiteStore(":memory:")
-    orders = OrderService(
-        store,
-        Clock(store),
-        FitProfile.load(),
-        load_spec(specs_root() / "tmf622" / "listener.yaml"),
-        buyer_progress="manual",
-    )
-    orders.seed_agreement("s", BUYER, {"businessId": "RV-1"})
-    orders.seed_product("s", {"id": PRODUCT, "owner": BUYER})
+    orders = new_service()
     orders.register("s", "http://buyer.example/tmf")
     order = orders.create_order("s", termination(), BUYER)
     taken = 0
@@ -258,6 +255,6 @@ def test_each_state_change_of_the_service_emits_exactly_one_event_and_history_on
         taken += 1
         assert after["stateChangeHistory"][:-1] == before.get("stateChangeHistory", [])
         assert target in FitProfile.load().orders.allowed(before["state"])
-    kinds = [d["kind"] for d in store.deliveries("s")]
+    kinds = [d["kind"] for d in journal(orders)]
     assert kinds.count("ProductOrderStateChangeEvent") == taken + 1  # + the initial acknowledged
     assert len(orders.order("s", order["id"]).get("stateChangeHistory", [])) == taken

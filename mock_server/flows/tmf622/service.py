@@ -119,10 +119,7 @@ class OrderService:
     # reads
     def order(self, sandbox: str, order_id: str) -> dict[str, Any]:
         self.progress_due(sandbox)
-        found = self._store.get(sandbox, ORDER_KIND, order_id)
-        if found is None:
-            raise NotFound(f"no productOrder with id {order_id!r}")
-        return found
+        return self._stored_order(self._store, sandbox, order_id)
 
     def orders(self, sandbox: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """Orders matching TMF630 attribute filters (oldest first)."""
@@ -309,11 +306,11 @@ class OrderService:
 
     def run_next(self, sandbox: str, order_id: str) -> dict[str, Any]:
         """Run the next planned step of an order now (manual mode, or ahead of the clock)."""
-        self._stored_order_read(sandbox, order_id)
+        self._stored_order(self._store, sandbox, order_id)
         if not self._run_step(sandbox, order_id, due_only=None) and self._store.get(sandbox, PLAN_KIND, order_id):
             raise Conflict(f"productOrder {order_id} has no planned step left")
         self._on_enqueued()
-        return self._stored_order_read(sandbox, order_id)
+        return self._stored_order(self._store, sandbox, order_id)
 
     def plan(self, sandbox: str, order_id: str) -> dict[str, Any] | None:
         return self._store.get(sandbox, PLAN_KIND, order_id)
@@ -493,14 +490,10 @@ class OrderService:
             and any((i.get("product") or {}).get("id") == product_id for i in o.get("productOrderItem", []))
         ]
 
-    def _stored_order(self, uow: UnitOfWork, sandbox: str, order_id: str) -> dict[str, Any]:
-        order = uow.get(sandbox, ORDER_KIND, order_id)
-        if order is None:
-            raise NotFound(f"no productOrder with id {order_id!r}")
-        return order
-
-    def _stored_order_read(self, sandbox: str, order_id: str) -> dict[str, Any]:
-        order = self._store.get(sandbox, ORDER_KIND, order_id)
+    @staticmethod
+    def _stored_order(reader: UnitOfWork | Store, sandbox: str, order_id: str) -> dict[str, Any]:
+        """The order, read inside a transaction (a unit of work) or outside it (the store)."""
+        order = reader.get(sandbox, ORDER_KIND, order_id)
         if order is None:
             raise NotFound(f"no productOrder with id {order_id!r}")
         return order
