@@ -55,6 +55,7 @@ from mock_server.http_errors import (
     tmf_error,
 )
 from mock_server.operation_cache import cache_operations
+from mock_server.parameter_validation import NamedParameterValidator
 from mock_server.served_spec import without_media_type_parameters
 from mock_server.settings import Settings
 from mock_server.store import SQLiteStore, Store
@@ -213,6 +214,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     validator_map["body"] = MediaTypeDict(
         {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=settings.max_depth)}
     )
+    validator_map["parameter"] = NamedParameterValidator
     validator_map["response"] = MediaTypeDict(
         {**VALIDATOR_MAP["response"], "*/*json": cached_json_response_validator()}
     )

@@ -1,5 +1,6 @@
 """TMF630 REST conventions for collection and resource reads: attribute selection (`fields=`), attribute filters
-(exact match on dotted paths, `.gt/.gte/.lt/.lte` on dates and numbers, several ANDed) and paging. Pure functions."""
+(exact match on dotted paths, `a,b` for either value, `.gt/.gte/.lt/.lte` on dates and numbers, several ANDed) and
+paging. Pure functions."""
 
 from __future__ import annotations
 
@@ -66,8 +67,8 @@ def _values_at(node: Any, path: tuple[str, ...]) -> Iterable[Any]:
 
 
 def _compare(found: Any, op: str, wanted: str) -> bool:
-    if op == "eq":
-        return _text(found) == wanted
+    if op == "eq":  # TMF630: `attr=v1,v2` is v1 OR v2
+        return _text(found) in wanted.split(",")
     left, right = _ordered(found), _ordered(wanted)
     if isinstance(left, datetime) and isinstance(right, datetime):
         return _holds(op, (left - right).total_seconds())

@@ -388,3 +388,17 @@ def test_events_go_to_the_callback_as_is_when_so_configured() -> None:
         client.post(f"{TMF}/productOrder", json={**order_body(), "productOrderItem": [{"id": "1", "action": "add"}]})
         targets = [d["target"] for d in journal(client)]
     assert targets == ["http://127.0.0.1:9/events", "http://127.0.0.1:9/events"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (f"{TMF}/productOrder?limit=abc", "query parameter limit: 'abc' is not of type 'integer'"),
+        (f"{TMF}/productOrder?offset=-1", "query parameter offset: -1 is less than the minimum of 0"),
+        (f"{TMF}/productOrder/{'x' * 101}", "path parameter id: '" + "x" * 101 + "' is too long"),
+    ],
+)
+def test_a_bad_parameter_is_named_with_what_was_expected(client: TestClient, path: str, message: str) -> None:
+    answer = client.get(path)
+    assert answer.status_code == 400
+    assert error_of(answer)["message"] == f"Validation Failed: {message}"

@@ -70,3 +70,12 @@ def test_each_subscriber_gets_its_own_stream_and_listener_path() -> None:
         "http://a.example/cb/"
     )
     assert listener_path("CancelProductOrderStateChangeEvent") == "/listener/cancelProductOrderStateChangeEvent"
+
+
+def test_event_types_may_be_repeated_or_comma_separated() -> None:
+    repeated = Subscription("a", "http://b", "eventType=ProductOrderCreateEvent&eventType=ProductOrderDeleteEvent")
+    commas = Subscription("b", "http://b", "eventType=ProductOrderCreateEvent,ProductOrderDeleteEvent&state=closed")
+    assert repeated.event_types == commas.event_types == {"ProductOrderCreateEvent", "ProductOrderDeleteEvent"}
+    assert commas.wants("ProductOrderDeleteEvent", {"state": "closed"})
+    assert not commas.wants("ProductOrderStateChangeEvent", {"state": "closed"})
+    assert not commas.wants("ProductOrderCreateEvent", {"state": "acknowledged"})

@@ -60,3 +60,9 @@ def test_paging_returns_the_slice_and_the_total(offset: int, limit: int | None, 
     chunk, total = page(items, offset, limit)
     assert total == size
     assert chunk == items[offset : None if limit is None else offset + limit]
+
+
+def test_a_comma_in_a_filter_value_means_either_value() -> None:
+    orders = [{"id": "1", "state": "acknowledged"}, {"id": "2", "state": "accepted"}, {"id": "3", "state": "closed"}]
+    wanted = parse_filters({"state": "acknowledged,closed"})
+    assert [o["id"] for o in orders if matches(o, wanted)] == ["1", "3"]

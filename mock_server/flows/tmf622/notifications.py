@@ -23,7 +23,8 @@ class Subscription:
 
     @property
     def event_types(self) -> frozenset[str]:
-        return frozenset(v for k, v in parse_qsl(self.query) if k == "eventType")
+        """`eventType=A&eventType=B` or `eventType=A,B` (TMF630); none named: every event type."""
+        return frozenset(t for k, v in parse_qsl(self.query) if k == "eventType" for t in v.split(",") if t)
 
     @property
     def filters(self) -> Sequence[Filter]:
