@@ -26,5 +26,6 @@ class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
         try:
             Draft4Validator(schema, format_checker=_FORMATS).validate(value)
         except ValidationError as exc:
-            return f"{parameter_type} parameter {param['name']}: {exc.message}"
+            message = exc.message if len(exc.message) <= 160 else exc.message[:157] + "..."
+            return f"{parameter_type} parameter {param['name']}: {message}"
         return None

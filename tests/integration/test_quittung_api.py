@@ -292,18 +292,18 @@ def test_the_pdf_carries_what_a_receipt_needs_and_the_zugferd_xml(client: TestCl
         "Maxima Ladesäulia",
         "12345",
         "Ludwig von Auto GmbH",
-        "2.123 kWh",
+        "2,123 kWh",
         "25 Minuten",
         "Nettobetrag",
-        "0.72 EUR",
+        "0,72 €",
         "Umsatzsteuer 19 %",
-        "0.14 EUR",
-        "0.86 EUR",
+        "0,14 €",
+        "0,86 €",
         "TSE-Signaturzähler",
-        receipt["kassensichv"]["serialNumber"],
         "ecdsa-plain-SHA256",
     ):
         assert expected in text, expected
+    assert receipt["kassensichv"]["serialNumber"] in "".join(text.split())  # wrapped in its column
     attachments = reader.attachments
     assert "factur-x.xml" in attachments
     assert ET.fromstring(attachments["factur-x.xml"][0]) is not None
@@ -358,6 +358,18 @@ def test_create_takes_everything_in_one_call_with_meter_readings(client: TestCli
     receipt = client.get(f"{Q}/receipt", params={"token": token}).json()
     assert (receipt["input"]["tx_energy"], receipt["input"]["tx_duration"]) == ("1.172", "60")
     assert receipt["input"]["seller_email"] == "a@b.de"
+
+
+def test_names_in_any_latin_script_print_as_written_and_control_characters_are_refused(client: TestClient) -> None:
+    body = {**SESSION, **SELLER, "seller_name": "Elektro Łódź Sp. z o.o.", "buyer_name": "Jiří Dvořák"}
+    token = client.post(f"{Q}/create", json=body).json()
+    text = PdfReader(io.BytesIO(client.get(f"{Q}/pdf", params={"token": token}).content)).pages[0].extract_text()
+    assert "Elektro Łódź Sp. z o.o." in text
+    assert "Jiří Dvořák" in text
+    for name, value in (("buyer_name", "B\x00C"), ("buyer_name", "x" * 201), ("seller_name", "evil\u202egnp.exe")):
+        refused = client.post(f"{Q}/create", json={**body, name: value})
+        assert refused.status_code == 400
+        assert f"$.{name}: expected a text of 1 to 200 printable characters" in refused.json()["err"]
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,14 @@ MANDATORY = (
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ZIPCODE = re.compile(r"\d{5}")
+MAX_TEXT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# lowest, whether the lowest is allowed, highest: kWh per year, kWh per receipt, minutes per receipt
+_RANGES = {
+    "seller_yrconsumption": (Decimal(1), True, Decimal(1_000_000_000)),
+    "tx_energy": (Decimal(0), False, Decimal(1_000_000)),
+    "tx_duration": (Decimal(0), True, Decimal(10_000_000)),
+}
 # Keys of the transport, not of the receipt: never stored as fields.
 CONTROL_KEYS = frozenset({"account", "preperation", "token"})
 
@@ -72,13 +80,19 @@ def read_input(fields: Mapping[str, Any]) -> ReceiptInput | Missing | list[Viola
         return Missing(missing)
     problems: list[Violation] = []
     for name in ("seller_name", "buyer_name"):
-        if not isinstance(fields[name], str) or not fields[name].strip():
-            problems.append(Violation(f"$.{name}", "expected a non-empty text"))
-    if not isinstance(fields["seller_email"], str) or not _EMAIL.fullmatch(fields["seller_email"]):
-        problems.append(Violation("$.seller_email", f"expected an e-mail address, got {fields['seller_email']!r}"))
+        value = fields[name]
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT or _CONTROL.search(value):
+            problems.append(
+                Violation(f"$.{name}", f"expected a text of 1 to {MAX_TEXT} printable characters, got {_shown(value)}")
+            )
+    email = fields["seller_email"]
+    if not isinstance(email, str) or len(email) > MAX_TEXT or not _EMAIL.fullmatch(email) or _CONTROL.search(email):
+        problems.append(Violation("$.seller_email", f"expected an e-mail address, got {_shown(email)}"))
     if not _ZIPCODE.fullmatch(str(fields["seller_zipcode"])):
         problems.append(
-            Violation("$.seller_zipcode", f"expected a German postcode (5 digits), got {fields['seller_zipcode']!r}")
+            Violation(
+                "$.seller_zipcode", f"expected a German postcode (5 digits), got {_shown(fields['seller_zipcode'])}"
+            )
         )
     numbers: dict[str, Decimal] = {}
     for name, lowest, inclusive in (
@@ -138,6 +152,12 @@ def _decimal(value: Any) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
+
+
+def _shown(value: Any) -> str:
+    """The value as the message quotes it: repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _blank(value: Any) -> bool:
