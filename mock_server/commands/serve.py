@@ -83,6 +83,9 @@ def serve(
         f"  MaCo trigger API  {base}/maco/inbound   token: {base}/maco/oauth/token   UI: {base}/maco/ui/",
         err=True,
     )
+    tmf = f"{base}/tmf-api/productOrderingManagement/v4"
+    click.echo(f"  TMF622 ordering   {tmf}/productOrder   hub: {tmf}/hub   UI: {tmf}/ui/", err=True)
+    click.echo(f"  Strom-Quittung    {base}/v2.0/quittung/prepare   UI: {base}/v2.0/ui/", err=True)
     for extra in settings.extra_apis:
         click.echo(f"  {extra.spec.name}  {base}{extra.base_path}/   UI: {base}{extra.base_path}/ui/", err=True)
     click.echo(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}", err=True)

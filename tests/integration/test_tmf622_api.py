@@ -402,3 +402,22 @@ def test_a_bad_parameter_is_named_with_what_was_expected(client: TestClient, pat
     answer = client.get(path)
     assert answer.status_code == 400
     assert error_of(answer)["message"] == f"Validation Failed: {message}"
+
+
+def test_a_restart_with_the_seed_file_keeps_what_happened_since(tmp_path: Path) -> None:
+    seed, db = tmp_path / "inventory.yaml", str(tmp_path / "state.db")
+    seed.write_text(
+        "sandboxes:\n  default:\n    agreements: [{buyer: '500011'}]\n    products: [{id: p1, owner: '500011'}]\n"
+    )
+    settings = make_settings(db=db, tmf622_seed=str(seed))
+    with create_app(settings, store=SQLiteStore(db)).test_client() as client:
+        order = client.post(
+            "/_admin/sandboxes/default/tmf622/terminations",
+            json={"buyer": BUYER, "productId": "p1", "requestedCompletionDate": "2030-01-01T00:00:00Z"},
+            headers=ADMIN,
+        ).json()
+        for _ in range(6):
+            client.post(f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}/next", headers=ADMIN)
+    with create_app(settings, store=SQLiteStore(db)).test_client() as client:
+        [product] = client.get("/_admin/sandboxes/default/tmf622/inventory", headers=ADMIN).json()["products"]
+    assert product["status"] == "terminated"

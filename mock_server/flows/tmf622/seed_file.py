@@ -5,7 +5,8 @@
         agreements: [{buyer: "500011", businessId: RV-1, agreementType: frameworkAgreement}]
         products: [{id: 922ebf01-…, owner: "500011", singleContractId: "3091231119", buyerServiceContract: "500012"}]
 
-Each sandbox's part has the format of `PUT /_admin/sandboxes/<s>/tmf622/inventory` and is checked against it.
+Each sandbox's part has the format of `PUT /_admin/sandboxes/<s>/tmf622/inventory` and is checked against it. Only
+what a sandbox does not hold yet is added: restarting the mock does not undo what happened since (a termination).
 """
 
 from __future__ import annotations
@@ -40,5 +41,7 @@ def load_seed_file(path: Path, orders: OrderService, inventory_schema: Mapping[s
         violations = validator.violations(inventory)
         if violations:
             raise SeedFileError(f"{path}: sandboxes.{name}: " + "; ".join(str(v) for v in violations))
-        orders.seed_inventory(sandbox_name(str(name)), inventory.get("agreements", []), inventory.get("products", []))
+        orders.seed_inventory(
+            sandbox_name(str(name)), inventory.get("agreements", []), inventory.get("products", []), replace=False
+        )
     return len(sandboxes)

@@ -68,14 +68,23 @@ class OrderService:
             uow.put(sandbox, PRODUCT_KIND, str(product["id"]), dict(product))
 
     def seed_inventory(
-        self, sandbox: str, agreements: Sequence[Mapping[str, Any]], products: Sequence[Mapping[str, Any]]
+        self,
+        sandbox: str,
+        agreements: Sequence[Mapping[str, Any]],
+        products: Sequence[Mapping[str, Any]],
+        *,
+        replace: bool = True,
     ) -> dict[str, Any]:
-        """Framework agreements (by buyer) and products (by id) in one transaction; returns what the sandbox holds."""
+        """Framework agreements (by buyer) and products (by id) in one transaction; returns what the sandbox holds.
+        `replace=False` adds only what is not there yet (a seed file read at every start must not undo a
+        termination that happened since)."""
         with self._store.transaction() as uow:
-            for agreement in agreements:
-                uow.put(sandbox, AGREEMENT_KIND, str(agreement["buyer"]), dict(agreement))
-            for product in products:
-                uow.put(sandbox, PRODUCT_KIND, str(product["id"]), {"status": "active", **product})
+            for kind, key, doc in [
+                *((AGREEMENT_KIND, str(a["buyer"]), dict(a)) for a in agreements),
+                *((PRODUCT_KIND, str(p["id"]), {"status": "active", **p}) for p in products),
+            ]:
+                if replace or uow.get(sandbox, kind, key) is None:
+                    uow.put(sandbox, kind, key, doc)
         return self.inventory(sandbox)
 
     def inventory(self, sandbox: str) -> dict[str, Any]:
