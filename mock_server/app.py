@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from mock_server.http_errors import (
     quittung_error,
     tmf_error,
 )
+from mock_server.id_source import IdSource
 from mock_server.operation_cache import cache_operations
 from mock_server.parameter_validation import NamedParameterValidator
 from mock_server.served_spec import without_media_type_parameters
@@ -125,11 +127,20 @@ async def _progress_orders(orders: OrderService, stop: asyncio.Event, every: flo
             await asyncio.wait_for(stop.wait(), every)
 
 
+def _clock_source(settings: Settings) -> dict[str, Callable[[], float]]:
+    """A fixed instant for every sandbox's clock when `clock_start` is set (it moves only through the admin API)."""
+    if not settings.clock_start:
+        return {}
+    start = datetime.fromisoformat(settings.clock_start.replace("Z", "+00:00")).timestamp()
+    return {"real": lambda: start}
+
+
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> AsyncApp:
     """Build the mock. `store`/`clock` default to SQLite at `settings.db` and the real clock."""
     owns_store = store is None
     store = store if store is not None else SQLiteStore(settings.db)
-    clock = clock if clock is not None else Clock(store)
+    clock = clock if clock is not None else Clock(store, **_clock_source(settings))
+    ids = IdSource(settings.id_seed)
 
     maco_spec = load_spec(bundled_spec_path("maco/trigger.yaml"))
     backend_spec = load_spec(bundled_spec_path("maco/backend.yaml"))
@@ -157,6 +168,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         conflict_on_reuse=settings.maco.idempotency == "conflict",
         callbacks=callbacks,
         on_enqueued=worker.wake,
+        ids=ids,
     )
     tmf622_spec = load_spec(bundled_spec_path("tmf622/product-ordering.yaml"))
     profile = FitProfile.load(Path(settings.tmf622_profile) if settings.tmf622_profile else DEFAULT_PROFILE)
@@ -170,17 +182,19 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         buyer_progress=settings.tmf622_buyer_progress,
         append_listener_path=settings.tmf622_callback == "listener",
         allow_hosts=settings.allow_hosts(),
+        ids=ids,
     )
     quittung_spec = load_spec(bundled_spec_path("quittung/quittung.yaml"))
     receipts = ReceiptService(
         store,
         clock,
-        SigningUnit(store),
+        SigningUnit(store, ids),
         QuittungSettings(
             tariff=Tariff(Decimal(settings.quittung_energy_price_ct), Decimal(settings.quittung_base_price_eur)),
             client_id=settings.quittung_client_id,
             strict=settings.quittung_strict,
         ),
+        ids,
     )
     maco = MacoHandlers(tokens, triggers)
     admin_spec_inventory = admin_spec.document["components"]["schemas"]["Tmf622Inventory"]

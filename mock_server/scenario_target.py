@@ -18,6 +18,9 @@ from mock_server.app import create_app
 from mock_server.settings import Settings
 from mock_server.store import SQLiteStore
 
+DEFAULT_SEED = "pruefstand"
+DEFAULT_CLOCK_START = "2026-01-01T08:00:00Z"
+
 
 @contextlib.contextmanager
 def listening(listen: str | None, callback_url: str | None) -> Iterator[CallbackListener | None]:
@@ -33,13 +36,22 @@ def listening(listen: str | None, callback_url: str | None) -> Iterator[Callback
 
 @contextlib.contextmanager
 def in_process_target(
-    settings: Settings, listen: str | None = "127.0.0.1:0", push_to: str | None = None
+    settings: Settings,
+    listen: str | None = "127.0.0.1:0",
+    push_to: str | None = None,
+    *,
+    seed: str | None = DEFAULT_SEED,
+    clock_start: str | None = DEFAULT_CLOCK_START,
 ) -> Iterator[ScenarioTarget]:
     """The mock on an in-memory store, nothing left behind; mock steps run; a listener on a free local port
-    receives what the mock sends out."""
+    receives what the mock sends out. Deterministic unless told otherwise: identifiers and run ids from `seed`, every
+    sandbox's clock standing at `clock_start` until a scenario moves it (None: random ids, real time)."""
     admin_token = secrets.token_urlsafe(24)
     app = create_app(
-        dataclasses.replace(settings, admin_token=admin_token, db=":memory:"), store=SQLiteStore(":memory:")
+        dataclasses.replace(
+            settings, admin_token=admin_token, db=":memory:", id_seed=seed or "", clock_start=clock_start or ""
+        ),
+        store=SQLiteStore(":memory:"),
     )
     with contextlib.ExitStack() as stack:
         listener = stack.enter_context(listening(listen, None))
@@ -48,7 +60,7 @@ def in_process_target(
             for api in BUNDLED_APIS
         }
         env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": admin_token}
-        yield ScenarioTarget(clients=clients, is_mock=True, env=env, listener=listener, push_to=push_to)
+        yield ScenarioTarget(clients=clients, is_mock=True, env=env, listener=listener, push_to=push_to, seed=seed)
 
 
 @contextlib.contextmanager

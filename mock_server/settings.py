@@ -8,6 +8,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,10 @@ class Settings:
     quittung_base_price_eur: str = "12.00"
     quittung_client_id: str = "pruefstand-quittung"
     quittung_strict: bool = False
+    # Reproducible runs: a seed for identifiers (empty: the OS's cryptographic source) and an instant every sandbox's
+    # clock starts at and stands still at until the admin API moves it (empty: real time). In-process replay sets both.
+    id_seed: str = ""
+    clock_start: str = ""
     maco: MacoSettings = field(default_factory=MacoSettings)
     extra_apis: tuple[ExtraApi, ...] = ()
 
@@ -122,6 +127,14 @@ def load_settings(
                     raise InvalidOperation
             except InvalidOperation as exc:
                 raise SettingsError(f"{name} must be a decimal number >= 0, got {flat[name]!r}") from exc
+    if flat.get("clock_start"):
+        try:
+            if datetime.fromisoformat(str(flat["clock_start"]).replace("Z", "+00:00")).tzinfo is None:
+                raise ValueError("no time zone")
+        except ValueError as exc:
+            raise SettingsError(
+                f"clock_start must be an ISO 8601 date-time with a zone, got {flat['clock_start']!r}"
+            ) from exc
     if maco.idempotency not in IDEMPOTENCY_MODES:
         raise SettingsError(f"maco_idempotency must be one of {IDEMPOTENCY_MODES}, got {maco.idempotency!r}")
     extra = tuple(flat.pop("extra_apis", ()))

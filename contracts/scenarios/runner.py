@@ -4,6 +4,7 @@ contract (requests unless the step breaks them on purpose, every response always
 from __future__ import annotations
 
 import json
+import random
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -42,6 +43,7 @@ class ScenarioTarget:
     env: Mapping[str, str] = field(default_factory=dict)
     listener: CallbackListener | None = None
     push_to: str | None = None  # the base URL of a listener under test (push_events steps)
+    seed: str | None = None  # run ids and template uuid() from a seeded generator: runs repeat themselves
 
 
 class StepFailed(Exception):
@@ -89,11 +91,17 @@ class ScenarioRunner:
         self._target = target
         self._validators: dict[tuple[int, str], SchemaValidator] = {}
         self._consumed = 0  # how many of the listener's messages earlier steps have matched
+        self._rng = random.Random(target.seed) if target.seed is not None else None
+
+    def _uuid(self) -> str:
+        if self._rng is None:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def run(self, scenario: Scenario) -> Iterator[ScenarioEvent]:
         yield ScenarioStarted(scenario)
         started = time.monotonic()
-        context = base_context(self._target.env, uuid.uuid4().hex[:12])
+        context = base_context(self._target.env, self._uuid().replace("-", "")[:12], self._uuid)
         listener = self._target.listener
         if listener is not None:
             context["listener_url"] = listener.url

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,12 +24,12 @@ class TemplateProblem(Exception):
     """A value that could not be rendered; the message says which and why."""
 
 
-def base_context(env: Mapping[str, str], run_id: str) -> dict[str, Any]:
+def base_context(env: Mapping[str, str], run_id: str, new_uuid: Callable[[], str] | None = None) -> dict[str, Any]:
     return {
         "env": dict(env),
         "run_id": run_id,
         "now": lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "uuid": lambda: str(uuid.uuid4()),
+        "uuid": new_uuid or (lambda: str(uuid.uuid4())),
     }
 
 

@@ -23,6 +23,7 @@ from contracts.scenarios import (
 from contracts.scenarios import reports as scenario_reports
 from contracts.spec_catalog import bundled_specs
 from mock_server.commands.lint import scenario_files
+from mock_server.scenario_target import DEFAULT_CLOCK_START, DEFAULT_SEED
 from mock_server.scenario_target import in_process_target as scenario_in_process
 from mock_server.scenario_target import url_target as scenario_url_target
 from mock_server.settings import load_settings
@@ -38,6 +39,17 @@ from mock_server.settings import load_settings
 )
 @click.option("--callback-url", help="The URL the system under test should call to reach the listener.")
 @click.option("--push-to", help="Base URL of a listener under test: push_events steps send their events there.")
+@click.option(
+    "--seed",
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="In-process: identifiers and run ids from this seed, so a run repeats itself.",
+)
+@click.option(
+    "--real-time",
+    is_flag=True,
+    help=f"In-process: random identifiers and the real clock (default: seeded, clocks at {DEFAULT_CLOCK_START}).",
+)
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @click.option(
     "--report",
@@ -54,6 +66,8 @@ def replay(
     listen: str | None,
     callback_url: str | None,
     push_to: str | None,
+    seed: str,
+    real_time: bool,
     junit_file: Path | None,
     report_file: Path | None,
     json_file: Path | None,
@@ -71,7 +85,13 @@ def replay(
             url, named, is_mock=is_mock, env=os.environ, listen=listen, callback_url=callback_url, push_to=push_to
         )
         if url or named
-        else scenario_in_process(load_settings(), listen=listen or "127.0.0.1:0", push_to=push_to)
+        else scenario_in_process(
+            load_settings(),
+            listen=listen or "127.0.0.1:0",
+            push_to=push_to,
+            seed=None if real_time else seed,
+            clock_start=None if real_time else DEFAULT_CLOCK_START,
+        )
     )
     runs: list[ScenarioFinished] = []
     with target as ready:

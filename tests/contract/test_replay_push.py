@@ -4,6 +4,7 @@ contract does not document fails at that step, saying what was expected and what
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,35 @@ def test_a_seller_whose_events_do_not_arrive_fails_the_termination_at_the_first_
     assert "FAIL 4. (2, 3) the buyer receives ProductOrderCreateEvent and StateChange acknowledged" in result.output
     assert "event 1 at /listener/productOrderCreateEvent: not received" in result.output
     assert "skip 5." in result.output
+
+
+def _identifiers(report: Path) -> list[Any]:
+    """What a run assigned and signed: order ids, receipt numbers, event times, signatures."""
+    found: list[Any] = []
+    for run in json.loads(report.read_text(encoding="utf-8")):
+        for step in run["steps"]:
+            for exchange in step["exchanges"]:
+                answer = exchange["response"]
+                if isinstance(answer, str) and answer.startswith("0x"):
+                    found.append(answer)
+                if isinstance(answer, dict):
+                    found += [answer.get(k) for k in ("id", "orderDate", "signature", "raw") if k in answer]
+                request = exchange["request"]
+                if exchange["api"] == "tmf622-listener" and isinstance(request, dict):
+                    found += [request.get("eventId"), request.get("eventTime")]
+    return found
+
+
+def test_in_process_runs_repeat_themselves_identifier_for_identifier(tmp_path: Path) -> None:
+    scenarios = [str(scenarios_root() / "tmf622" / "termination_by_seller.yaml"), str(scenarios_root() / "quittung")]
+    runs = []
+    for name, extra in (("a", []), ("b", []), ("real", ["--real-time"])):
+        report = tmp_path / f"{name}.json"
+        result = CliRunner().invoke(main, ["replay", *scenarios, "--json", str(report), *extra])
+        assert result.exit_code == 0, result.output
+        runs.append(_identifiers(report))
+    seeded, again, real = runs
+    assert len(seeded) > 20
+    assert seeded == again
+    assert "2026-01-01T08:00:00Z" in seeded  # the orders' date: the clock stands at the start instant
+    assert seeded != real

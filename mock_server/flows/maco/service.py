@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from mock_server.errors import BadRequest, Conflict, NotFound
 from mock_server.flows.maco.callbacks import BackendCallbacks, message_numbers, update_process_data
 from mock_server.flows.maco.events import MacoEvent
 from mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
+from mock_server.id_source import IdSource
 from mock_server.store import Store
 
 PROCESS_KIND = "maco.process"
@@ -43,7 +43,9 @@ class TriggerService:
         conflict_on_reuse: bool = True,
         callbacks: BackendCallbacks | None = None,
         on_enqueued: Callable[[], None] = lambda: None,
+        ids: IdSource | None = None,
     ) -> None:
+        self._ids = ids or IdSource()
         self._store = store
         self._clock = clock
         self._catalog = catalog
@@ -75,7 +77,7 @@ class TriggerService:
                     "use a new prozessId for a new document"
                 )
             now = isoformat_utc(self._clock.now(sandbox))
-            business_key = str(uuid.uuid4())
+            business_key = self._ids.uuid()
             process = {
                 "businessKey": business_key,
                 "prozessId": prozess_id,

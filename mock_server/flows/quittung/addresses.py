@@ -1,15 +1,16 @@
 """Account codes and receipt numbers: Ethereum-style addresses (`0x` + 40 hex digits, EIP-55 checksum case) as the
-real service issues them, from 160 random bits of the operating system's cryptographic source."""
+real service issues them, from 160 random bits (the operating system's cryptographic source unless the mock runs
+seeded)."""
 
 from __future__ import annotations
 
-import secrets
-
 from eth_utils.address import is_checksum_address, to_checksum_address
 
+from mock_server.id_source import IdSource
 
-def new_address() -> str:
-    return str(to_checksum_address("0x" + secrets.token_hex(20)))
+
+def new_address(ids: IdSource) -> str:
+    return str(to_checksum_address("0x" + ids.random_bytes(20).hex()))
 
 
 def is_address(value: str) -> bool:

@@ -19,6 +19,7 @@ from mock_server.flows.quittung.addresses import new_address
 from mock_server.flows.quittung.amounts import Tariff, compute
 from mock_server.flows.quittung.fields import CONTROL_KEYS, Missing, ReceiptInput, read_input
 from mock_server.flows.quittung.signing_unit import SigningUnit
+from mock_server.id_source import IdSource
 from mock_server.store import Store, UnitOfWork
 
 DRAFT_KIND, RECEIPT_KIND = "quittung.draft", "quittung.receipt"
@@ -41,7 +42,10 @@ class QuittungSettings:
 
 
 class ReceiptService:
-    def __init__(self, store: Store, clock: Clock, unit: SigningUnit, settings: QuittungSettings) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, unit: SigningUnit, settings: QuittungSettings, ids: IdSource | None = None
+    ) -> None:
+        self._ids = ids or IdSource()
         self._store = store
         self._clock = clock
         self._unit = unit
@@ -157,7 +161,7 @@ class ReceiptService:
         found: ReceiptInput,
         now: str,
     ) -> dict[str, Any]:
-        token = new_address()
+        token = new_address(self._ids)
         tx_number = uow.next_counter(sandbox, "quittung.txcnt")
         signature_counter = uow.next_counter(sandbox, "quittung.signaturecnt")
         amounts = compute(
@@ -254,7 +258,7 @@ class ReceiptService:
         ]
 
     def _new_draft(self, uow: UnitOfWork, sandbox: str, values: Mapping[str, Any], now: str) -> dict[str, Any]:
-        account = new_address()
+        account = new_address(self._ids)
         draft = {"account": account, "fields": dict(values), "status": DRAFT, "createdAt": now, "updatedAt": now}
         uow.insert(sandbox, DRAFT_KIND, account, draft)
         return draft

@@ -11,16 +11,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from mock_server.id_source import IdSource
 from mock_server.store import RecordExists, Store
 
 KEY_SANDBOX, KEY_KIND, KEY_NAME = "_tse", "tse.key", "p256"  # "_" is no valid sandbox name: never reset
 SIG_ALG = "ecdsa-plain-SHA256"
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 SIG_ALG_OID = "0.4.0.127.0.7.1.1.4.1.3"
 
 
 class SigningUnit:
-    def __init__(self, store: Store) -> None:
-        self._key = _load_or_create(store)
+    def __init__(self, store: Store, ids: IdSource | None = None) -> None:
+        self._key = _load_or_create(store, ids or IdSource())
         self.public_point = self._key.public_key().public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
@@ -36,15 +38,20 @@ class SigningUnit:
         return base64.b64encode(self.public_point).decode("ascii")
 
     def sign(self, message: bytes) -> str:
-        """ECDSA P-256 with SHA-256 over `message`, as plain r||s (64 bytes) in base64 (88 characters)."""
-        r, s = decode_dss_signature(self._key.sign(message, ec.ECDSA(hashes.SHA256())))
+        """ECDSA P-256 with SHA-256 over `message` (deterministic nonce, RFC 6979), as plain r||s (64 bytes) in
+        base64 (88 characters)."""
+        r, s = decode_dss_signature(self._key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
         return base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode("ascii")
 
 
-def _load_or_create(store: Store) -> ec.EllipticCurvePrivateKey:
+def _load_or_create(store: Store, ids: IdSource) -> ec.EllipticCurvePrivateKey:
     stored = store.get(KEY_SANDBOX, KEY_KIND, KEY_NAME)
     if stored is None:
-        key = ec.generate_private_key(ec.SECP256R1())
+        key = (
+            ec.derive_private_key(1 + int.from_bytes(ids.random_bytes(32), "big") % (_P256_ORDER - 1), ec.SECP256R1())
+            if ids.seeded  # a reproducible run: the key follows from the seed, like every identifier
+            else ec.generate_private_key(ec.SECP256R1())
+        )
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode("ascii")

@@ -4,7 +4,6 @@ to the outbox in the same transaction as the change (validated against the liste
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from mock_server.flows.tmf622.documents import BASE
 from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body
 from mock_server.flows.tmf622.profile import FitProfile, Step, after_step, new_plan, next_step
 from mock_server.flows.tmf622.states import Reason, transition
+from mock_server.id_source import IdSource
 from mock_server.store import Store, UnitOfWork
 from mock_server.tmf630 import matches, parse_filters
 
@@ -45,7 +45,9 @@ class OrderService:
         buyer_progress: str = "auto",
         append_listener_path: bool = True,
         allow_hosts: Sequence[str] = (),
+        ids: IdSource | None = None,
     ) -> None:
+        self._ids = ids or IdSource()
         self._allow_hosts = tuple(allow_hosts)
         self._store = store
         self._clock = clock
@@ -112,7 +114,7 @@ class OrderService:
                     )
                 ]
             )
-        subscription_id = str(uuid.uuid4())
+        subscription_id = self._ids.uuid()
         subscription = {"id": subscription_id, "callback": callback, "query": query or ""}
         with self._store.transaction() as uow:
             uow.insert(sandbox, SUBSCRIPTION_KIND, subscription_id, subscription)
@@ -154,7 +156,7 @@ class OrderService:
             raise Unprocessable(str(found))
         clock_now = self._clock.now(sandbox)
         now = isoformat_utc(clock_now)
-        order = documents.new_order(str(uuid.uuid4()), body, found, now, self._machine.initial)
+        order = documents.new_order(self._ids.uuid(), body, found, now, self._machine.initial)
         with self._store.transaction() as uow:  # checked inside the write transaction: no two orders slip through
             self._check_preconditions(uow, sandbox, found, body)
             self._announce(uow, sandbox, order, now)
@@ -209,7 +211,7 @@ class OrderService:
         seller's steps are planned (auto on the sandbox clock, or manual)."""
         clock_now = self._clock.now(sandbox)
         now = isoformat_utc(clock_now)
-        order_id = str(uuid.uuid4())
+        order_id = self._ids.uuid()
         with self._store.transaction() as uow:
             agreement = uow.get(sandbox, AGREEMENT_KIND, buyer)
             if agreement is None:
@@ -335,7 +337,7 @@ class OrderService:
         self.progress_due(sandbox)
         tasks = self._profile.tasks
         now = isoformat_utc(self._clock.now(sandbox))
-        task_id = str(uuid.uuid4())
+        task_id = self._ids.uuid()
         with self._store.transaction() as uow:
             order = uow.get(sandbox, ORDER_KIND, order_id)
             if order is None:
@@ -425,7 +427,7 @@ class OrderService:
         for item in order.get("productOrderItem", []):
             ref = item.setdefault("product", {})
             if item.get("action") == "add" and isinstance(buyer, str):
-                ref.setdefault("id", str(uuid.uuid4()))
+                ref.setdefault("id", self._ids.uuid())
                 uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), {**ref, "owner": buyer, "status": "active"})
                 ref["status"] = "active"
             elif item.get("action") == "delete" and "id" in ref:
@@ -545,7 +547,7 @@ class OrderService:
         """Validate the event against the listener contract and queue it for every subscription whose query matches
         (`match_on`: the order a task belongs to, so "relatedParty.id=me" also selects the order's tasks)."""
         name = "cancelProductOrder" if event_type.startswith("CancelProductOrder") else "productOrder"
-        body = event_body(event_type, name, order, event_id=str(uuid.uuid4()), at=now, field_paths=field_paths)
+        body = event_body(event_type, name, order, event_id=self._ids.uuid(), at=now, field_paths=field_paths)
         violations = self._validator(event_type).violations(body)
         if violations:
             raise EventContractError(f"{event_type}: " + "; ".join(str(v) for v in violations))
