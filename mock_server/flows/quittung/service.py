@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from mock_server.flows.quittung import kassensichv
 from mock_server.flows.quittung.addresses import new_address
 from mock_server.flows.quittung.amounts import Tariff, compute
 from mock_server.flows.quittung.fields import CONTROL_KEYS, Missing, ReceiptInput, read_input
+from mock_server.flows.quittung.receipt import Issue, canonical, receipt_document, signed_data
 from mock_server.flows.quittung.signing_unit import SigningUnit
 from mock_server.id_source import IdSource
 from mock_server.store import Store, UnitOfWork
@@ -161,89 +161,44 @@ class ReceiptService:
         found: ReceiptInput,
         now: str,
     ) -> dict[str, Any]:
-        token = new_address(self._ids)
-        tx_number = uow.next_counter(sandbox, "quittung.txcnt")
-        signature_counter = uow.next_counter(sandbox, "quittung.signaturecnt")
+        """Number, count, sign and store, inside the caller's transaction."""
         amounts = compute(
             found.tx_energy, found.seller_yrconsumption, self._settings.tariff, small_business=found.small_business
         )
-        start, end = kassensichv.parse_iso(draft["createdAt"]), kassensichv.parse_iso(now)
-        tx = kassensichv.Transaction(
-            client_id=self._settings.client_id,
-            process_data=kassensichv.process_data(amounts.gross, exempt=found.small_business),
-            transaction_number=tx_number,
-            signature_counter=signature_counter,
-            start=start,
-            log_time=end,
+        issue = Issue(
+            token=new_address(self._ids),
+            account=str(draft["account"]),
+            issued_at=now,
+            tx=kassensichv.Transaction(
+                client_id=self._settings.client_id,
+                process_data=kassensichv.process_data(amounts.gross, exempt=found.small_business),
+                transaction_number=uow.next_counter(sandbox, "quittung.txcnt"),
+                signature_counter=uow.next_counter(sandbox, "quittung.signaturecnt"),
+                start=kassensichv.parse_iso(draft["createdAt"]),  # the transaction bracket opened with prepare
+                log_time=kassensichv.parse_iso(now),
+            ),
+            tse_serial_hex=self._unit.serial_hex,
+            public_key_b64=self._unit.public_key_b64,
         )
-        qr_signature = self._unit.sign(kassensichv.finish_transaction_message(tx, self._unit.serial))
-        data = {
-            "txcnt": tx_number,
-            "start": kassensichv.iso_ms(start),
-            "end": kassensichv.iso_ms(end),
-            "serialnumber": token,
-            "clientid": self._settings.client_id,
-            "signaturecnt": signature_counter,
-            "timeformat": kassensichv.LOG_TIME_FORMAT,
-            "algorithmus": kassensichv.SIG_ALG,
-            "tseSerialnumber": self._unit.serial_hex,
-            "processType": tx.process_type,
-            "processData": tx.process_data,
-            "tx_energy": str(found.tx_energy),
-            "tx_duration": str(found.tx_duration),
-            "gross": str(amounts.gross),
+        data = signed_data(issue, found, amounts)
+        raw = canonical(data)
+        record = {
+            "data": data,
+            "raw": raw,
+            "signature": self._unit.sign(raw.encode("utf-8")),
+            "publickey": issue.public_key_b64,
         }
-        raw = _canonical(data)
-        receipt = {
-            "token": token,
-            "account": draft["account"],
-            "issuedAt": now,
-            "fields": dict(fields),
-            "input": {
-                "seller_name": found.seller_name,
-                "seller_email": found.seller_email,
-                "seller_zipcode": found.seller_zipcode,
-                "seller_yrconsumption": str(found.seller_yrconsumption),
-                "buyer_name": found.buyer_name,
-                "tx_energy": str(found.tx_energy),
-                "tx_duration": str(found.tx_duration),
-                **({"tx_date": found.tx_date.isoformat()} if found.tx_date else {}),
-            },
-            "amounts": amounts.as_json(),
-            "tse": {
-                "data": data,
-                "raw": raw,
-                "signature": self._unit.sign(raw.encode("utf-8")),
-                "publickey": self._unit.public_key_b64,
-            },
-            "kassensichv": {
-                "qrCodeData": kassensichv.qr_code_data(tx, qr_signature, self._unit.public_key_b64),
-                "processType": tx.process_type,
-                "processData": tx.process_data,
-                "transactionNumber": tx_number,
-                "signatureCounter": signature_counter,
-                "startTime": kassensichv.iso_ms(start),
-                "logTime": kassensichv.iso_ms(end),
-                "sigAlg": kassensichv.SIG_ALG,
-                "logTimeFormat": kassensichv.LOG_TIME_FORMAT,
-                "serialNumber": self._unit.serial_hex,
-                "signature": qr_signature,
-                "publicKey": self._unit.public_key_b64,
-            },
-        }
-        uow.insert(sandbox, RECEIPT_KIND, token, receipt)
-        uow.put(
-            sandbox,
-            DRAFT_KIND,
-            draft["account"],
-            {**draft, "fields": dict(fields), "status": ISSUED, "token": token, "updatedAt": now},
-        )
+        qr_signature = self._unit.sign(kassensichv.finish_transaction_message(issue.tx, self._unit.serial))
+        receipt = receipt_document(issue, fields, found, amounts, record, qr_signature)
+        uow.insert(sandbox, RECEIPT_KIND, issue.token, receipt)
+        issued = {**draft, "fields": dict(fields), "status": ISSUED, "token": issue.token, "updatedAt": now}
+        uow.put(sandbox, DRAFT_KIND, issue.account, issued)
         return receipt
 
     def _record_checks(self, record: Any) -> list[dict[str, Any]]:
         if not isinstance(record, Mapping) or not {"data", "raw", "signature", "publickey"} <= set(record):
             return [{"check": "tse record", "valid": False, "detail": "expected data, raw, signature, publickey"}]
-        same = isinstance(record["data"], Mapping) and _canonical(record["data"]) == record["raw"]
+        same = isinstance(record["data"], Mapping) and canonical(record["data"]) == record["raw"]
         valid, why = kassensichv.verify_plain_signature(
             _point(str(record["publickey"])), str(record["raw"]).encode("utf-8"), str(record["signature"])
         )
@@ -283,10 +238,6 @@ def _readback(draft: Mapping[str, Any]) -> dict[str, Any]:
     if draft.get("token"):
         body["token"] = draft["token"]
     return body
-
-
-def _canonical(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def _point(public_key_b64: str) -> bytes:
