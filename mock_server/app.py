@@ -42,6 +42,7 @@ from mock_server.flows.quittung.service import QuittungSettings, ReceiptService
 from mock_server.flows.quittung.signing_unit import SigningUnit
 from mock_server.flows.tmf622.documents import BASE as TMF622_BASE
 from mock_server.flows.tmf622.handlers import OrderHandlers
+from mock_server.flows.tmf622.plan_store import sandboxes_with_plans
 from mock_server.flows.tmf622.profile import DEFAULT_PROFILE, FitProfile
 from mock_server.flows.tmf622.seed_file import load_seed_file
 from mock_server.flows.tmf622.service import OrderService
@@ -114,11 +115,11 @@ def _request_body_schema(spec: Spec, operation_id: str) -> Mapping[str, Any]:
     return dict(schema)
 
 
-async def _progress_orders(orders: OrderService, stop: asyncio.Event, every: float = 1.0) -> None:
+async def _progress_orders(orders: OrderService, store: Store, stop: asyncio.Event, every: float = 1.0) -> None:
     """The seller's automatic steps fall due on each sandbox's clock; look once a second (an admin clock advance
     runs them at once)."""
     while not stop.is_set():
-        for sandbox in orders.sandboxes_with_plans():
+        for sandbox in sandboxes_with_plans(store):
             try:
                 orders.progress_due(sandbox)
             except Exception:  # one sandbox's broken plan must not stop the others
@@ -208,7 +209,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         stop = asyncio.Event()
         delivering = asyncio.create_task(worker.run_forever(stop))
-        progressing = asyncio.create_task(_progress_orders(orders, stop))
+        progressing = asyncio.create_task(_progress_orders(orders, store, stop))
         yield
         stop.set()
         await delivering

@@ -113,10 +113,10 @@ class AdminHandlers:
         return _json({"url": body["url"], "hasToken": bool(body.get("token"))})
 
     async def get_tmf622_inventory(self, sandbox: str) -> Answer:
-        return _json(self._orders.inventory(sandbox))
+        return _json(self._orders.inventory.holding(sandbox))
 
     async def seed_tmf622_inventory(self, sandbox: str, body: dict[str, Any]) -> Answer:
-        return _json(self._orders.seed_inventory(sandbox, body.get("agreements", []), body.get("products", [])))
+        return _json(self._orders.inventory.seed(sandbox, body.get("agreements", []), body.get("products", [])))
 
     async def create_tmf622_termination(self, sandbox: str, body: dict[str, Any]) -> Answer:
         delay = body.get("stepDelaySeconds")

@@ -38,8 +38,8 @@ def new_service() -> OrderService:
         load_spec(specs_root() / "tmf622" / "listener.yaml"),
         buyer_progress="manual",
     )
-    orders.seed_agreement("s", BUYER, {"businessId": "RV-1", "agreementType": "frameworkAgreement"})
-    orders.seed_product("s", {"id": PRODUCT, "owner": BUYER, "status": "active"})
+    orders.inventory.seed_agreement("s", BUYER, {"businessId": "RV-1", "agreementType": "frameworkAgreement"})
+    orders.inventory.seed_product("s", {"id": PRODUCT, "owner": BUYER, "status": "active"})
     return orders
 
 
@@ -56,8 +56,8 @@ def journal(service: OrderService) -> list[dict[str, Any]]:
 
 
 def test_a_created_order_is_acknowledged_and_announced_to_the_matching_subscriber_only(service: OrderService) -> None:
-    service.register("s", "http://buyer.example/tmf", QUERY)
-    service.register("s", "http://other.example", "relatedParty.id=500099")
+    service.hub.register("s", "http://buyer.example/tmf", QUERY)
+    service.hub.register("s", "http://other.example", "relatedParty.id=500099")
     order = service.create_order("s", buyer=BUYER, body=termination())
     assert order["state"] == "acknowledged"
     assert order["href"] == f"/tmf-api/productOrderingManagement/v4/productOrder/{order['id']}"
@@ -71,7 +71,7 @@ def test_a_created_order_is_acknowledged_and_announced_to_the_matching_subscribe
 
 
 def test_the_seed_path_emits_one_state_change_event_per_transition_in_order(service: OrderService) -> None:
-    service.register("s", "http://buyer.example/tmf", QUERY)
+    service.hub.register("s", "http://buyer.example/tmf", QUERY)
     order = service.create_order("s", buyer=BUYER, body=termination())
     for state, code in (("accepted", "0000"), ("inProgress", "0000"), ("completed", "0010"), ("closed", "0010")):
         order = service.change_state("s", order["id"], state, code)
@@ -124,12 +124,12 @@ def test_no_second_open_order_on_a_product(service: OrderService) -> None:
 def test_unknown_orders_and_subscriptions(service: OrderService) -> None:
     with pytest.raises(NotFound):
         service.order("s", "nope")
-    subscription = service.register("s", "http://buyer.example")
-    service.unregister("s", subscription["id"])
+    subscription = service.hub.register("s", "http://buyer.example")
+    service.hub.unregister("s", subscription["id"])
     service.create_order("s", buyer=BUYER, body=termination())
     assert journal(service) == []  # the unregistered hub gets nothing
     with pytest.raises(NotFound):
-        service.unregister("s", "nope")
+        service.hub.unregister("s", "nope")
 
 
 SUPPLIER_CONTACT = {
@@ -147,8 +147,8 @@ SUPPLIER_CONTACT = {
 def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
     """KUE-LE as in the seed: Create; acknowledged; accepted 0000; AVC contact + expected period; inProgress 0000;
     completed 0010; AVC terminationDate; closed 0010, with the open buyer order aborted first."""
-    service.register("s", "http://buyer.example/tmf", "category=terminationBySeller&relatedParty.id=500011")
-    service.register("s", "http://buyer.example/own", "category=productChange")
+    service.hub.register("s", "http://buyer.example/tmf", "category=terminationBySeller&relatedParty.id=500011")
+    service.hub.register("s", "http://buyer.example/own", "category=productChange")
     own = service.create_order("s", buyer=BUYER, body={**termination(), "category": "productChange"})
     service.change_state("s", own["id"], "accepted", "0000")
 
@@ -190,7 +190,7 @@ def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
     assert (item["action"], item["product"]["terminationDate"]) == ("delete", "2022-12-16T10:45:00+01:00")
     assert final["externalId"] == [{"id": "LE-4711", "owner": "seller", "externalIdentifierType": "sellerOrderNumber"}]
     assert [h["state"] for h in final["stateChangeHistory"]] == ["acknowledged", "accepted", "inProgress", "completed"]
-    product = service._store.get("s", "tmf.product", PRODUCT)  # type: ignore[attr-defined]
+    product = service.inventory.product("s", PRODUCT)  # type: ignore[attr-defined]
     assert product == {
         "id": PRODUCT,
         "owner": BUYER,
@@ -202,7 +202,7 @@ def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
 
 
 def test_a_cancellation_before_the_point_of_no_return_cancels_the_order(service: OrderService) -> None:
-    service.register("s", "http://buyer.example/tmf", "relatedParty.id=500011")
+    service.hub.register("s", "http://buyer.example/tmf", "relatedParty.id=500011")
     order = service.create_order("s", buyer=BUYER, body=termination())
     service.change_state("s", order["id"], "accepted", "0000")
     task = service.cancel("s", order["id"], "Doppelt beauftragt")
@@ -242,7 +242,7 @@ def _state(payload: dict[str, Any]) -> str:
 def test_each_state_change_of_the_service_emits_exactly_one_event_and_history_only_grows(targets: list[str]) -> None:
     """Whatever is asked: refused transitions change and emit nothing, allowed ones emit one StateChangeEvent each."""
     orders = new_service()
-    orders.register("s", "http://buyer.example/tmf")
+    orders.hub.register("s", "http://buyer.example/tmf")
     order = orders.create_order("s", termination(), BUYER)
     taken = 0
     for target in targets:

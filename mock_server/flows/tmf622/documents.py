@@ -12,6 +12,9 @@ import json_merge_patch
 from contracts import Violation
 
 BASE = "/tmf-api/productOrderingManagement/v4"
+# The record kinds the flow keeps in the store.
+ORDER_KIND, SUBSCRIPTION_KIND, TASK_KIND = "tmf.order", "tmf.subscription", "tmf.cancelProductOrder"
+PRODUCT_KIND, AGREEMENT_KIND, PLAN_KIND = "tmf.product", "tmf.agreement", "tmf.plan"
 BUYER_ROLES = frozenset({"customer", "buyer", "auftraggeber"})
 # What the seller sets; a buyer's merge patch may not touch it (the state only moves along the state machine).
 SERVER_OWNED = frozenset(

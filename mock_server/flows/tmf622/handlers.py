@@ -80,12 +80,12 @@ class OrderHandlers:
         return select_fields(task, fields), 200, {"Content-Type": "application/json"}
 
     async def register(self, body: dict[str, Any]) -> Answer:
-        subscription = self._orders.register(_sandbox(), body["callback"], body.get("query"))
+        subscription = self._orders.hub.register(_sandbox(), body["callback"], body.get("query"))
         location = f"{BASE}/hub/{subscription['id']}"
         return subscription, 201, {"Location": location, "Content-Type": "application/json"}
 
     async def unregister(self, **path: str) -> tuple[None, int]:
-        self._orders.unregister(_sandbox(), _id(path))
+        self._orders.hub.unregister(_sandbox(), _id(path))
         return None, 204
 
 

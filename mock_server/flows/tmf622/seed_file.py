@@ -41,7 +41,7 @@ def load_seed_file(path: Path, orders: OrderService, inventory_schema: Mapping[s
         violations = validator.violations(inventory)
         if violations:
             raise SeedFileError(f"{path}: sandboxes.{name}: " + "; ".join(str(v) for v in violations))
-        orders.seed_inventory(
+        orders.inventory.seed(
             sandbox_name(str(name)), inventory.get("agreements", []), inventory.get("products", []), replace=False
         )
     return len(sandboxes)

@@ -8,28 +8,21 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts import SchemaValidator, Spec, Violation
+from contracts import Spec, Violation
 from mock_server.clock import Clock, isoformat_utc
-from mock_server.delivery.policy import host_allowed
-from mock_server.errors import BadRequest, Conflict, MockError, NotFound, Unprocessable
+from mock_server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from mock_server.flows.tmf622 import documents
-from mock_server.flows.tmf622.documents import BASE
-from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body
+from mock_server.flows.tmf622.documents import AGREEMENT_KIND, BASE, ORDER_KIND, PLAN_KIND, PRODUCT_KIND, TASK_KIND
+from mock_server.flows.tmf622.hub import Hub
+from mock_server.flows.tmf622.inventory import Inventory
+from mock_server.flows.tmf622.plan_store import drop_plan, save_plan
 from mock_server.flows.tmf622.profile import FitProfile, Step, after_step, new_plan, next_step
 from mock_server.flows.tmf622.states import Reason, transition
 from mock_server.id_source import IdSource
 from mock_server.store import Store, UnitOfWork
 from mock_server.tmf630 import matches, parse_filters
 
-ORDER_KIND, SUBSCRIPTION_KIND, TASK_KIND = "tmf.order", "tmf.subscription", "tmf.cancelProductOrder"
-PRODUCT_KIND, AGREEMENT_KIND, PLAN_KIND = "tmf.product", "tmf.agreement", "tmf.plan"
-# Plans are indexed outside the sandboxes ("_" is no valid sandbox name) so the background task finds them.
-INDEX_SANDBOX, INDEX_KIND = "_tmf622", "tmf.plan.index"
 PROGRESS_MODES = ("auto", "manual")
-
-
-class EventContractError(MockError):
-    """An event the mock built breaks the listener contract: a defect of the mock, never sent."""
 
 
 class OrderService:
@@ -48,84 +41,17 @@ class OrderService:
         ids: IdSource | None = None,
     ) -> None:
         self._ids = ids or IdSource()
-        self._allow_hosts = tuple(allow_hosts)
         self._store = store
         self._clock = clock
         self._profile = profile
         self._machine = profile.orders
-        self._listener = listener_spec
-        self._validators: dict[str, SchemaValidator] = {}
         self._on_enqueued = on_enqueued
         self._delay = step_delay
         self._buyer_progress = buyer_progress
-        self._append_listener_path = append_listener_path
-
-    # inventory and agreements (seeded through the admin API or a seed file)
-    def seed_agreement(self, sandbox: str, buyer: str, agreement: Mapping[str, Any]) -> None:
-        with self._store.transaction() as uow:
-            uow.put(sandbox, AGREEMENT_KIND, buyer, {**agreement, "buyer": buyer})
-
-    def seed_product(self, sandbox: str, product: Mapping[str, Any]) -> None:
-        with self._store.transaction() as uow:
-            uow.put(sandbox, PRODUCT_KIND, str(product["id"]), dict(product))
-
-    def seed_inventory(
-        self,
-        sandbox: str,
-        agreements: Sequence[Mapping[str, Any]],
-        products: Sequence[Mapping[str, Any]],
-        *,
-        replace: bool = True,
-    ) -> dict[str, Any]:
-        """Framework agreements (by buyer) and products (by id) in one transaction; returns what the sandbox holds.
-        `replace=False` adds only what is not there yet (a seed file read at every start must not undo a
-        termination that happened since)."""
-        with self._store.transaction() as uow:
-            for kind, key, doc in [
-                *((AGREEMENT_KIND, str(a["buyer"]), dict(a)) for a in agreements),
-                *((PRODUCT_KIND, str(p["id"]), {"status": "active", **p}) for p in products),
-            ]:
-                if replace or uow.get(sandbox, kind, key) is None:
-                    uow.put(sandbox, kind, key, doc)
-        return self.inventory(sandbox)
-
-    def inventory(self, sandbox: str) -> dict[str, Any]:
-        return {
-            "agreements": self._store.find(sandbox, AGREEMENT_KIND),
-            "products": self._store.find(sandbox, PRODUCT_KIND),
-        }
-
-    def product(self, sandbox: str, product_id: str) -> dict[str, Any]:
-        found = self._store.get(sandbox, PRODUCT_KIND, product_id)
-        if found is None:
-            raise NotFound(f"no product {product_id!r} in the inventory")
-        return found
-
-    # hub
-    def register(self, sandbox: str, callback: str, query: str | None = "") -> dict[str, Any]:
-        """A hub subscription; a callback whose host is off the delivery allow-list is refused at once (400), since
-        nothing would ever reach it."""
-        if not host_allowed(callback, self._allow_hosts):
-            raise BadRequest(
-                [
-                    Violation(
-                        "$.callback",
-                        f"host of {callback} is not on the delivery allow-list ({', '.join(self._allow_hosts)})",
-                    )
-                ]
-            )
-        subscription_id = self._ids.uuid()
-        subscription = {"id": subscription_id, "callback": callback, "query": query or ""}
-        with self._store.transaction() as uow:
-            uow.insert(sandbox, SUBSCRIPTION_KIND, subscription_id, subscription)
-        return subscription
-
-    def unregister(self, sandbox: str, subscription_id: str) -> None:
-        found = self._store.get(sandbox, SUBSCRIPTION_KIND, subscription_id)
-        if found is None or found.get("deleted"):
-            raise NotFound(f"no hub subscription {subscription_id!r}")
-        with self._store.transaction() as uow:
-            uow.put(sandbox, SUBSCRIPTION_KIND, subscription_id, {"id": subscription_id, "deleted": True})
+        self.inventory = Inventory(store, profile.orders)
+        self.hub = Hub(
+            store, listener_spec, self._ids, append_listener_path=append_listener_path, allow_hosts=allow_hosts
+        )
 
     # reads
     def order(self, sandbox: str, order_id: str) -> dict[str, Any]:
@@ -158,12 +84,12 @@ class OrderService:
         now = isoformat_utc(clock_now)
         order = documents.new_order(self._ids.uuid(), body, found, now, self._machine.initial)
         with self._store.transaction() as uow:  # checked inside the write transaction: no two orders slip through
-            self._check_preconditions(uow, sandbox, found, body)
+            self.inventory.check_preconditions(uow, sandbox, found, body)
             self._announce(uow, sandbox, order, now)
             plan = new_plan(
                 order, self._profile.steps, mode=self._buyer_progress, delay=self._delay, start=clock_now.timestamp()
             )
-            self._save_plan(uow, sandbox, plan)
+            save_plan(uow, sandbox, plan)
         self._on_enqueued()
         return order
 
@@ -186,7 +112,7 @@ class OrderService:
                 raise BadRequest([Violation("$.productOrderItem", "an order keeps at least one item")])
             if paths:
                 uow.put(sandbox, ORDER_KIND, order_id, patched)
-                self._emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", patched, now, paths)
+                self.hub.emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", patched, now, paths)
         self._on_enqueued()
         return patched
 
@@ -236,7 +162,7 @@ class OrderService:
                 order_posted=order_posted,
             )
             reason = Reason("KUE-LE", f"Abgebrochen: Kündigung durch den Leistungserbringer, Auftrag {order_id}")
-            for other in self._open_orders_on(uow, sandbox, product_id):
+            for other in self.inventory.open_orders_on(sandbox, product_id):
                 allowed = self._machine.allowed(str(other["state"]))
                 target = next((s for s in ("cancelled", "failed") if s in allowed), None)
                 if target is None:
@@ -246,8 +172,8 @@ class OrderService:
                     )
                 aborted, _ = transition(self._machine, other, target, reason, now)
                 uow.put(sandbox, ORDER_KIND, str(other["id"]), aborted)
-                self._emit(uow, sandbox, "ProductOrderStateChangeEvent", aborted, now)
-                self._drop_plan(uow, sandbox, str(other["id"]))
+                self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", aborted, now)
+                drop_plan(uow, sandbox, str(other["id"]))
             self._announce(uow, sandbox, order, now)
             plan = new_plan(
                 order,
@@ -258,7 +184,7 @@ class OrderService:
                 expected_completion=expected_completion or requested,
                 termination_date=termination_date,
             )
-            self._save_plan(uow, sandbox, plan)
+            save_plan(uow, sandbox, plan)
         self._on_enqueued()
         return order
 
@@ -272,7 +198,7 @@ class OrderService:
             order = self._stored_order(uow, sandbox, order_id)
             changed = self._to_state(uow, sandbox, order, target, reason_code, now)
             if manual:
-                self._drop_plan(uow, sandbox, order_id)
+                drop_plan(uow, sandbox, order_id)
         self._on_enqueued()
         return changed
 
@@ -326,9 +252,6 @@ class OrderService:
     def plan(self, sandbox: str, order_id: str) -> dict[str, Any] | None:
         return self._store.get(sandbox, PLAN_KIND, order_id)
 
-    def sandboxes_with_plans(self) -> list[str]:
-        return sorted({str(entry["sandbox"]) for entry in self._store.find(INDEX_SANDBOX, INDEX_KIND)})
-
     # cancellation
     def cancel(self, sandbox: str, order_id: str, reason: str | None = None) -> dict[str, Any]:
         """CancelProductOrder: refused with the task terminatedWithError (1087) once the order is past its point of no
@@ -351,26 +274,26 @@ class OrderService:
                 "stateChangeDate": now,
                 **({"cancellationReason": reason} if reason else {}),
             }
-            self._emit(uow, sandbox, "CancelProductOrderCreateEvent", task, now, match_on=order)
+            self.hub.emit(uow, sandbox, "CancelProductOrderCreateEvent", task, now, match_on=order)
             if str(order["state"]) in self._profile.not_cancellable:
                 code, text = self._profile.reason("1087") or ("1087", "")
                 task, _ = transition(tasks, task, "terminatedWithError", Reason(code, text), now)
-                self._emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
+                self.hub.emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
             else:
                 task, _ = transition(tasks, task, "inProgress", None, now)
-                self._emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
+                self.hub.emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
                 for state in ("assessingCancellation", "pendingCancellation", "cancelled"):
                     order, _ = transition(self._machine, order, state, None, now)
                     if state == "cancelled":
                         order["cancellationDate"] = now
                         if reason:
                             order["cancellationReason"] = reason
-                    self._emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
+                    self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
                 uow.put(sandbox, ORDER_KIND, order_id, order)
-                self._drop_plan(uow, sandbox, order_id)
+                drop_plan(uow, sandbox, order_id)
                 task, _ = transition(tasks, task, "done", None, now)
                 task["effectiveCancellationDate"] = now
-                self._emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
+                self.hub.emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
             uow.insert(sandbox, TASK_KIND, task_id, task)
         self._on_enqueued()
         return task
@@ -386,7 +309,7 @@ class OrderService:
                 return {}
             order = uow.get(sandbox, ORDER_KIND, order_id)
             if order is None or (step.state and step.state not in self._machine.allowed(str(order["state"]))):
-                self._drop_plan(uow, sandbox, order_id)  # someone moved the order elsewhere: the plan is over
+                drop_plan(uow, sandbox, order_id)  # someone moved the order elsewhere: the plan is over
                 return {}
             ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
             self._apply(uow, sandbox, order, step, plan, isoformat_utc(datetime.fromtimestamp(ran_at, UTC)))
@@ -394,7 +317,7 @@ class OrderService:
             if rest["steps"]:
                 uow.put(sandbox, PLAN_KIND, order_id, rest)
             else:
-                self._drop_plan(uow, sandbox, order_id)
+                drop_plan(uow, sandbox, order_id)
             return rest
 
     def _apply(
@@ -417,7 +340,7 @@ class OrderService:
             changed["completionDate"] = at
             self._complete_items(uow, sandbox, changed, at)
         uow.put(sandbox, ORDER_KIND, str(order["id"]), changed)
-        self._emit(uow, sandbox, "ProductOrderStateChangeEvent", changed, at)
+        self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", changed, at)
         return changed
 
     def _complete_items(self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], at: str) -> None:
@@ -454,7 +377,7 @@ class OrderService:
             {"path": "/relatedParty/", "typeOfChange": "add"},
             {"path": "/expectedCompletionTimePeriod/", "typeOfChange": "add"},
         ]
-        self._emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", order, at, paths)
+        self.hub.emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", order, at, paths)
         return order
 
     def _termination_date(
@@ -471,35 +394,14 @@ class OrderService:
             uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), terminated)
         uow.put(sandbox, ORDER_KIND, str(order["id"]), order)
         paths = [{"path": "/terminationDate/", "typeOfChange": "add"}]
-        self._emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", order, at, paths)
+        self.hub.emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", order, at, paths)
         return order
 
     def _announce(self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], now: str) -> None:
         """A new order: stored, then CreateEvent and the StateChangeEvent of its first state (as the FIT seed shows)."""
         uow.insert(sandbox, ORDER_KIND, str(order["id"]), order)
-        self._emit(uow, sandbox, "ProductOrderCreateEvent", order, now)
-        self._emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
-
-    def _save_plan(self, uow: UnitOfWork, sandbox: str, plan: Mapping[str, Any]) -> None:
-        if not plan["steps"]:
-            return
-        uow.put(sandbox, PLAN_KIND, str(plan["orderId"]), plan)
-        uow.put(INDEX_SANDBOX, INDEX_KIND, f"{sandbox}/{plan['orderId']}", {"sandbox": sandbox})
-
-    def _drop_plan(self, uow: UnitOfWork, sandbox: str, order_id: str) -> None:
-        if uow.get(sandbox, PLAN_KIND, order_id) is not None:
-            uow.put(sandbox, PLAN_KIND, order_id, {"orderId": order_id, "mode": "done", "steps": []})
-        if uow.get(INDEX_SANDBOX, INDEX_KIND, f"{sandbox}/{order_id}") is not None:
-            uow.put(INDEX_SANDBOX, INDEX_KIND, f"{sandbox}/{order_id}", {"sandbox": "", "done": True})
-
-    def _open_orders_on(self, uow: UnitOfWork, sandbox: str, product_id: str) -> list[dict[str, Any]]:
-        return [
-            o
-            for o in self._store.find(sandbox, ORDER_KIND)
-            if not self._machine.is_final(str(o.get("state")))
-            and str(o.get("state")) != "completed"
-            and any((i.get("product") or {}).get("id") == product_id for i in o.get("productOrderItem", []))
-        ]
+        self.hub.emit(uow, sandbox, "ProductOrderCreateEvent", order, now)
+        self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
 
     @staticmethod
     def _stored_order(reader: UnitOfWork | Store, sandbox: str, order_id: str) -> dict[str, Any]:
@@ -508,67 +410,6 @@ class OrderService:
         if order is None:
             raise NotFound(f"no productOrder with id {order_id!r}")
         return order
-
-    def _check_preconditions(self, uow: UnitOfWork, sandbox: str, buyer: str, body: Mapping[str, Any]) -> None:
-        if uow.get(sandbox, AGREEMENT_KIND, buyer) is None:
-            raise Conflict(f"precondition: Auftraggeber {buyer!r} has no framework agreement (Rahmenvertrag)")
-        for index, item in enumerate(body.get("productOrderItem", [])):
-            product_id = (item.get("product") or {}).get("id")
-            if product_id is None:
-                if item.get("action") != "add":
-                    raise Conflict(
-                        f"precondition: $.productOrderItem[{index}].product.id is required for action "
-                        f"{item.get('action')!r}: it names the product in the inventory"
-                    )
-                continue
-            product = uow.get(sandbox, PRODUCT_KIND, str(product_id))
-            if product is None or product.get("owner") != buyer:
-                raise Conflict(
-                    f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is not in the inventory "
-                    f"of Auftraggeber {buyer!r}"
-                )
-            if product.get("status") == "terminated":
-                raise Conflict(f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is terminated")
-            for other in self._open_orders_on(uow, sandbox, str(product_id)):
-                raise Conflict(
-                    f"precondition: product {product_id!r} has an open order {other['id']} in state {other['state']!r}"
-                )
-
-    def _emit(
-        self,
-        uow: UnitOfWork,
-        sandbox: str,
-        event_type: str,
-        order: Mapping[str, Any],
-        now: str,
-        field_paths: Sequence[Mapping[str, str]] = (),
-        match_on: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Validate the event against the listener contract and queue it for every subscription whose query matches
-        (`match_on`: the order a task belongs to, so "relatedParty.id=me" also selects the order's tasks)."""
-        name = "cancelProductOrder" if event_type.startswith("CancelProductOrder") else "productOrder"
-        body = event_body(event_type, name, order, event_id=self._ids.uuid(), at=now, field_paths=field_paths)
-        violations = self._validator(event_type).violations(body)
-        if violations:
-            raise EventContractError(f"{event_type}: " + "; ".join(str(v) for v in violations))
-        subscriptions = [
-            Subscription(s["id"], s["callback"], s.get("query", ""))
-            for s in self._store.find(sandbox, SUBSCRIPTION_KIND)
-            if not s.get("deleted")
-        ]
-        at = datetime.now(UTC).timestamp()  # delivery runs on real time: it is about the receiver
-        found = deliveries_for(
-            subscriptions, event_type, match_on or order, body, append_listener_path=self._append_listener_path
-        )
-        for stream, target, message in found:
-            uow.enqueue_delivery(sandbox, stream, event_type, target, message, {}, at)
-
-    def _validator(self, event_type: str) -> SchemaValidator:
-        if event_type not in self._validators:
-            operation = self._listener.operation(f"listen{event_type}")
-            schema = operation["requestBody"]["content"]["application/json"]["schema"]
-            self._validators[event_type] = SchemaValidator(schema)
-        return self._validators[event_type]
 
 
 def _filtered(items: Sequence[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:

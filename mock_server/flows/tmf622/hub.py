@@ -1,0 +1,94 @@
+"""The seller's hub: the buyers' subscriptions, and every event the order service emits, validated against the
+listener contract and queued for each subscription whose query wants it, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts import SchemaValidator, Spec, Violation
+from mock_server.delivery.policy import host_allowed
+from mock_server.errors import BadRequest, MockError, NotFound
+from mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
+from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body
+from mock_server.id_source import IdSource
+from mock_server.store import Store, UnitOfWork
+
+
+class EventContractError(MockError):
+    """An event the mock built breaks the listener contract: a defect of the mock, never sent."""
+
+
+class Hub:
+    def __init__(
+        self,
+        store: Store,
+        listener_spec: Spec,
+        ids: IdSource,
+        *,
+        append_listener_path: bool = True,
+        allow_hosts: Sequence[str] = (),
+    ) -> None:
+        self._store = store
+        self._listener = listener_spec
+        self._ids = ids
+        self._append_listener_path = append_listener_path
+        self._allow_hosts = tuple(allow_hosts)
+        self._validators: dict[str, SchemaValidator] = {}
+
+    def register(self, sandbox: str, callback: str, query: str | None = "") -> dict[str, Any]:
+        """A hub subscription; a callback whose host is off the delivery allow-list is refused at once (400), since
+        nothing would ever reach it."""
+        if not host_allowed(callback, self._allow_hosts):
+            allowed = ", ".join(self._allow_hosts)
+            raise BadRequest(
+                [Violation("$.callback", f"host of {callback} is not on the delivery allow-list ({allowed})")]
+            )
+        subscription = {"id": self._ids.uuid(), "callback": callback, "query": query or ""}
+        with self._store.transaction() as uow:
+            uow.insert(sandbox, SUBSCRIPTION_KIND, subscription["id"], subscription)
+        return subscription
+
+    def unregister(self, sandbox: str, subscription_id: str) -> None:
+        found = self._store.get(sandbox, SUBSCRIPTION_KIND, subscription_id)
+        if found is None or found.get("deleted"):
+            raise NotFound(f"no hub subscription {subscription_id!r}")
+        with self._store.transaction() as uow:
+            uow.put(sandbox, SUBSCRIPTION_KIND, subscription_id, {"id": subscription_id, "deleted": True})
+
+    def emit(
+        self,
+        uow: UnitOfWork,
+        sandbox: str,
+        event_type: str,
+        resource: Mapping[str, Any],
+        now: str,
+        field_paths: Sequence[Mapping[str, str]] = (),
+        match_on: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Validate the event against the listener contract and queue it for every subscription whose query matches
+        (`match_on`: the order a task belongs to, so "relatedParty.id=me" also selects the order's tasks)."""
+        name = "cancelProductOrder" if event_type.startswith("CancelProductOrder") else "productOrder"
+        body = event_body(event_type, name, resource, event_id=self._ids.uuid(), at=now, field_paths=field_paths)
+        violations = self._validator(event_type).violations(body)
+        if violations:
+            raise EventContractError(f"{event_type}: " + "; ".join(str(v) for v in violations))
+        subscriptions = [
+            Subscription(s["id"], s["callback"], s.get("query", ""))
+            for s in self._store.find(sandbox, SUBSCRIPTION_KIND)
+            if not s.get("deleted")
+        ]
+        at = datetime.now(UTC).timestamp()  # delivery runs on real time: it is about the receiver
+        found = deliveries_for(
+            subscriptions, event_type, match_on or resource, body, append_listener_path=self._append_listener_path
+        )
+        for stream, target, message in found:
+            uow.enqueue_delivery(sandbox, stream, event_type, target, message, {}, at)
+
+    def _validator(self, event_type: str) -> SchemaValidator:
+        if event_type not in self._validators:
+            operation = self._listener.operation(f"listen{event_type}")
+            schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            self._validators[event_type] = SchemaValidator(schema)
+        return self._validators[event_type]

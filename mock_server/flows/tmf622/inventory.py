@@ -1,0 +1,96 @@
+"""The seller's inventory of the FIT profile: buyers' framework agreements and products, and the preconditions an
+order must meet against them (domain/tmf622-fit.md §4.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mock_server.errors import Conflict, NotFound
+from mock_server.flows.tmf622.documents import AGREEMENT_KIND, ORDER_KIND, PRODUCT_KIND
+from mock_server.flows.tmf622.states import StateMachine
+from mock_server.store import Store, UnitOfWork
+
+
+class Inventory:
+    def __init__(self, store: Store, machine: StateMachine) -> None:
+        self._store = store
+        self._machine = machine
+
+    def seed_agreement(self, sandbox: str, buyer: str, agreement: Mapping[str, Any]) -> None:
+        with self._store.transaction() as uow:
+            uow.put(sandbox, AGREEMENT_KIND, buyer, {**agreement, "buyer": buyer})
+
+    def seed_product(self, sandbox: str, product: Mapping[str, Any]) -> None:
+        with self._store.transaction() as uow:
+            uow.put(sandbox, PRODUCT_KIND, str(product["id"]), dict(product))
+
+    def seed(
+        self,
+        sandbox: str,
+        agreements: Sequence[Mapping[str, Any]],
+        products: Sequence[Mapping[str, Any]],
+        *,
+        replace: bool = True,
+    ) -> dict[str, Any]:
+        """Framework agreements (by buyer) and products (by id) in one transaction; returns what the sandbox holds.
+        `replace=False` adds only what is not there yet (a seed file read at every start must not undo a
+        termination that happened since)."""
+        with self._store.transaction() as uow:
+            for kind, key, doc in [
+                *((AGREEMENT_KIND, str(a["buyer"]), dict(a)) for a in agreements),
+                *((PRODUCT_KIND, str(p["id"]), {"status": "active", **p}) for p in products),
+            ]:
+                if replace or uow.get(sandbox, kind, key) is None:
+                    uow.put(sandbox, kind, key, doc)
+        return self.holding(sandbox)
+
+    def holding(self, sandbox: str) -> dict[str, Any]:
+        return {
+            "agreements": self._store.find(sandbox, AGREEMENT_KIND),
+            "products": self._store.find(sandbox, PRODUCT_KIND),
+        }
+
+    def product(self, sandbox: str, product_id: str) -> dict[str, Any]:
+        found = self._store.get(sandbox, PRODUCT_KIND, product_id)
+        if found is None:
+            raise NotFound(f"no product {product_id!r} in the inventory")
+        return found
+
+    def open_orders_on(self, sandbox: str, product_id: str) -> list[dict[str, Any]]:
+        """Orders on the product that are neither final nor completed (read inside the caller's transaction: the
+        store shares its connection with the unit of work)."""
+        return [
+            o
+            for o in self._store.find(sandbox, ORDER_KIND)
+            if not self._machine.is_final(str(o.get("state")))
+            and str(o.get("state")) != "completed"
+            and any((i.get("product") or {}).get("id") == product_id for i in o.get("productOrderItem", []))
+        ]
+
+    def check_preconditions(self, uow: UnitOfWork, sandbox: str, buyer: str, body: Mapping[str, Any]) -> None:
+        """A framework agreement; each item's product in the buyer's inventory (an `add` item needs none), not
+        terminated, with no open order on it. The first that fails is refused, naming the field."""
+        if uow.get(sandbox, AGREEMENT_KIND, buyer) is None:
+            raise Conflict(f"precondition: Auftraggeber {buyer!r} has no framework agreement (Rahmenvertrag)")
+        for index, item in enumerate(body.get("productOrderItem", [])):
+            product_id = (item.get("product") or {}).get("id")
+            if product_id is None:
+                if item.get("action") != "add":
+                    raise Conflict(
+                        f"precondition: $.productOrderItem[{index}].product.id is required for action "
+                        f"{item.get('action')!r}: it names the product in the inventory"
+                    )
+                continue
+            product = uow.get(sandbox, PRODUCT_KIND, str(product_id))
+            if product is None or product.get("owner") != buyer:
+                raise Conflict(
+                    f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is not in the inventory "
+                    f"of Auftraggeber {buyer!r}"
+                )
+            if product.get("status") == "terminated":
+                raise Conflict(f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is terminated")
+            for other in self.open_orders_on(sandbox, str(product_id)):
+                raise Conflict(
+                    f"precondition: product {product_id!r} has an open order {other['id']} in state {other['state']!r}"
+                )
