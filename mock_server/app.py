@@ -180,6 +180,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         load_spec(bundled_spec_path("tmf622/listener.yaml")),
         on_enqueued=worker.wake,
         step_delay=settings.tmf622_step_delay,
+        timezone=settings.tmf622_timezone,
         buyer_progress=settings.tmf622_buyer_progress,
         append_listener_path=settings.tmf622_callback == "listener",
         allow_hosts=settings.allow_hosts(),

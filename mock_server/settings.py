@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mock_server.errors import MockError
 
@@ -64,6 +65,7 @@ class Settings:
     # TMF622: seconds between the seller's steps on the sandbox clock; buyer orders progress "auto" or "manual";
     # events go to callback + /listener/<eventName> ("listener") or to the callback as is ("callback").
     tmf622_step_delay: float = 5.0
+    tmf622_timezone: str = "Europe/Berlin"  # order and event times carry this zone's offset
     tmf622_buyer_progress: str = "auto"
     tmf622_callback: str = "listener"
     tmf622_profile: str = ""  # a FIT profile file replacing specs/tmf622/fit-profile.yaml
@@ -127,6 +129,11 @@ def load_settings(
                     raise InvalidOperation
             except InvalidOperation as exc:
                 raise SettingsError(f"{name} must be a decimal number >= 0, got {flat[name]!r}") from exc
+    if flat.get("tmf622_timezone"):
+        try:
+            ZoneInfo(str(flat["tmf622_timezone"]))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"tmf622_timezone: unknown time zone {flat['tmf622_timezone']!r}") from exc
     if flat.get("clock_start"):
         try:
             if datetime.fromisoformat(str(flat["clock_start"]).replace("Z", "+00:00")).tzinfo is None:

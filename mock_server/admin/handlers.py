@@ -129,7 +129,7 @@ class AdminHandlers:
             category=body.get("category", "terminationBySeller"),
             order_posted=body.get("orderPostedDate"),
             mode=body.get("progress", "manual"),
-            delay=None if delay is None else float(delay),
+            delay=delay,
             expected_completion=body.get("expectedCompletionDate"),
             termination_date=body.get("terminationDate"),
         )

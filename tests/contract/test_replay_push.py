@@ -166,5 +166,5 @@ def test_in_process_runs_repeat_themselves_identifier_for_identifier(tmp_path: P
     seeded, again, real = runs
     assert len(seeded) > 20
     assert seeded == again
-    assert "2026-01-01T08:00:00Z" in seeded  # the orders' date: the clock stands at the start instant
+    assert "2026-01-01T09:00:00+01:00" in seeded  # the orders' date: the clock stands at the start instant
     assert seeded != real

@@ -263,7 +263,9 @@ def test_a_buyers_order_progresses_on_the_clock_and_an_added_product_enters_the_
         inventory = client.get("/_admin/sandboxes/default/tmf622/inventory", headers=ADMIN).json()
     assert done["state"] == "closed"
     assert [h["state"] for h in done["stateChangeHistory"]] == ["acknowledged", "accepted", "inProgress", "completed"]
-    assert done["completionDate"] == "2024-01-01T00:02:00Z"  # accepted 0:30, contact 1:00, inProgress 1:30, done 2:00
+    assert (
+        done["completionDate"] == "2024-01-01T01:02:00+01:00"
+    )  # accepted 0:30, contact 1:00, inProgress 1:30, done 2:00 (Berlin time)
     new_id = done["productOrderItem"][0]["product"]["id"]
     assert {"id": new_id, "name": "FTTH 1000", "owner": BUYER, "status": "active"} in inventory["products"]
 

@@ -94,18 +94,20 @@ def new_plan(
     steps: Sequence[Step],
     *,
     mode: str,
-    delay: float,
+    delay: float | Sequence[float],
     start: float,
     expected_completion: str | None = None,
     termination_date: str | None = None,
 ) -> dict[str, Any]:
     """The seller's plan for a new order: the profile's steps that apply to it, the first one due `delay` seconds
-    after `start` (sandbox clock); `mode` auto runs on the clock, manual one step per admin call."""
+    after `start` (sandbox clock); `delay` may be one per step (the last one repeats), so a documented timeline can be
+    replayed. `mode` auto runs on the clock, manual one step per admin call."""
+    delays = [float(delay)] if isinstance(delay, int | float) else [float(d) for d in delay] or [0.0]
     return {
         "orderId": order["id"],
         "mode": mode,
-        "delay": delay,
-        "nextDue": start + delay,
+        "delays": delays,
+        "nextDue": start + delays[0],
         "steps": [s.as_json() for s in steps if s.applies_to(order)],
         "expectedCompletionDate": expected_completion,
         "terminationDate": termination_date,
@@ -118,5 +120,7 @@ def next_step(plan: Mapping[str, Any]) -> Step | None:
 
 
 def after_step(plan: Mapping[str, Any], ran_at: float) -> dict[str, Any]:
-    """The plan with its first step done; the next one is due `delay` after this one ran."""
-    return {**plan, "steps": list(plan["steps"][1:]), "nextDue": ran_at + float(plan["delay"])}
+    """The plan with its first step done; the next one is due its delay after this one ran."""
+    delays = list(plan.get("delays") or [plan.get("delay", 0.0)])
+    rest = delays[1:] or delays[-1:]
+    return {**plan, "steps": list(plan["steps"][1:]), "delays": rest, "nextDue": ran_at + float(rest[0])}

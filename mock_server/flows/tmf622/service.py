@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from contracts import Spec, Violation
-from mock_server.clock import Clock, isoformat_utc
+from mock_server.clock import Clock
 from mock_server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from mock_server.flows.tmf622 import documents
 from mock_server.flows.tmf622.documents import AGREEMENT_KIND, BASE, ORDER_KIND, PLAN_KIND, PRODUCT_KIND, TASK_KIND
@@ -35,6 +36,7 @@ class OrderService:
         on_enqueued: Callable[[], None] = lambda: None,
         *,
         step_delay: float = 5.0,
+        timezone: str = "Europe/Berlin",
         buyer_progress: str = "auto",
         append_listener_path: bool = True,
         allow_hosts: Sequence[str] = (),
@@ -47,11 +49,17 @@ class OrderService:
         self._machine = profile.orders
         self._on_enqueued = on_enqueued
         self._delay = step_delay
+        self._zone = ZoneInfo(timezone)
         self._buyer_progress = buyer_progress
         self.inventory = Inventory(store, profile.orders)
         self.hub = Hub(
             store, listener_spec, self._ids, append_listener_path=append_listener_path, allow_hosts=allow_hosts
         )
+
+    def _stamp(self, moment: datetime) -> str:
+        """Order and event times in the profile's time zone with its offset, whole seconds, as the FIT examples
+        write them (2022-05-11T10:31:00+02:00)."""
+        return moment.astimezone(self._zone).replace(microsecond=0).isoformat()
 
     # reads
     def order(self, sandbox: str, order_id: str) -> dict[str, Any]:
@@ -81,7 +89,7 @@ class OrderService:
         if isinstance(found, Violation):
             raise Unprocessable(str(found))
         clock_now = self._clock.now(sandbox)
-        now = isoformat_utc(clock_now)
+        now = self._stamp(clock_now)
         order = documents.new_order(self._ids.uuid(), body, found, now, self._machine.initial)
         with self._store.transaction() as uow:  # checked inside the write transaction: no two orders slip through
             self.inventory.check_preconditions(uow, sandbox, found, body)
@@ -97,7 +105,7 @@ class OrderService:
         """A buyer's merge patch: refused on a final order and on server-owned attributes; emits one
         ProductOrderAttributeValueChangeEvent naming each changed attribute (none when nothing changed)."""
         self.progress_due(sandbox)
-        now = isoformat_utc(self._clock.now(sandbox))
+        now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
             order = self._stored_order(uow, sandbox, order_id)
             if self._machine.is_final(str(order["state"])):
@@ -128,7 +136,7 @@ class OrderService:
         category: str = "terminationBySeller",
         order_posted: str | None = None,
         mode: str = "manual",
-        delay: float | None = None,
+        delay: float | Sequence[float] | None = None,
         expected_completion: str | None = None,
         termination_date: str | None = None,
     ) -> dict[str, Any]:
@@ -136,7 +144,7 @@ class OrderService:
         points to the termination, then the termination order (item action delete) is created and announced, and the
         seller's steps are planned (auto on the sandbox clock, or manual)."""
         clock_now = self._clock.now(sandbox)
-        now = isoformat_utc(clock_now)
+        now = self._stamp(clock_now)
         order_id = self._ids.uuid()
         with self._store.transaction() as uow:
             agreement = uow.get(sandbox, AGREEMENT_KIND, buyer)
@@ -193,7 +201,7 @@ class OrderService:
     ) -> dict[str, Any]:
         """Move the order along the profile's state machine; emits exactly one ProductOrderStateChangeEvent.
         A manual change ends the order's automatic plan."""
-        now = isoformat_utc(self._clock.now(sandbox))
+        now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
             order = self._stored_order(uow, sandbox, order_id)
             changed = self._to_state(uow, sandbox, order, target, reason_code, now)
@@ -210,7 +218,7 @@ class OrderService:
         contact: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The seller's order-management contact and the binding completion date, as one AttributeValueChange."""
-        now = isoformat_utc(self._clock.now(sandbox))
+        now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
             order = self._stored_order(uow, sandbox, order_id)
             changed = self._supplier_contact(uow, sandbox, order, expected_completion, contact, now)
@@ -219,7 +227,7 @@ class OrderService:
 
     def set_termination_date(self, sandbox: str, order_id: str, termination_date: str) -> dict[str, Any]:
         """The terminated product gets its terminationDate, in the order (event) and in the inventory (terminated)."""
-        now = isoformat_utc(self._clock.now(sandbox))
+        now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
             order = self._stored_order(uow, sandbox, order_id)
             changed = self._termination_date(uow, sandbox, order, termination_date, now)
@@ -259,7 +267,7 @@ class OrderService:
         Task and order changes are separate events, as TMF622 has them."""
         self.progress_due(sandbox)
         tasks = self._profile.tasks
-        now = isoformat_utc(self._clock.now(sandbox))
+        now = self._stamp(self._clock.now(sandbox))
         task_id = self._ids.uuid()
         with self._store.transaction() as uow:
             order = uow.get(sandbox, ORDER_KIND, order_id)
@@ -312,7 +320,7 @@ class OrderService:
                 drop_plan(uow, sandbox, order_id)  # someone moved the order elsewhere: the plan is over
                 return {}
             ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
-            self._apply(uow, sandbox, order, step, plan, isoformat_utc(datetime.fromtimestamp(ran_at, UTC)))
+            self._apply(uow, sandbox, order, step, plan, self._stamp(datetime.fromtimestamp(ran_at, UTC)))
             rest = after_step(plan, ran_at)
             if rest["steps"]:
                 uow.put(sandbox, PLAN_KIND, order_id, rest)
