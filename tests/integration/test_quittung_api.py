@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from eth_utils.address import is_checksum_address
@@ -393,3 +393,20 @@ def test_hostile_input_gets_a_4xx_with_err_and_stores_nothing(
     assert set(answer.json()) == {"err"}
     assert fragment in answer.json()["err"]
     assert client.app.services.store.find("default", "quittung.draft") == []  # type: ignore[attr-defined]
+
+
+def test_verify_takes_the_number_in_the_query_or_the_record_itself_and_the_key_comes_as_pem_too(
+    client: TestClient,
+) -> None:
+    _, token = issue(client)
+    record = client.post(f"{Q}/tse", params={"account": token}).json()
+    assert client.post(f"{Q}/verify", params={"token": token}).json()["valid"] is True
+    assert client.post(f"{Q}/verify", json=record).json()["valid"] is True
+    tampered = {**record, "raw": record["raw"].replace('"txcnt":1', '"txcnt":2')}
+    assert client.post(f"{Q}/verify", json=tampered).json()["valid"] is False
+    key = client.get(f"{Q}/publickey").json()
+    loaded = serialization.load_pem_public_key(key["publickeyPem"].encode())
+    assert isinstance(loaded, ec.EllipticCurvePublicKey)
+    raw = base64.b64decode(record["signature"])
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    loaded.verify(der, record["raw"].encode(), ec.ECDSA(hashes.SHA256()))

@@ -89,8 +89,8 @@ class ReceiptHandlers:
     async def receipt(self, token: str) -> Answer:
         return self._receipts.receipt(_sandbox(), token), 200, JSON
 
-    async def verify(self, body: dict[str, Any]) -> Answer:
-        return self._receipts.verify(_sandbox(), body), 200, JSON
+    async def verify(self, body: dict[str, Any] | None = None, token: str | None = None) -> Answer:
+        return self._receipts.verify(_sandbox(), {**({"token": token} if token else {}), **(body or {})}), 200, JSON
 
     async def public_key(self) -> Answer:
         return self._receipts.public_key(), 200, JSON

@@ -130,6 +130,8 @@ class ReceiptService:
         (`tse`) and/or a QR payload (`qr`) as a client holds them. Any altered signed field makes it invalid."""
         checks: list[dict[str, Any]] = []
         record, qr = body.get("tse"), body.get("qr")
+        if record is None and {"raw", "signature"} <= set(body):  # the record itself as the body
+            record = {k: body[k] for k in ("data", "raw", "signature", "publickey") if k in body}
         if "token" in body:
             receipt = self.receipt(sandbox, str(body["token"]))
             record, qr = receipt["tse"], receipt["kassensichv"]["qrCodeData"]
@@ -147,6 +149,7 @@ class ReceiptService:
     def public_key(self) -> dict[str, str]:
         return {
             "publickey": self._unit.public_key_b64,
+            "publickeyPem": self._unit.public_key_pem,
             "serialnumber": self._unit.serial_hex,
             "algorithmus": kassensichv.SIG_ALG,
         }

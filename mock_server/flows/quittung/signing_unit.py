@@ -37,6 +37,14 @@ class SigningUnit:
         """The raw uncompressed point in base64 (88 characters, starts with B), as TSE QR codes carry it."""
         return base64.b64encode(self.public_point).decode("ascii")
 
+    @property
+    def public_key_pem(self) -> str:
+        return (
+            self._key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode("ascii")
+        )
+
     def sign(self, message: bytes) -> str:
         """ECDSA P-256 with SHA-256 over `message` (deterministic nonce, RFC 6979), as plain r||s (64 bytes) in
         base64 (88 characters)."""
