@@ -59,7 +59,7 @@ class Settings:
     workers: int = 0  # 0: one per CPU, at most 4 (see effective_workers)
     log_level: str = "warning"
     delivery_allow_hosts: str = ""  # comma-separated host patterns (* wildcards); empty: any host
-    delivery_max_attempts: int = 8
+    delivery_max_attempts: int = 12  # 0.5 s doubling to 60 s: about five minutes before a delivery is dead
     delivery_backoff_base_ms: int = 500
     delivery_backoff_cap_ms: int = 60_000
     # TMF622: seconds between the seller's steps on the sandbox clock; buyer orders progress "auto" or "manual";

@@ -15,7 +15,7 @@ class RetryPolicy:
     base: float = 0.5
     factor: float = 2.0
     cap: float = 60.0
-    max_attempts: int = 8
+    max_attempts: int = 12
 
     def delay_after(self, attempts: int) -> float | None:
         """Seconds to wait after `attempts` failed attempts, or None when the delivery is to be given up."""
