@@ -61,6 +61,7 @@ class AdminHandlers:
             "add_tmf622_supplier_contact": self.add_tmf622_supplier_contact,
             "set_tmf622_termination_date": self.set_tmf622_termination_date,
             "run_tmf622_next_step": self.run_tmf622_next_step,
+            "add_tmf622_milestone": self.add_tmf622_milestone,
         }
 
     def verify_bearer(self, token: str, _request: object = None) -> dict[str, str]:
@@ -146,6 +147,9 @@ class AdminHandlers:
 
     async def set_tmf622_termination_date(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
         return _json(self._orders.set_termination_date(sandbox, order_id, body["terminationDate"]))
+
+    async def add_tmf622_milestone(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
+        return _json(self._orders.add_milestone(sandbox, order_id, body["name"], body.get("message")))
 
     async def run_tmf622_next_step(self, sandbox: str, order_id: str) -> Answer:
         return _json(self._orders.run_next(sandbox, order_id))

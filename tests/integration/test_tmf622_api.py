@@ -423,3 +423,22 @@ def test_a_restart_with_the_seed_file_keeps_what_happened_since(tmp_path: Path) 
     with create_app(settings, store=SQLiteStore(db)).test_client() as client:
         [product] = client.get("/_admin/sandboxes/default/tmf622/inventory", headers=ADMIN).json()["products"]
     assert product["status"] == "terminated"
+
+
+def test_after_the_point_of_no_return_milestone_a_cancellation_ends_with_1087(client: TestClient) -> None:
+    client.post(
+        f"{TMF}/hub", json={"callback": "http://127.0.0.1:9/buyer", "query": "eventType=ProductOrderMilestoneEvent"}
+    )
+    order = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    admin = f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}"
+    client.post(f"{admin}/state", json={"state": "accepted", "reasonCode": "0000"}, headers=ADMIN)
+    client.post(f"{admin}/state", json={"state": "inProgress", "reasonCode": "0000"}, headers=ADMIN)
+    reached = client.post(f"{admin}/milestone", json={"name": "pointOfNoReturn"}, headers=ADMIN)
+    assert reached.status_code == 200, reached.text
+    assert [m["name"] for m in reached.json()["productOrderMilestone"]] == ["pointOfNoReturn"]
+    [event] = journal(client)
+    assert event["target"] == "http://127.0.0.1:9/buyer/listener/productOrderMilestoneEvent"
+    assert event["payload"]["event"]["productOrder"]["productOrderMilestone"][0]["name"] == "pointOfNoReturn"
+    task = client.post(f"{TMF}/cancelProductOrder", json={"productOrder": {"id": order["id"]}}).json()
+    assert (task["state"], task["stateChangeReason"]["code"]) == ("terminatedWithError", "1087")
+    assert client.get(order["href"]).json()["state"] == "inProgress"

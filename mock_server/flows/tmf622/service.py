@@ -24,6 +24,7 @@ from mock_server.store import Store, UnitOfWork
 from mock_server.tmf630 import matches, parse_filters
 
 PROGRESS_MODES = ("auto", "manual")
+POINT_OF_NO_RETURN = "pointOfNoReturn"  # the FIT milestone after which a cancellation is refused (1087)
 
 
 class OrderService:
@@ -234,6 +235,23 @@ class OrderService:
         self._on_enqueued()
         return changed
 
+    def add_milestone(self, sandbox: str, order_id: str, name: str, message: str | None = None) -> dict[str, Any]:
+        """A milestone of the order (FIT: `pointOfNoReturn` ends the window for a cancellation, which is then refused
+        with 1087); emits one ProductOrderMilestoneEvent."""
+        now = self._stamp(self._clock.now(sandbox))
+        with self._store.transaction() as uow:
+            order = self._stored_order(uow, sandbox, order_id)
+            if self._machine.is_final(str(order["state"])):
+                raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r}: no more milestones")
+            milestone = {"id": self._ids.uuid(), "name": name, "milestoneDate": now, "status": "reached"}
+            if message:
+                milestone["message"] = message
+            order["productOrderMilestone"] = [*order.get("productOrderMilestone", []), milestone]
+            uow.put(sandbox, ORDER_KIND, order_id, order)
+            self.hub.emit(uow, sandbox, "ProductOrderMilestoneEvent", order, now)
+        self._on_enqueued()
+        return order
+
     # progress on the clock
     def progress_due(self, sandbox: str) -> int:
         """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
@@ -283,7 +301,7 @@ class OrderService:
                 **({"cancellationReason": reason} if reason else {}),
             }
             self.hub.emit(uow, sandbox, "CancelProductOrderCreateEvent", task, now, match_on=order)
-            if str(order["state"]) in self._profile.not_cancellable:
+            if str(order["state"]) in self._profile.not_cancellable or _past_point_of_no_return(order):
                 code, text = self._profile.reason("1087") or ("1087", "")
                 task, _ = transition(tasks, task, "terminatedWithError", Reason(code, text), now)
                 self.hub.emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
@@ -423,3 +441,7 @@ class OrderService:
 def _filtered(items: Sequence[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
     filters = parse_filters(query)
     return [item for item in items if matches(item, filters)]
+
+
+def _past_point_of_no_return(order: Mapping[str, Any]) -> bool:
+    return any(m.get("name") == POINT_OF_NO_RETURN for m in order.get("productOrderMilestone", []))
