@@ -23,7 +23,6 @@ from mock_server.id_source import IdSource
 from mock_server.store import Store, UnitOfWork
 from mock_server.tmf630 import matches, parse_filters
 
-PROGRESS_MODES = ("auto", "manual")
 POINT_OF_NO_RETURN = "pointOfNoReturn"  # the FIT milestone after which a cancellation is refused (1087)
 
 
@@ -269,14 +268,14 @@ class OrderService:
 
     def run_next(self, sandbox: str, order_id: str) -> dict[str, Any]:
         """Run the next planned step of an order now (manual mode, or ahead of the clock)."""
-        self._stored_order(self._store, sandbox, order_id)
-        if not self._run_step(sandbox, order_id, due_only=None) and self._store.get(sandbox, PLAN_KIND, order_id):
-            raise Conflict(f"productOrder {order_id} has no planned step left")
+        order = self._stored_order(self._store, sandbox, order_id)
+        if not self._run_step(sandbox, order_id, due_only=None):
+            raise Conflict(
+                f"productOrder {order_id} in state {order['state']!r} has no planned step left (its plan ended, or a "
+                "manual change ended it); move it with .../state instead"
+            )
         self._on_enqueued()
         return self._stored_order(self._store, sandbox, order_id)
-
-    def plan(self, sandbox: str, order_id: str) -> dict[str, Any] | None:
-        return self._store.get(sandbox, PLAN_KIND, order_id)
 
     # cancellation
     def cancel(self, sandbox: str, order_id: str, reason: str | None = None) -> dict[str, Any]:
@@ -374,6 +373,8 @@ class OrderService:
         is pendingTerminate until its terminationDate is set."""
         buyer = documents.buyer_of(order)
         for item in order.get("productOrderItem", []):
+            if item.get("action") not in ("add", "delete"):
+                continue
             ref = item.setdefault("product", {})
             if item.get("action") == "add" and isinstance(buyer, str):
                 ref.setdefault("id", self._ids.uuid())
