@@ -62,6 +62,7 @@ class AdminHandlers:
             "set_tmf622_termination_date": self.set_tmf622_termination_date,
             "run_tmf622_next_step": self.run_tmf622_next_step,
             "add_tmf622_milestone": self.add_tmf622_milestone,
+            "require_tmf622_information": self.require_tmf622_information,
         }
 
     def verify_bearer(self, token: str, _request: object = None) -> dict[str, str]:
@@ -150,6 +151,9 @@ class AdminHandlers:
 
     async def add_tmf622_milestone(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
         return _json(self._orders.add_milestone(sandbox, order_id, body["name"], body.get("message")))
+
+    async def require_tmf622_information(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
+        return _json(self._orders.require_information(sandbox, order_id, body["fields"], body.get("reasonCode")))
 
     async def run_tmf622_next_step(self, sandbox: str, order_id: str) -> Answer:
         return _json(self._orders.run_next(sandbox, order_id))

@@ -442,3 +442,42 @@ def test_after_the_point_of_no_return_milestone_a_cancellation_ends_with_1087(cl
     task = client.post(f"{TMF}/cancelProductOrder", json={"productOrder": {"id": order["id"]}}).json()
     assert (task["state"], task["stateChangeReason"]["code"]) == ("terminatedWithError", "1087")
     assert client.get(order["href"]).json()["state"] == "inProgress"
+
+
+def test_the_seller_asks_for_information_and_the_buyers_patches_let_the_order_go_on() -> None:
+    """FIT: pending with ProductOrderInformationRequiredEvent naming the fields; the automatic plan waits; once the
+    buyer's merge patches have given every field, the order goes on to inProgress and the plan runs to closed."""
+    with create_app(make_settings(tmf622_step_delay=30), store=SQLiteStore(":memory:")).test_client() as client:
+        client.put("/_admin/sandboxes/default/tmf622/inventory", json={"agreements": [{"buyer": BUYER}]}, headers=ADMIN)
+        client.put(
+            "/_admin/sandboxes/default/clock", json={"now": "2024-03-01T08:00:00Z", "frozen": True}, headers=ADMIN
+        )
+        client.post(f"{TMF}/hub", json={"callback": "http://127.0.0.1:9/buyer"})
+        body = {**order_body(), "productOrderItem": [{"id": "1", "action": "add", "product": {"name": "FTTH"}}]}
+        order = client.post(f"{TMF}/productOrder", json=body).json()
+        client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 30}, headers=ADMIN)  # accepted
+        asked = client.post(
+            f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}/informationRequired",
+            json={"fields": ["requestedCompletionDate", "note.text"], "reasonCode": "6000"},
+            headers=ADMIN,
+        )
+        assert asked.status_code == 200, asked.text
+        assert (asked.json()["state"], asked.json()["stateChangeReason"]["code"]) == ("pending", "6000")
+        client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 600}, headers=ADMIN)
+        assert client.get(order["href"]).json()["state"] == "pending"  # the plan waits for the buyer
+        patch = {"requestedCompletionDate": "2024-04-01T08:00:00Z"}
+        client.patch(order["href"], json=patch, headers=MERGE)
+        assert client.get(order["href"]).json()["state"] == "pending"  # one of two fields given
+        client.patch(order["href"], json={"note": [{"text": "Termin passt"}]}, headers=MERGE)
+        assert client.get(order["href"]).json()["state"] == "inProgress"
+        client.post("/_admin/sandboxes/default/clock/advance", json={"seconds": 600}, headers=ADMIN)
+        final = client.get(order["href"]).json()
+        events = [d["payload"] for d in journal(client)]
+    required = next(e for e in events if e["eventType"] == "ProductOrderInformationRequiredEvent")
+    assert required["fieldPath"] == [
+        {"path": "requestedCompletionDate", "typeOfChange": "add"},  # the order had none
+        {"path": "note.text", "typeOfChange": "modify"},
+    ]
+    states = [e["event"]["productOrder"]["state"] for e in events if e["eventType"] == "ProductOrderStateChangeEvent"]
+    assert states == ["acknowledged", "accepted", "pending", "inProgress", "completed", "closed"]
+    assert final["state"] == "closed"

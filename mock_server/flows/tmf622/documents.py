@@ -4,7 +4,7 @@ the seller look like, what a merge patch may change. Pure functions; the service
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import json_merge_patch
@@ -15,6 +15,7 @@ BASE = "/tmf-api/productOrderingManagement/v4"
 # The record kinds the flow keeps in the store.
 ORDER_KIND, SUBSCRIPTION_KIND, TASK_KIND = "tmf.order", "tmf.subscription", "tmf.cancelProductOrder"
 PRODUCT_KIND, AGREEMENT_KIND, PLAN_KIND = "tmf.product", "tmf.agreement", "tmf.plan"
+INFO_REQUEST_KIND = "tmf.informationRequired"
 BUYER_ROLES = frozenset({"customer", "buyer", "auftraggeber"})
 # What the seller sets; a buyer's merge patch may not touch it (the state only moves along the state machine).
 SERVER_OWNED = frozenset(
@@ -143,3 +144,23 @@ def merge_patched(order: Mapping[str, Any], patch: Mapping[str, Any]) -> tuple[d
         elif order.get(key) != patched.get(key):
             paths.append({"path": f"/{key}/", "typeOfChange": "modify"})
     return patched, paths
+
+
+def information_paths(order: Mapping[str, Any], fields: Sequence[str]) -> list[dict[str, str]]:
+    """FIT InformationRequired `fieldPath` entries for dotted attribute paths (`requestedCompletionDate`,
+    `productOrderItem.requestedTimeSlot.validFor.startDateTime`): `add` where the order has no value yet, else
+    `modify`."""
+    return [{"path": field, "typeOfChange": "modify" if _has(order, field.split(".")) else "add"} for field in fields]
+
+
+def answered(given: Mapping[str, Any], fields: Sequence[str]) -> bool:
+    """Whether the buyer's patches have touched the first-level attribute of every requested field."""
+    return all(field.split(".")[0] in given for field in fields)
+
+
+def _has(node: Any, path: list[str]) -> bool:
+    if not path:
+        return node is not None
+    if isinstance(node, list):
+        return any(_has(item, path) for item in node)
+    return isinstance(node, Mapping) and path[0] in node and _has(node[path[0]], path[1:])

@@ -28,5 +28,16 @@ def drop_plan(uow: UnitOfWork, sandbox: str, order_id: str) -> None:
         uow.put(INDEX_SANDBOX, INDEX_KIND, f"{sandbox}/{order_id}", {"sandbox": "", "done": True})
 
 
+def set_plan_mode(uow: UnitOfWork, sandbox: str, order_id: str, mode: str, next_due: float | None = None) -> None:
+    """Pause an automatic plan while the seller waits for the buyer, or let it run on again (from `next_due`)."""
+    plan = uow.get(sandbox, PLAN_KIND, order_id)
+    if plan is None or not plan.get("steps") or plan.get("mode") == "manual":
+        return
+    changed = {**plan, "mode": mode}
+    if next_due is not None:
+        changed["nextDue"] = next_due
+    uow.put(sandbox, PLAN_KIND, order_id, changed)
+
+
 def sandboxes_with_plans(store: Store) -> list[str]:
     return sorted({str(e["sandbox"]) for e in store.find(INDEX_SANDBOX, INDEX_KIND) if e.get("sandbox")})

@@ -13,10 +13,18 @@ from contracts import Spec, Violation
 from mock_server.clock import Clock
 from mock_server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from mock_server.flows.tmf622 import documents
-from mock_server.flows.tmf622.documents import AGREEMENT_KIND, BASE, ORDER_KIND, PLAN_KIND, PRODUCT_KIND, TASK_KIND
+from mock_server.flows.tmf622.documents import (
+    AGREEMENT_KIND,
+    BASE,
+    INFO_REQUEST_KIND,
+    ORDER_KIND,
+    PLAN_KIND,
+    PRODUCT_KIND,
+    TASK_KIND,
+)
 from mock_server.flows.tmf622.hub import Hub
 from mock_server.flows.tmf622.inventory import Inventory
-from mock_server.flows.tmf622.plan_store import drop_plan, save_plan
+from mock_server.flows.tmf622.plan_store import drop_plan, save_plan, set_plan_mode
 from mock_server.flows.tmf622.profile import FitProfile, Step, after_step, new_plan, next_step
 from mock_server.flows.tmf622.states import Reason, transition
 from mock_server.id_source import IdSource
@@ -121,8 +129,43 @@ class OrderService:
             if paths:
                 uow.put(sandbox, ORDER_KIND, order_id, patched)
                 self.hub.emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", patched, now, paths)
+                patched = self._resume_if_answered(uow, sandbox, patched, patch, now)
         self._on_enqueued()
         return patched
+
+    def _resume_if_answered(
+        self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], patch: Mapping[str, Any], now: str
+    ) -> dict[str, Any]:
+        """The buyer has given everything the seller asked for: the order goes on (pending → inProgress, 0000) and a
+        paused automatic plan runs on."""
+        request = uow.get(sandbox, INFO_REQUEST_KIND, str(order["id"]))
+        if request is None or request.get("done") or order["state"] != "pending":
+            return order
+        given = sorted({*request.get("answered", []), *patch})
+        done = documents.answered(dict.fromkeys(given), request["fields"])
+        uow.put(sandbox, INFO_REQUEST_KIND, str(order["id"]), {**request, "answered": given, "done": done})
+        if not done:
+            return order
+        resumed = self._to_state(uow, sandbox, order, "inProgress", "0000", now)
+        set_plan_mode(uow, sandbox, str(order["id"]), "auto", self._clock.now(sandbox).timestamp() + self._delay)
+        return resumed
+
+    def require_information(
+        self, sandbox: str, order_id: str, fields: Sequence[str], reason_code: str | None = None
+    ) -> dict[str, Any]:
+        """The seller needs information from the buyer (FIT): the order goes to `pending` (StateChangeEvent) and
+        ProductOrderInformationRequiredEvent names each field; an automatic plan waits. The buyer's merge patches
+        that give every field let the order go on."""
+        now = self._stamp(self._clock.now(sandbox))
+        with self._store.transaction() as uow:
+            order = self._stored_order(uow, sandbox, order_id)
+            pending = self._to_state(uow, sandbox, order, "pending", reason_code, now)
+            paths = documents.information_paths(pending, fields)
+            self.hub.emit(uow, sandbox, "ProductOrderInformationRequiredEvent", pending, now, paths)
+            uow.put(sandbox, INFO_REQUEST_KIND, order_id, {"fields": list(fields), "answered": [], "at": now})
+            set_plan_mode(uow, sandbox, order_id, "paused")
+        self._on_enqueued()
+        return pending
 
     # the seller's side
     def terminate_by_seller(
@@ -333,11 +376,15 @@ class OrderService:
             if plan is None or step is None or (due_only is not None and float(plan["nextDue"]) > due_only):
                 return {}
             order = uow.get(sandbox, ORDER_KIND, order_id)
-            if order is None or (step.state and step.state not in self._machine.allowed(str(order["state"]))):
+            already = order is not None and step.state == order["state"]  # e.g. resumed there by the buyer's answer
+            if order is None or (
+                step.state and not already and step.state not in self._machine.allowed(order["state"])
+            ):
                 drop_plan(uow, sandbox, order_id)  # someone moved the order elsewhere: the plan is over
                 return {}
             ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
-            self._apply(uow, sandbox, order, step, plan, self._stamp(datetime.fromtimestamp(ran_at, UTC)))
+            if not already:
+                self._apply(uow, sandbox, order, step, plan, self._stamp(datetime.fromtimestamp(ran_at, UTC)))
             rest = after_step(plan, ran_at)
             if rest["steps"]:
                 uow.put(sandbox, PLAN_KIND, order_id, rest)
