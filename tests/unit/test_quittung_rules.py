@@ -105,3 +105,17 @@ def test_a_wrong_value_is_named_with_what_was_expected(field: str, value: object
 def test_process_data_puts_the_gross_amount_in_its_vat_class() -> None:
     assert process_data(Decimal("5.93"), exempt=False) == "Beleg^5.93_0.00_0.00_0.00_0.00^5.93:Unbar"
     assert process_data(Decimal("5.93"), exempt=True) == "Beleg^0.00_0.00_0.00_0.00_5.93^5.93:Unbar"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "bound"),
+    [
+        ("seller_yrconsumption", "0.5", ">= 1 and <= 1000000000"),
+        ("tx_energy", "1000001", "> 0 and <= 1000000"),
+        ("tx_duration", "10000001", ">= 0 and <= 10000000"),
+    ],
+)
+def test_numbers_outside_their_range_are_named_with_the_range(field: str, value: str, bound: str) -> None:
+    found = read_input({**COMPLETE, field: value})
+    assert isinstance(found, list)
+    assert [str(v) for v in found] == [f"$.{field}: expected a number {bound}, got '{value}'"]

@@ -4,14 +4,10 @@ seeded)."""
 
 from __future__ import annotations
 
-from eth_utils.address import is_checksum_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from mock_server.id_source import IdSource
 
 
 def new_address(ids: IdSource) -> str:
     return str(to_checksum_address("0x" + ids.random_bytes(20).hex()))
-
-
-def is_address(value: str) -> bool:
-    return bool(is_checksum_address(value))

@@ -15,9 +15,7 @@ from mock_server.id_source import IdSource
 from mock_server.store import RecordExists, Store
 
 KEY_SANDBOX, KEY_KIND, KEY_NAME = "_tse", "tse.key", "p256"  # "_" is no valid sandbox name: never reset
-SIG_ALG = "ecdsa-plain-SHA256"
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-SIG_ALG_OID = "0.4.0.127.0.7.1.1.4.1.3"
 
 
 class SigningUnit:
