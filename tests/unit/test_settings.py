@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,31 @@ def test_an_admin_token_is_generated_when_none_is_set() -> None:
     assert len(first.admin_token) >= 32
     assert first.admin_token != second.admin_token
     assert load_settings(env={"PRUEFSTAND_ADMIN_TOKEN": "t"}).with_admin_token().admin_token == "t"
+
+
+def test_tmf622_and_quittung_tables_and_variables(tmp_path: Path) -> None:
+    config = tmp_path / "p.toml"
+    config.write_text(
+        '[tmf622]\nstep_delay = 60\ncallback = "callback"\n[quittung]\nenergy_price_ct = "29.5"\nstrict = true\n',
+        encoding="utf-8",
+    )
+    env = {"PRUEFSTAND_CONFIG": str(config), "PRUEFSTAND_TMF622_TIMEZONE": "UTC", "PRUEFSTAND_ID_SEED": "ci"}
+    settings = load_settings(env=env)
+    assert (settings.tmf622_step_delay, settings.tmf622_callback, settings.tmf622_timezone) == (60.0, "callback", "UTC")
+    assert (settings.quittung_energy_price_ct, settings.quittung_strict, settings.id_seed) == ("29.5", True, "ci")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PRUEFSTAND_TMF622_BUYER_PROGRESS", "sometimes", "tmf622_buyer_progress must be one of ('auto', 'manual')"),
+        ("PRUEFSTAND_TMF622_CALLBACK", "both", "tmf622_callback must be one of ('listener', 'callback')"),
+        ("PRUEFSTAND_TMF622_TIMEZONE", "Mars/Olympus", "tmf622_timezone: unknown time zone 'Mars/Olympus'"),
+        ("PRUEFSTAND_QUITTUNG_ENERGY_PRICE_CT", "-3", "quittung_energy_price_ct must be a decimal number >= 0"),
+        ("PRUEFSTAND_QUITTUNG_BASE_PRICE_EUR", "zwölf", "quittung_base_price_eur must be a decimal number >= 0"),
+        ("PRUEFSTAND_CLOCK_START", "2026-01-01T08:00:00", "clock_start must be an ISO 8601 date-time with a zone"),
+    ],
+)
+def test_wrong_tmf622_quittung_and_reproducibility_settings_are_named(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(env={variable: value})
