@@ -61,7 +61,7 @@ from mock_server.operation_cache import cache_operations
 from mock_server.parameter_validation import NamedParameterValidator
 from mock_server.served_spec import without_media_type_parameters
 from mock_server.settings import Settings
-from mock_server.store import SQLiteStore, Store
+from mock_server.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +115,9 @@ def _request_body_schema(spec: Spec, operation_id: str) -> Mapping[str, Any]:
     return dict(schema)
 
 
-async def _progress_orders(orders: OrderService, store: Store, stop: asyncio.Event, every: float = 1.0) -> None:
-    """The seller's automatic steps fall due on each sandbox's clock; look once a second (an admin clock advance
-    runs them at once)."""
+async def _progress_orders(orders: OrderService, store: Store, stop: asyncio.Event, every: float = 0.5) -> None:
+    """The seller's automatic steps fall due on each sandbox's clock; look twice a second (the sandboxes with
+    automatic plans come from the index; an admin clock advance runs what fell due at once)."""
     while not stop.is_set():
         for sandbox in sandboxes_with_plans(store):
             try:
@@ -139,14 +139,14 @@ def _clock_source(settings: Settings) -> dict[str, Callable[[], float]]:
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> AsyncApp:
     """Build the mock. `store`/`clock` default to SQLite at `settings.db` and the real clock."""
     owns_store = store is None
-    store = store if store is not None else SQLiteStore(settings.db)
+    store = store if store is not None else open_store(settings.db)
     clock = clock if clock is not None else Clock(store, **_clock_source(settings))
     ids = IdSource(settings.id_seed)
 
     maco_spec = load_spec(bundled_spec_path("maco/trigger.yaml"))
     backend_spec = load_spec(bundled_spec_path("maco/backend.yaml"))
     worker = DeliveryWorker(
-        store,
+        store.outbox,
         RetryPolicy(
             base=settings.delivery_backoff_base_ms / 1000,
             cap=settings.delivery_backoff_cap_ms / 1000,
@@ -154,6 +154,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         ),
         allow_hosts=settings.allow_hosts(),
     )
+    store.on_publish(worker.wake)
     m = settings.maco
     callbacks = BackendCallbacks(
         store, backend_spec, Backend(m.backend_url, m.backend_token) if m.backend_url else None
@@ -168,7 +169,6 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         strict_check_digits=settings.maco.strict_check_digits,
         conflict_on_reuse=settings.maco.idempotency == "conflict",
         callbacks=callbacks,
-        on_enqueued=worker.wake,
         ids=ids,
     )
     tmf622_spec = load_spec(bundled_spec_path("tmf622/product-ordering.yaml"))
@@ -178,7 +178,6 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         clock,
         profile,
         load_spec(bundled_spec_path("tmf622/listener.yaml")),
-        on_enqueued=worker.wake,
         step_delay=settings.tmf622_step_delay,
         timezone=settings.tmf622_timezone,
         buyer_progress=settings.tmf622_buyer_progress,

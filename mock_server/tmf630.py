@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mock_server.store.indexing import Condition, Index, Range, instant_key
+
 RESERVED = frozenset({"fields", "offset", "limit", "sort"})
 ALWAYS_KEPT = ("id", "href")
 _OPERATORS = {"gt", "gte", "lt", "lte"}
@@ -41,6 +43,33 @@ def parse_filters(query: Mapping[str, str]) -> list[Filter]:
         else:
             filters.append(Filter(parts, "eq", value))
     return filters
+
+
+def split_filters(filters: Sequence[Filter], indexed: Mapping[str, Index]) -> tuple[dict[str, Condition], list[Filter]]:
+    """The filters the database can answer through the index (equality, either value, and ranges on instants),
+    as `find` conditions, and the rest, checked in Python on what the database returned."""
+    where: dict[str, Condition] = {}
+    rest: list[Filter] = []
+    for f in filters:
+        index = indexed.get(".".join(f.path))
+        condition = _condition(f, index) if index is not None and index.field not in where else None
+        if condition is None:
+            rest.append(f)
+        else:
+            where[index.field] = condition  # type: ignore[union-attr]
+    return where, rest
+
+
+def _condition(f: Filter, index: Index) -> Condition | None:
+    values = f.value.split(",")
+    if index.instant:
+        keys = [instant_key(v) for v in values]
+        if any(k is None for k in keys):
+            return None
+        if f.op == "eq":
+            return [k for k in keys if k is not None]
+        return Range(**{f.op: keys[0]}) if len(keys) == 1 else None
+    return values if f.op == "eq" else None
 
 
 def matches(resource: Mapping[str, Any], filters: Iterable[Filter]) -> bool:

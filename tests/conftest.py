@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import itertools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from starlette.testclient import TestClient
 
 from contracts import bundled_spec_path
 from mock_server.app import Services, create_app
+from mock_server.postgres_server import PostgresMissing, create_database, temporary_postgres
 from mock_server.settings import Settings, load_settings
 from mock_server.store import SQLiteStore
 
@@ -82,3 +85,30 @@ def auth(client: TestClient, settings: Settings) -> dict[str, str]:
 @pytest.fixture
 def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for the session: $PRUEFSTAND_TEST_POSTGRES_URL, or one started here (initdb/pg_ctl in a
+    temporary folder, torn down after). Without PostgreSQL the tests that need it are skipped, unless
+    PRUEFSTAND_REQUIRE_POSTGRES is set (scripts/test sets it: CI never skips them)."""
+    given = os.environ.get("PRUEFSTAND_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    try:
+        with temporary_postgres() as url:
+            yield url
+    except PostgresMissing as exc:
+        if os.environ.get("PRUEFSTAND_REQUIRE_POSTGRES"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A new, empty database on the session's server."""
+    return create_database(postgres_server, f"t{os.getpid()}_{next(_databases)}")

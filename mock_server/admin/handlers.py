@@ -97,10 +97,10 @@ class AdminHandlers:
         return _json(self._triggers.process(sandbox, business_key))
 
     async def list_deliveries(self, sandbox: str) -> Answer:
-        return _json(self._store.deliveries(sandbox))
+        return _json(self._store.outbox.journal(sandbox))
 
     async def redeliver_dead(self, sandbox: str) -> Answer:
-        count = self._store.redeliver_dead(sandbox, time.time())
+        count = self._store.outbox.redeliver_dead(sandbox, time.time())
         self._wake()
         return _json({"sandbox": sandbox, "redelivered": count})
 

@@ -12,13 +12,18 @@ from contracts import ContractError, load_spec
 from mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
 from mock_server.errors import MockError
 from mock_server.settings import ExtraApi, load_settings
+from mock_server.store.factory import check_store, describe_store
 
 
 @click.command()
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML settings file.")
 @click.option("--host", help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 8080).")
-@click.option("--db", help="SQLite file for the state (default ./pruefstand.db; ':memory:' keeps nothing).")
+@click.option(
+    "--db",
+    help="State: a SQLite file (default ./pruefstand.db; ':memory:' keeps nothing), or a postgresql:// URL that "
+    "several replicas share.",
+)
 @click.option("--admin-token", help="Token of the admin API (default: generated and printed).")
 @click.option("--workers", type=int, help="Worker processes (default: one per CPU, at most 4).")
 @click.option("--max-body-bytes", type=int, help="Largest accepted request body (default 1 MiB).")
@@ -72,13 +77,13 @@ def serve(
         ).with_admin_token()
         for extra in settings.extra_apis:
             load_spec(extra.spec, resolve="external")  # fail before the server starts, naming file and place
+        check_store(settings.db)
     except (ContractError, MockError) as exc:
         raise click.ClickException(str(exc)) from exc
     os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings)
     base = f"http://{settings.host}:{settings.port}"
-    click.echo(
-        f"pruefstand serving on {base}  (state: {settings.db}, {settings.effective_workers()} worker(s))", err=True
-    )
+    state, workers = describe_store(settings.db), settings.effective_workers()
+    click.echo(f"pruefstand serving on {base}  (state: {state}, {workers} worker(s))", err=True)
     click.echo(
         f"  MaCo trigger API  {base}/maco/inbound   token: {base}/maco/oauth/token   UI: {base}/maco/ui/",
         err=True,

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from mock_server.delivery.policy import RetryPolicy, host_allowed
-from mock_server.store import Store
+from mock_server.store import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ DELIVERED, PENDING, DEAD = "delivered", "pending", "dead"
 class DeliveryWorker:
     def __init__(
         self,
-        store: Store,
+        outbox: Outbox,
         policy: RetryPolicy,
         *,
         allow_hosts: Sequence[str] = (),
@@ -36,7 +36,7 @@ class DeliveryWorker:
         client_factory: Callable[[], httpx.AsyncClient] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        self._outbox = outbox
         self._policy = policy
         self._allow = tuple(allow_hosts)
         self._lease = lease_seconds
@@ -52,7 +52,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Deliver whatever is due now; returns how many attempts were made."""
-        due = self._store.claim_due_deliveries(self._clock(), self._owner, self._lease, limit=50)
+        due = self._outbox.claim_due(self._clock(), self._owner, self._lease, limit=50)
         if not due:
             return 0
         async with self._client_factory() as client:
@@ -111,5 +111,5 @@ class DeliveryWorker:
             "latency_ms": round((time.monotonic() - started) * 1000, 3),
         }
         next_at = self._clock() + (delay or 0.0)
-        if not self._store.finish_attempt(int(delivery["id"]), self._owner, attempt, status, next_at):
+        if not self._outbox.finish_attempt(int(delivery["id"]), self._owner, attempt, status, next_at):
             logger.warning("delivery %s: lease lost, attempt not recorded", delivery["id"])

@@ -1,6 +1,29 @@
-"""State of the mock: the Store protocol and its embedded SQLite implementation."""
+"""State of the mock: the unit-of-work and outbox ports, and their SQLite (embedded) and PostgreSQL backends."""
 
-from mock_server.store.protocol import RecordExists, Store, UnitOfWork
+from mock_server.store.factory import open_store
+from mock_server.store.indexing import Index, Range, instant_key
+from mock_server.store.protocol import (
+    OutboundMessage,
+    Outbox,
+    Reader,
+    RecordExists,
+    Store,
+    StoreUnavailable,
+    UnitOfWork,
+)
 from mock_server.store.sqlite import SQLiteStore
 
-__all__ = ["RecordExists", "SQLiteStore", "Store", "UnitOfWork"]
+__all__ = [
+    "Index",
+    "OutboundMessage",
+    "Outbox",
+    "Range",
+    "Reader",
+    "RecordExists",
+    "SQLiteStore",
+    "Store",
+    "StoreUnavailable",
+    "UnitOfWork",
+    "instant_key",
+    "open_store",
+]

@@ -1,77 +1,128 @@
-"""What the flows may ask of a store. Records are JSON documents addressed by (sandbox, kind, key).
+"""What the flows may ask of state. Records are JSON documents addressed by (sandbox, kind, key).
 
-No SQL leaks out of here: a second backend (Redis, for many replicas) implements the same protocol.
+Flows touch state through a unit of work (one transaction: everything in it happens, or nothing) or through the
+store's plain reads. Outbound messages are published in the unit of work and written to the outbox at commit; the
+delivery worker reads the outbox through its own port. No SQL leaks out of the store package: the SQLite and
+PostgreSQL backends implement the same protocols and pass the same contract tests (tests/store/).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mock_server.errors import MockError
+from mock_server.store.indexing import Condition, Index
 
 Document = dict[str, Any]
+Where = Mapping[str, Condition]
+
+
+class StoreUnavailable(MockError):
+    """The state cannot be opened: a missing folder, no permission, a database that cannot be reached."""
 
 
 class RecordExists(MockError):
     """An insert met a record with the same (sandbox, kind, key)."""
 
 
-class UnitOfWork(Protocol):
-    """Reads and writes inside one transaction: all of them happen, or none."""
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One message for the outbox: delivered in order with the others of its (sandbox, stream)."""
+
+    stream: str
+    kind: str
+    target: str
+    payload: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class Reader(Protocol):
+    """Reads, inside a unit of work or on their own."""
 
     def get(self, sandbox: str, kind: str, key: str) -> Document | None: ...
 
+    def find(
+        self,
+        sandbox: str,
+        kind: str,
+        where: Where | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        descending: bool = False,
+    ) -> list[Document]:
+        """Records of a kind, oldest first (newest first with `descending`). `where` names indexed fields (see
+        `Index`: equality, any of several values, or a `Range`) or top-level fields (equality with the stored
+        value); several conditions all hold."""
+
+    def count(self, sandbox: str, kind: str, where: Where | None = None) -> int: ...
+
+
+class UnitOfWork(Reader, Protocol):
+    """Reads and writes inside one transaction: all of them happen, or none."""
+
     def insert(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
-        """Add a record; raise RecordExists if the key is taken."""
+        """Add a record; raise RecordExists if the key is taken (the transaction stays usable)."""
 
     def put(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
         """Add or replace a record."""
 
+    def delete(self, sandbox: str, kind: str, key: str) -> bool:
+        """Remove a record; whether there was one."""
+
     def next_counter(self, sandbox: str, name: str) -> int:
-        """1, 2, 3 … per (sandbox, name); never repeats, also across restarts."""
+        """1, 2, 3 … per (sandbox, name); never repeats and never skips, also across restarts and replicas."""
 
-    def enqueue_delivery(
-        self,
-        sandbox: str,
-        stream: str,
-        kind: str,
-        target: str,
-        payload: Mapping[str, Any],
-        headers: Mapping[str, str],
-        now: float,
-    ) -> int:
-        """Put an outbound message in the outbox, in the same transaction as the change it reports."""
+    def publish(self, sandbox: str, message: OutboundMessage) -> None:
+        """Put an outbound message in the outbox, in the same transaction as the change it reports; the delivery
+        worker is woken once the transaction has committed."""
 
 
-class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[UnitOfWork]:
-        """A unit of work; committed when the block ends normally, rolled back on an exception."""
+class Outbox(Protocol):
+    """The delivery worker's side of the outbox: claim what is due, record attempts; and the journal."""
 
-    def get(self, sandbox: str, kind: str, key: str) -> Document | None: ...
-
-    def locate(self, kind: str, key: str) -> tuple[str, Document] | None:
-        """The record of this kind and key in whichever sandbox holds it (keys that are unique across sandboxes)."""
-
-    def find(self, sandbox: str, kind: str, where: Mapping[str, str] | None = None) -> list[Document]:
-        """Records of a kind whose top-level fields equal `where`, oldest first."""
-
-    def claim_due_deliveries(self, now: float, owner: str, lease_seconds: float, limit: int) -> list[Document]:
-        """Claim due deliveries that are first in their stream (per-stream order), for `lease_seconds`."""
+    def claim_due(self, now: float, owner: str, lease_seconds: float, limit: int) -> list[Document]:
+        """Claim due deliveries that are first in their stream (per-stream order), for `lease_seconds`: nothing
+        earlier in the same stream is pending, being sent, or dead. Several workers (processes, replicas) may
+        claim at once; each delivery goes to one of them."""
 
     def finish_attempt(
         self, delivery_id: int, owner: str, attempt: Mapping[str, Any], status: str, next_attempt_at: float
     ) -> bool:
         """Record an attempt and the new status; False when the lease was lost meanwhile."""
 
-    def deliveries(self, sandbox: str) -> list[Document]:
+    def journal(self, sandbox: str) -> list[Document]:
         """The delivery journal of a sandbox, with every attempt."""
 
     def redeliver_dead(self, sandbox: str, now: float) -> int:
         """Make a sandbox's dead deliveries due again, each with a fresh round of attempts; return how many."""
 
+
+class Store(Reader, Protocol):
+    @property
+    def outbox(self) -> Outbox: ...
+
+    def transaction(self) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work; committed when the block ends normally, rolled back on an exception."""
+
+    def declare_indexes(self, indexes: list[Index]) -> None:
+        """The fields `find` looks up in the index table, per kind (each flow declares its kinds' indexes when
+        it is built); records of a kind whose index changed are indexed again."""
+
+    def on_publish(self, callback: Callable[[], None]) -> None:
+        """Called after every commit that published a message (wakes the delivery worker)."""
+
+    def locate(self, kind: str, key: str) -> tuple[str, Document] | None:
+        """The record of this kind and key in whichever sandbox holds it (keys that are unique across sandboxes)."""
+
+    def sandboxes_with(self, kind: str, field: str, value: str) -> list[str]:
+        """The sandboxes that hold a record of `kind` whose indexed `field` has `value`."""
+
     def reset_sandbox(self, sandbox: str) -> int:
-        """Delete every record of one sandbox (counters stay, so no number is reused); return how many went."""
+        """Delete every record and delivery of one sandbox (counters stay, so no number is reused); return how
+        many records went."""
 
     def close(self) -> None: ...

@@ -29,9 +29,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(db: Path, port: int, *extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serving(
+    db: Path | str, port: int, *extra: str, log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`pruefstand serve` on `db` (a file, or a PostgreSQL URL with `log` given), until it answers /healthz."""
     env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN}
-    log = db.with_suffix(".log")
+    log = log or Path(db).with_suffix(".log")
     with log.open("ab") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mock_server", "serve", "--db", str(db), "--port", str(port), *extra],

@@ -14,7 +14,7 @@ import respx
 
 from mock_server.delivery import DeliveryWorker, RetryPolicy
 from mock_server.delivery.policy import host_allowed
-from mock_server.store import SQLiteStore
+from mock_server.store import OutboundMessage, SQLiteStore
 
 TARGET = "http://backend.test/updateProcessData"
 
@@ -36,19 +36,17 @@ def router() -> Iterator[respx.MockRouter]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "d.db")
+    return SQLiteStore(tmp_path / "d.db", wall_clock=lambda: 1_000.0)
 
 
-def enqueue(store: SQLiteStore, n: int, *, stream: str = "s1", sandbox: str = "a", target: str = TARGET) -> list[int]:
+def enqueue(store: SQLiteStore, n: int, *, stream: str = "s1", sandbox: str = "a", target: str = TARGET) -> None:
     with store.transaction() as uow:
-        return [
-            uow.enqueue_delivery(sandbox, stream, "test", target, {"n": i}, {"Authorization": "Bearer x"}, 1_000.0)
-            for i in range(n)
-        ]
+        for i in range(n):
+            uow.publish(sandbox, OutboundMessage(stream, "test", target, {"n": i}, {"Authorization": "Bearer x"}))
 
 
 def worker(store: SQLiteStore, clock: FakeClock, **kwargs: object) -> DeliveryWorker:
-    return DeliveryWorker(store, RetryPolicy(base=1, factor=2, cap=4, max_attempts=3), clock=clock, **kwargs)  # type: ignore[arg-type]
+    return DeliveryWorker(store.outbox, RetryPolicy(base=1, factor=2, cap=4, max_attempts=3), clock=clock, **kwargs)  # type: ignore[arg-type]
 
 
 def received(route: respx.Route) -> list[int]:
@@ -88,27 +86,33 @@ def test_a_failing_receiver_gets_each_message_once_in_order_after_retries(
         route.calls[0].request.headers["X-Pruefstand-Delivery-Id"]
         == route.calls[1].request.headers["X-Pruefstand-Delivery-Id"]
     )
-    journal = store.deliveries("a")
+    journal = store.outbox.journal("a")
     assert [d["status"] for d in journal] == ["delivered", "delivered", "delivered"]
     assert [[a["statusCode"] for a in d["attempts"]] for d in journal] == [[500, 200], [200], [204]]
     assert journal[0]["attempts"][0]["error"] == "answered 500"
     assert all(a["latencyMs"] >= 0 for d in journal for a in d["attempts"])
 
 
-def test_after_the_last_attempt_a_message_is_dead_and_the_stream_goes_on(
+def test_after_the_last_attempt_a_message_is_dead_and_holds_its_stream_until_redelivered(
     store: SQLiteStore, router: respx.MockRouter
 ) -> None:
     clock = FakeClock()
-    route = router.post(TARGET).mock(side_effect=[httpx.ConnectError("refused")] * 3 + [httpx.Response(200)])
+    route = router.post(TARGET).mock(side_effect=[httpx.ConnectError("refused")] * 3 + [httpx.Response(200)] * 2)
     enqueue(store, 2)
     w = worker(store, clock)
-    for _ in range(4):
+    for _ in range(5):
         asyncio.run(w.run_once())
         clock.now += 10
-    journal = store.deliveries("a")
-    assert [d["status"] for d in journal] == ["dead", "delivered"]
+    journal = store.outbox.journal("a")
+    assert [d["status"] for d in journal] == ["dead", "pending"]  # the later message does not overtake
     assert [a["error"] for a in journal[0]["attempts"]] == ["ConnectError: refused"] * 3
-    assert received(route) == [0, 0, 0, 1]
+    assert received(route) == [0, 0, 0]
+
+    assert store.outbox.redeliver_dead("a", clock.now) == 1  # the receiver is back: the stream resumes in order
+    for _ in range(2):
+        asyncio.run(w.run_once())
+    assert received(route) == [0, 0, 0, 0, 1]
+    assert [d["status"] for d in store.outbox.journal("a")] == ["delivered", "delivered"]
 
 
 def test_streams_are_independent(store: SQLiteStore, router: respx.MockRouter) -> None:
@@ -128,7 +132,7 @@ def test_a_host_off_the_allow_list_is_never_called(store: SQLiteStore, router: r
     clock = FakeClock()
     enqueue(store, 1, target="http://169.254.169.254/latest/meta-data")
     asyncio.run(worker(store, clock, allow_hosts=["*.example"]).run_once())
-    [delivery] = store.deliveries("a")
+    [delivery] = store.outbox.journal("a")
     assert delivery["status"] == "dead"
     assert (
         delivery["attempts"][0]["error"] == "host of http://169.254.169.254/latest/meta-data is not on the allow-list"
@@ -140,26 +144,26 @@ def test_a_worker_dying_mid_delivery_loses_nothing_and_repeats_nothing_acknowled
 ) -> None:
     clock = FakeClock()
     route = router.post(TARGET).mock(return_value=httpx.Response(200))
-    first = SQLiteStore(tmp_path / "d.db")
+    first = SQLiteStore(tmp_path / "d.db", wall_clock=clock)
     enqueue(first, 3)
     asyncio.run(worker(first, clock).run_once())  # message 0 delivered and acknowledged
-    claimed = first.claim_due_deliveries(clock(), "dying-worker", 30, limit=10)  # message 1 claimed, never finished
+    claimed = first.outbox.claim_due(clock(), "dying-worker", 30, limit=10)  # message 1 claimed, never finished
     assert [c["payload"]["n"] for c in claimed] == [1]
     first.close()
 
-    restarted = SQLiteStore(tmp_path / "d.db")  # the process comes back
+    restarted = SQLiteStore(tmp_path / "d.db", wall_clock=clock)  # the process comes back
     w = worker(restarted, clock)
     assert asyncio.run(w.run_once()) == 0  # the dead worker's lease still holds
     clock.now += 31
     for _ in range(3):
         asyncio.run(w.run_once())
     assert received(route) == [0, 1, 2]
-    assert [d["status"] for d in restarted.deliveries("a")] == ["delivered"] * 3
+    assert [d["status"] for d in restarted.outbox.journal("a")] == ["delivered"] * 3
 
 
 def test_a_sandbox_reset_clears_its_outbox_only(store: SQLiteStore) -> None:
     enqueue(store, 2, sandbox="a")
     enqueue(store, 1, sandbox="b")
     store.reset_sandbox("a")
-    assert store.deliveries("a") == []
-    assert len(store.deliveries("b")) == 1
+    assert store.outbox.journal("a") == []
+    assert len(store.outbox.journal("b")) == 1

@@ -52,7 +52,7 @@ def termination() -> dict[str, Any]:
 
 
 def journal(service: OrderService) -> list[dict[str, Any]]:
-    return service._store.deliveries("s")  # type: ignore[attr-defined]
+    return service._store.outbox.journal("s")  # type: ignore[attr-defined, no-any-return]
 
 
 def test_a_created_order_is_acknowledged_and_announced_to_the_matching_subscriber_only(service: OrderService) -> None:

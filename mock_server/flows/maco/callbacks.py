@@ -13,7 +13,7 @@ from typing import Any
 
 from contracts import SchemaValidator, Spec
 from mock_server.errors import MockError
-from mock_server.store import Store, UnitOfWork
+from mock_server.store import OutboundMessage, Reader, Store, UnitOfWork
 
 BACKEND_KIND = "maco.backend"
 UPDATE_COMMAND = "AKTUALISIEREN_PROZESSDATEN"
@@ -69,9 +69,9 @@ class BackendCallbacks:
         schema = backend_spec.operation("updateProcessData")["requestBody"]["content"]["application/json"]["schema"]
         self._validator = SchemaValidator(schema)
 
-    def backend(self, sandbox: str) -> Backend | None:
+    def backend(self, sandbox: str, reader: Reader | None = None) -> Backend | None:
         """The sandbox's backend (admin API), else the configured default, else none (no callbacks)."""
-        record = self._store.get(sandbox, BACKEND_KIND, "backend")
+        record = (reader or self._store).get(sandbox, BACKEND_KIND, "backend")
         if record is not None:
             return Backend(url=str(record["url"]), token=str(record.get("token", "")))
         return self._default
@@ -80,12 +80,10 @@ class BackendCallbacks:
         with self._store.transaction() as uow:
             uow.put(sandbox, BACKEND_KIND, "backend", {"url": backend.url, "token": backend.token})
 
-    def enqueue_update(
-        self, uow: UnitOfWork, sandbox: str, backend: Backend, body: Mapping[str, Any], now: float
-    ) -> int:
+    def enqueue_update(self, uow: UnitOfWork, sandbox: str, backend: Backend, body: Mapping[str, Any]) -> None:
         violations = self._validator.violations(body)
         if violations:
             raise CallbackContractError("; ".join(str(v) for v in violations))
         headers = {"Authorization": f"Bearer {backend.token}"} if backend.token else {}
         target = f"{backend.url.rstrip('/')}/updateProcessData?command={UPDATE_COMMAND}"
-        return uow.enqueue_delivery(sandbox, "maco.backend", "updateProcessData", target, body, headers, now)
+        uow.publish(sandbox, OutboundMessage("maco.backend", "updateProcessData", target, body, headers))

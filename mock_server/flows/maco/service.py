@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from contracts import Violation
@@ -14,10 +14,11 @@ from mock_server.flows.maco.callbacks import BackendCallbacks, message_numbers, 
 from mock_server.flows.maco.events import MacoEvent
 from mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
 from mock_server.id_source import IdSource
-from mock_server.store import Store
+from mock_server.store import Index, Store
 
 PROCESS_KIND = "maco.process"
 TRIGGER_KIND = "maco.trigger"
+INDEXES = [Index(PROCESS_KIND, "prozessId", "prozessId"), Index(PROCESS_KIND, "eventname", "eventname")]
 RECEIVED = "RECEIVED"
 SENT = "SENT"
 
@@ -42,17 +43,16 @@ class TriggerService:
         strict_check_digits: bool,
         conflict_on_reuse: bool = True,
         callbacks: BackendCallbacks | None = None,
-        on_enqueued: Callable[[], None] = lambda: None,
         ids: IdSource | None = None,
     ) -> None:
         self._ids = ids or IdSource()
+        store.declare_indexes(INDEXES)
         self._store = store
         self._clock = clock
         self._catalog = catalog
         self._strict = strict_check_digits
         self._conflict_on_reuse = conflict_on_reuse
         self._callbacks = callbacks
-        self._on_enqueued = on_enqueued
 
     def start(self, sandbox: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Validate layers 3–5, then start the process (or replay the first answer for the same trigger)."""
@@ -97,18 +97,16 @@ class TriggerService:
                 "message": f"received event {event.name} with id {prozess_id} at {now} and started process "
                 f"with businessKey {business_key}",
             }
-            backend = self._callbacks.backend(sandbox) if self._callbacks else None
+            backend = self._callbacks.backend(sandbox, uow) if self._callbacks else None
             if backend is not None and self._callbacks is not None:
                 # The market message goes out (simulated) and the backend is told, in this same transaction.
                 numbers = message_numbers(uow.next_counter(sandbox, "maco.message"))
                 process.update(status=SENT, message=numbers)
                 process["history"].append({"status": SENT, "at": now})
                 body = update_process_data(process, numbers, now)
-                self._callbacks.enqueue_update(uow, sandbox, backend, body, self._clock.now(sandbox).timestamp())
+                self._callbacks.enqueue_update(uow, sandbox, backend, body)
             uow.insert(sandbox, PROCESS_KIND, business_key, process)
             uow.insert(sandbox, TRIGGER_KIND, key, {"digest": digest, "response": response})
-        if backend is not None:
-            self._on_enqueued()
         return response
 
     def process(self, sandbox: str, business_key: str) -> dict[str, Any]:

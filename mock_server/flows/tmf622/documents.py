@@ -10,12 +10,27 @@ from typing import Any
 import json_merge_patch
 
 from contracts import Violation
+from mock_server.store.indexing import Index
 
 BASE = "/tmf-api/productOrderingManagement/v4"
 # The record kinds the flow keeps in the store.
 ORDER_KIND, SUBSCRIPTION_KIND, TASK_KIND = "tmf.order", "tmf.subscription", "tmf.cancelProductOrder"
 PRODUCT_KIND, AGREEMENT_KIND, PLAN_KIND = "tmf.product", "tmf.agreement", "tmf.plan"
 INFO_REQUEST_KIND = "tmf.informationRequired"
+# The fields looked up in the database (TMF630 filters, the open-order precondition, the background task's plans).
+INDEXES = [
+    Index(ORDER_KIND, "id", "id"),
+    Index(ORDER_KIND, "state", "state"),
+    Index(ORDER_KIND, "orderDate", "orderDate", instant=True),
+    Index(ORDER_KIND, "externalId", "externalId"),
+    Index(ORDER_KIND, "category", "category"),
+    Index(ORDER_KIND, "relatedParty.id", "relatedParty.id"),
+    Index(ORDER_KIND, "productId", "productOrderItem.product.id"),
+    Index(TASK_KIND, "id", "id"),
+    Index(TASK_KIND, "state", "state"),
+    Index(TASK_KIND, "productOrder.id", "productOrder.id"),
+    Index(PLAN_KIND, "mode", "mode"),
+]
 BUYER_ROLES = frozenset({"customer", "buyer", "auftraggeber"})
 # What the seller sets; a buyer's merge patch may not touch it (the state only moves along the state machine).
 SERVER_OWNED = frozenset(

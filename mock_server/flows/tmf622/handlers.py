@@ -11,7 +11,7 @@ from connexion.context import request
 from mock_server.flows.tmf622.documents import BASE
 from mock_server.flows.tmf622.service import OrderService
 from mock_server.sandbox import SANDBOX_HEADER, sandbox_name
-from mock_server.tmf630 import page, select_fields
+from mock_server.tmf630 import select_fields
 
 Answer = tuple[Any, int, dict[str, str]]
 
@@ -24,8 +24,8 @@ def _query() -> dict[str, str]:
     return {key: str(value) for key, value in request.query_params.items()}
 
 
-def _listed(items: list[dict[str, Any]], fields: str | None, offset: int | None, limit: int | None) -> Answer:
-    shown, total = page(items, offset, limit)
+def _listed(found: tuple[list[dict[str, Any]], int], fields: str | None) -> Answer:
+    shown, total = found
     headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(shown)), "Content-Type": "application/json"}
     return [select_fields(item, fields) for item in shown], 200, headers
 
@@ -54,7 +54,7 @@ class OrderHandlers:
     async def list_orders(
         self, fields: str | None = None, offset: int | None = None, limit: int | None = None
     ) -> Answer:
-        return _listed(self._orders.orders(_sandbox(), _query()), fields, offset, limit)
+        return _listed(self._orders.orders(_sandbox(), _query(), offset, limit), fields)
 
     async def create_order(self, body: dict[str, Any], fields: str | None = None) -> Answer:
         return _created(self._orders.create_order(_sandbox(), body), fields)
@@ -69,7 +69,7 @@ class OrderHandlers:
     async def list_tasks(
         self, fields: str | None = None, offset: int | None = None, limit: int | None = None
     ) -> Answer:
-        return _listed(self._orders.tasks(_sandbox(), _query()), fields, offset, limit)
+        return _listed(self._orders.tasks(_sandbox(), _query(), offset, limit), fields)
 
     async def create_task(self, body: dict[str, Any]) -> Answer:
         order_id = str(body["productOrder"]["id"])

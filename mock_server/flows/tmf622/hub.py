@@ -4,7 +4,6 @@ listener contract and queued for each subscription whose query wants it, in the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from contracts import SchemaValidator, Spec, Violation
@@ -13,7 +12,7 @@ from mock_server.errors import BadRequest, MockError, NotFound
 from mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
 from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body
 from mock_server.id_source import IdSource
-from mock_server.store import Store, UnitOfWork
+from mock_server.store import OutboundMessage, Store, UnitOfWork
 
 
 class EventContractError(MockError):
@@ -51,11 +50,9 @@ class Hub:
         return subscription
 
     def unregister(self, sandbox: str, subscription_id: str) -> None:
-        found = self._store.get(sandbox, SUBSCRIPTION_KIND, subscription_id)
-        if found is None or found.get("deleted"):
-            raise NotFound(f"no hub subscription {subscription_id!r}")
         with self._store.transaction() as uow:
-            uow.put(sandbox, SUBSCRIPTION_KIND, subscription_id, {"id": subscription_id, "deleted": True})
+            if not uow.delete(sandbox, SUBSCRIPTION_KIND, subscription_id):
+                raise NotFound(f"no hub subscription {subscription_id!r}")
 
     def emit(
         self,
@@ -76,15 +73,14 @@ class Hub:
             raise EventContractError(f"{event_type}: " + "; ".join(str(v) for v in violations))
         subscriptions = [
             Subscription(s["id"], s["callback"], s.get("query", ""))
-            for s in self._store.find(sandbox, SUBSCRIPTION_KIND)
-            if not s.get("deleted")
+            for s in uow.find(sandbox, SUBSCRIPTION_KIND)
+            if not s.get("deleted")  # tombstones of state files from before subscriptions were deleted
         ]
-        at = datetime.now(UTC).timestamp()  # delivery runs on real time: it is about the receiver
         found = deliveries_for(
             subscriptions, event_type, match_on or resource, body, append_listener_path=self._append_listener_path
         )
         for stream, target, message in found:
-            uow.enqueue_delivery(sandbox, stream, event_type, target, message, {}, at)
+            uow.publish(sandbox, OutboundMessage(stream, event_type, target, message))
 
     def _validator(self, event_type: str) -> SchemaValidator:
         if event_type not in self._validators:

@@ -9,7 +9,7 @@ from typing import Any
 from mock_server.errors import Conflict, NotFound
 from mock_server.flows.tmf622.documents import AGREEMENT_KIND, ORDER_KIND, PRODUCT_KIND
 from mock_server.flows.tmf622.states import StateMachine
-from mock_server.store import Store, UnitOfWork
+from mock_server.store import Reader, Store, UnitOfWork
 
 
 class Inventory:
@@ -57,15 +57,13 @@ class Inventory:
             raise NotFound(f"no product {product_id!r} in the inventory")
         return found
 
-    def open_orders_on(self, sandbox: str, product_id: str) -> list[dict[str, Any]]:
-        """Orders on the product that are neither final nor completed (read inside the caller's transaction: the
-        store shares its connection with the unit of work)."""
+    def open_orders_on(self, reader: Reader, sandbox: str, product_id: str) -> list[dict[str, Any]]:
+        """Orders on the product that are neither final nor completed (found through the index on the items'
+        product ids; read inside the caller's transaction)."""
         return [
             o
-            for o in self._store.find(sandbox, ORDER_KIND)
-            if not self._machine.is_final(str(o.get("state")))
-            and str(o.get("state")) != "completed"
-            and any((i.get("product") or {}).get("id") == product_id for i in o.get("productOrderItem", []))
+            for o in reader.find(sandbox, ORDER_KIND, {"productId": product_id})
+            if not self._machine.is_final(str(o.get("state"))) and str(o.get("state")) != "completed"
         ]
 
     def check_preconditions(self, uow: UnitOfWork, sandbox: str, buyer: str, body: Mapping[str, Any]) -> None:
@@ -90,7 +88,7 @@ class Inventory:
                 )
             if product.get("status") == "terminated":
                 raise Conflict(f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is terminated")
-            for other in self.open_orders_on(sandbox, str(product_id)):
+            for other in self.open_orders_on(uow, sandbox, str(product_id)):
                 raise Conflict(
                     f"precondition: product {product_id!r} has an open order {other['id']} in state {other['state']!r}"
                 )

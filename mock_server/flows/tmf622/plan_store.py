@@ -1,5 +1,5 @@
-"""Where the seller's plans live: one record per order in its sandbox, and an index outside the sandboxes ("_" is no
-valid sandbox name) so the background task knows which sandboxes have plans. Both change in the caller's
+"""Where the seller's plans live: one record per order in its sandbox, indexed by mode, so the background task finds
+the sandboxes with automatic plans in the database. A plan that is over is deleted. Both change in the caller's
 transaction, with the step they record."""
 
 from __future__ import annotations
@@ -8,24 +8,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_server.flows.tmf622.documents import PLAN_KIND
-from mock_server.store import Store, UnitOfWork
+from mock_server.store import Reader, Store, UnitOfWork
 
-INDEX_SANDBOX, INDEX_KIND = "_tmf622", "tmf.plan.index"
+AUTO = "auto"
 
 
 def save_plan(uow: UnitOfWork, sandbox: str, plan: Mapping[str, Any]) -> None:
-    if not plan["steps"]:
-        return
-    uow.put(sandbox, PLAN_KIND, str(plan["orderId"]), plan)
-    uow.put(INDEX_SANDBOX, INDEX_KIND, f"{sandbox}/{plan['orderId']}", {"sandbox": sandbox})
+    if plan["steps"]:
+        uow.put(sandbox, PLAN_KIND, str(plan["orderId"]), plan)
 
 
 def drop_plan(uow: UnitOfWork, sandbox: str, order_id: str) -> None:
     """The order's plan is over (done, or the order went elsewhere)."""
-    if uow.get(sandbox, PLAN_KIND, order_id) is not None:
-        uow.put(sandbox, PLAN_KIND, order_id, {"orderId": order_id, "mode": "done", "steps": []})
-    if uow.get(INDEX_SANDBOX, INDEX_KIND, f"{sandbox}/{order_id}") is not None:
-        uow.put(INDEX_SANDBOX, INDEX_KIND, f"{sandbox}/{order_id}", {"sandbox": "", "done": True})
+    uow.delete(sandbox, PLAN_KIND, order_id)
 
 
 def set_plan_mode(uow: UnitOfWork, sandbox: str, order_id: str, mode: str, next_due: float | None = None) -> None:
@@ -39,5 +34,9 @@ def set_plan_mode(uow: UnitOfWork, sandbox: str, order_id: str, mode: str, next_
     uow.put(sandbox, PLAN_KIND, order_id, changed)
 
 
+def automatic_plans(reader: Reader, sandbox: str) -> list[dict[str, Any]]:
+    return reader.find(sandbox, PLAN_KIND, {"mode": AUTO})
+
+
 def sandboxes_with_plans(store: Store) -> list[str]:
-    return sorted({str(e["sandbox"]) for e in store.find(INDEX_SANDBOX, INDEX_KIND) if e.get("sandbox")})
+    return store.sandboxes_with(PLAN_KIND, "mode", AUTO)

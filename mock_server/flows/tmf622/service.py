@@ -4,7 +4,7 @@ to the outbox in the same transaction as the change (validated against the liste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from mock_server.flows.tmf622 import documents
 from mock_server.flows.tmf622.documents import (
     AGREEMENT_KIND,
     BASE,
+    INDEXES,
     INFO_REQUEST_KIND,
     ORDER_KIND,
     PLAN_KIND,
@@ -24,12 +25,12 @@ from mock_server.flows.tmf622.documents import (
 )
 from mock_server.flows.tmf622.hub import Hub
 from mock_server.flows.tmf622.inventory import Inventory
-from mock_server.flows.tmf622.plan_store import drop_plan, save_plan, set_plan_mode
+from mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan, save_plan, set_plan_mode
 from mock_server.flows.tmf622.profile import FitProfile, Step, after_step, new_plan, next_step
 from mock_server.flows.tmf622.states import Reason, transition
 from mock_server.id_source import IdSource
-from mock_server.store import Store, UnitOfWork
-from mock_server.tmf630 import matches, parse_filters
+from mock_server.store import Reader, Store, UnitOfWork
+from mock_server.tmf630 import matches, page, parse_filters, split_filters
 
 POINT_OF_NO_RETURN = "pointOfNoReturn"  # the FIT milestone after which a cancellation is refused (1087)
 
@@ -41,7 +42,6 @@ class OrderService:
         clock: Clock,
         profile: FitProfile,
         listener_spec: Spec,
-        on_enqueued: Callable[[], None] = lambda: None,
         *,
         step_delay: float = 5.0,
         timezone: str = "Europe/Berlin",
@@ -51,11 +51,11 @@ class OrderService:
         ids: IdSource | None = None,
     ) -> None:
         self._ids = ids or IdSource()
+        store.declare_indexes(INDEXES)
         self._store = store
         self._clock = clock
         self._profile = profile
         self._machine = profile.orders
-        self._on_enqueued = on_enqueued
         self._delay = step_delay
         self._zone = ZoneInfo(timezone)
         self._buyer_progress = buyer_progress
@@ -69,15 +69,15 @@ class OrderService:
         write them (2022-05-11T10:31:00+02:00)."""
         return moment.astimezone(self._zone).replace(microsecond=0).isoformat()
 
-    # reads
+    # reads (no writes: what falls due on the clock is run by the background task or an admin clock advance)
     def order(self, sandbox: str, order_id: str) -> dict[str, Any]:
-        self.progress_due(sandbox)
         return self._stored_order(self._store, sandbox, order_id)
 
-    def orders(self, sandbox: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        """Orders matching TMF630 attribute filters (oldest first)."""
-        self.progress_due(sandbox)
-        return _filtered(self._store.find(sandbox, ORDER_KIND), query)
+    def orders(
+        self, sandbox: str, query: Mapping[str, str], offset: int | None = None, limit: int | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the orders matching TMF630 attribute filters (oldest first), and how many match in all."""
+        return _listed(self._store, sandbox, ORDER_KIND, query, offset, limit)
 
     def task(self, sandbox: str, task_id: str) -> dict[str, Any]:
         found = self._store.get(sandbox, TASK_KIND, task_id)
@@ -85,8 +85,10 @@ class OrderService:
             raise NotFound(f"no cancelProductOrder with id {task_id!r}")
         return found
 
-    def tasks(self, sandbox: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        return _filtered(self._store.find(sandbox, TASK_KIND), query)
+    def tasks(
+        self, sandbox: str, query: Mapping[str, str], offset: int | None = None, limit: int | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        return _listed(self._store, sandbox, TASK_KIND, query, offset, limit)
 
     # the buyer's orders
     def create_order(self, sandbox: str, body: Mapping[str, Any], buyer: str | None = None) -> dict[str, Any]:
@@ -106,7 +108,6 @@ class OrderService:
                 order, self._profile.steps, mode=self._buyer_progress, delay=self._delay, start=clock_now.timestamp()
             )
             save_plan(uow, sandbox, plan)
-        self._on_enqueued()
         return order
 
     def patch_order(self, sandbox: str, order_id: str, patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,7 +131,6 @@ class OrderService:
                 uow.put(sandbox, ORDER_KIND, order_id, patched)
                 self.hub.emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", patched, now, paths)
                 patched = self._resume_if_answered(uow, sandbox, patched, patch, now)
-        self._on_enqueued()
         return patched
 
     def _resume_if_answered(
@@ -164,7 +164,6 @@ class OrderService:
             self.hub.emit(uow, sandbox, "ProductOrderInformationRequiredEvent", pending, now, paths)
             uow.put(sandbox, INFO_REQUEST_KIND, order_id, {"fields": list(fields), "answered": [], "at": now})
             set_plan_mode(uow, sandbox, order_id, "paused")
-        self._on_enqueued()
         return pending
 
     # the seller's side
@@ -213,7 +212,7 @@ class OrderService:
                 order_posted=order_posted,
             )
             reason = Reason("KUE-LE", f"Abgebrochen: Kündigung durch den Leistungserbringer, Auftrag {order_id}")
-            for other in self.inventory.open_orders_on(sandbox, product_id):
+            for other in self.inventory.open_orders_on(uow, sandbox, product_id):
                 allowed = self._machine.allowed(str(other["state"]))
                 target = next((s for s in ("cancelled", "failed") if s in allowed), None)
                 if target is None:
@@ -236,7 +235,6 @@ class OrderService:
                 termination_date=termination_date,
             )
             save_plan(uow, sandbox, plan)
-        self._on_enqueued()
         return order
 
     def change_state(
@@ -250,7 +248,6 @@ class OrderService:
             changed = self._to_state(uow, sandbox, order, target, reason_code, now)
             if manual:
                 drop_plan(uow, sandbox, order_id)
-        self._on_enqueued()
         return changed
 
     def add_supplier_contact(
@@ -265,7 +262,6 @@ class OrderService:
         with self._store.transaction() as uow:
             order = self._stored_order(uow, sandbox, order_id)
             changed = self._supplier_contact(uow, sandbox, order, expected_completion, contact, now)
-        self._on_enqueued()
         return changed
 
     def set_termination_date(self, sandbox: str, order_id: str, termination_date: str) -> dict[str, Any]:
@@ -274,7 +270,6 @@ class OrderService:
         with self._store.transaction() as uow:
             order = self._stored_order(uow, sandbox, order_id)
             changed = self._termination_date(uow, sandbox, order, termination_date, now)
-        self._on_enqueued()
         return changed
 
     def add_milestone(self, sandbox: str, order_id: str, name: str, message: str | None = None) -> dict[str, Any]:
@@ -291,7 +286,6 @@ class OrderService:
             order["productOrderMilestone"] = [*order.get("productOrderMilestone", []), milestone]
             uow.put(sandbox, ORDER_KIND, order_id, order)
             self.hub.emit(uow, sandbox, "ProductOrderMilestoneEvent", order, now)
-        self._on_enqueued()
         return order
 
     # progress on the clock
@@ -299,15 +293,15 @@ class OrderService:
         """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
         ran = 0
         now = self._clock.now(sandbox).timestamp()
-        for plan in self._store.find(sandbox, PLAN_KIND, {"mode": "auto"}):
+        for plan in automatic_plans(self._store, sandbox):
             while plan.get("mode") == "auto" and plan.get("steps") and float(plan["nextDue"]) <= now:
                 plan = self._run_step(sandbox, str(plan["orderId"]), due_only=now)
                 if not plan:
                     break
                 ran += 1
-        if ran:
-            self._on_enqueued()
         return ran
+        if ran:
+            return ran
 
     def run_next(self, sandbox: str, order_id: str) -> dict[str, Any]:
         """Run the next planned step of an order now (manual mode, or ahead of the clock)."""
@@ -317,7 +311,6 @@ class OrderService:
                 f"productOrder {order_id} in state {order['state']!r} has no planned step left (its plan ended, or a "
                 "manual change ended it); move it with .../state instead"
             )
-        self._on_enqueued()
         return self._stored_order(self._store, sandbox, order_id)
 
     # cancellation
@@ -363,7 +356,6 @@ class OrderService:
                 task["effectiveCancellationDate"] = now
                 self.hub.emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
             uow.insert(sandbox, TASK_KIND, task_id, task)
-        self._on_enqueued()
         return task
 
     # inside a transaction
@@ -478,7 +470,7 @@ class OrderService:
         self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
 
     @staticmethod
-    def _stored_order(reader: UnitOfWork | Store, sandbox: str, order_id: str) -> dict[str, Any]:
+    def _stored_order(reader: Reader, sandbox: str, order_id: str) -> dict[str, Any]:
         """The order, read inside a transaction (a unit of work) or outside it (the store)."""
         order = reader.get(sandbox, ORDER_KIND, order_id)
         if order is None:
@@ -486,9 +478,19 @@ class OrderService:
         return order
 
 
-def _filtered(items: Sequence[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
-    filters = parse_filters(query)
-    return [item for item in items if matches(item, filters)]
+_INDEXED = {kind: {i.field: i for i in INDEXES if i.kind == kind} for kind in (ORDER_KIND, TASK_KIND)}
+
+
+def _listed(
+    reader: Reader, sandbox: str, kind: str, query: Mapping[str, str], offset: int | None, limit: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Filters on indexed fields and the page run in the database; other filters are checked here on what the
+    indexed ones selected."""
+    where, rest = split_filters(parse_filters(query), _INDEXED[kind])
+    if not rest:
+        return reader.find(sandbox, kind, where, limit=limit, offset=offset or 0), reader.count(sandbox, kind, where)
+    found = [item for item in reader.find(sandbox, kind, where) if matches(item, rest)]
+    return page(found, offset, limit)
 
 
 def _past_point_of_no_return(order: Mapping[str, Any]) -> bool:

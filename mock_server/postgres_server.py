@@ -1,0 +1,102 @@
+"""A throw-away PostgreSQL server for tests, benchmarks and trying replicas: `initdb` in a temporary folder, `pg_ctl`
+on a free loopback port, torn down (and the folder removed) afterwards. Needs Debian's `postgresql` package
+(`bash scripts/setup-postgres` installs it); as root the server runs as the package's `postgres` user."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mock_server.errors import MockError
+
+INSTALL_HINT = "install Debian's postgresql package: bash scripts/setup-postgres (apt-get install -y postgresql)"
+
+
+class PostgresMissing(MockError):
+    """No PostgreSQL server binaries on this machine."""
+
+
+def server_bindir() -> Path:
+    """Where initdb and pg_ctl are: $PRUEFSTAND_PG_BINDIR, the PATH, or Debian's newest /usr/lib/postgresql/N/bin."""
+    configured = os.environ.get("PRUEFSTAND_PG_BINDIR")
+    if configured:
+        return Path(configured)
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).resolve().parent
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4]))
+    if not found:
+        raise PostgresMissing(f"no PostgreSQL server binaries (initdb, pg_ctl) found; {INSTALL_HINT}")
+    return Path(found[-1]).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def temporary_postgres(*, user: str = "pruefstand") -> Iterator[str]:
+    """Start a PostgreSQL cluster of its own and yield its URL (database `postgres`, trust auth on 127.0.0.1)."""
+    bindir = server_bindir()
+    folder = Path(tempfile.mkdtemp(prefix="pruefstand-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the package's own user
+        account = pwd.getpwnam("postgres")
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, text=True, timeout=120)
+
+    try:
+        run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", user, "-E", "UTF8", "--no-sync")
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "start")
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise PostgresMissing(f"PostgreSQL did not start: {exc.stderr or exc.stdout}") from exc
+    try:
+        yield f"postgresql://{user}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def create_database(url: str, name: str) -> str:
+    """A new empty database on the server at `url`; its URL."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def main() -> None:
+    """`python -m mock_server.postgres_server`: a throw-away server until Ctrl-C, its URL printed for `--db`."""
+    import signal
+
+    stopping = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stopping)  # taken by sigwait below, so the server is always torn down
+    with temporary_postgres() as url:
+        print(url, flush=True)
+        signal.sigwait(stopping)
+
+
+if __name__ == "__main__":
+    main()

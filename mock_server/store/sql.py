@@ -1,0 +1,431 @@
+"""What the SQLite and PostgreSQL backends share: the unit of work over one DB-API connection, the index rows, the
+query builder for `find`/`count`, and the outbox statements. A `Dialect` holds the few differences."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mock_server.store.indexing import Index, Range, index_values
+from mock_server.store.protocol import Document, OutboundMessage, RecordExists, Where
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    def execute(self, sql: str, params: Any = ...) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """`param` is the placeholder (`?` or `%s`); `lock_sandbox` serialises the writers of one sandbox where the
+    engine does not already serialise all writers; `skip_locked` is appended to the outbox claim."""
+
+    name: str
+    param: str
+    lock_sandbox: Callable[[Connection, str], None]
+    skip_locked: str = ""
+
+    def sql(self, text: str) -> str:
+        return text if self.param == "?" else text.replace("?", self.param)
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def _loads(text: Any) -> Document:
+    return dict(json.loads(text)) if isinstance(text, str | bytes) else dict(text)
+
+
+class SqlUnitOfWork:
+    """One transaction on one connection. Each sandbox it touches is locked for the transaction's length (PostgreSQL:
+    an advisory lock, so two replicas' read-modify-writes in one sandbox never interleave); messages published are
+    written to the outbox here and announced after the commit by the store."""
+
+    def __init__(self, conn: Connection, dialect: Dialect, indexes: Mapping[str, Mapping[str, Index]]) -> None:
+        self._conn = conn
+        self._d = dialect
+        self._indexes = indexes
+        self._locked: set[str] = set()
+        self.published = 0
+
+    def _x(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(self._d.sql(sql), tuple(params))
+
+    def _touch(self, sandbox: str) -> None:
+        if sandbox not in self._locked:
+            self._d.lock_sandbox(self._conn, sandbox)
+            self._locked.add(sandbox)
+
+    # reads
+    def get(self, sandbox: str, kind: str, key: str) -> Document | None:
+        self._touch(sandbox)
+        return read_one(self._conn, self._d, sandbox, kind, key)
+
+    def find(
+        self,
+        sandbox: str,
+        kind: str,
+        where: Where | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        descending: bool = False,
+    ) -> list[Document]:
+        self._touch(sandbox)
+        return read_many(self._conn, self._d, self._indexes, sandbox, kind, where, limit, offset, descending)
+
+    def count(self, sandbox: str, kind: str, where: Where | None = None) -> int:
+        self._touch(sandbox)
+        return read_count(self._conn, self._d, self._indexes, sandbox, kind, where)
+
+    # writes
+    def insert(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
+        self._touch(sandbox)
+        row = self._x(
+            "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sandbox, kind, key) DO NOTHING RETURNING seq",
+            (sandbox, kind, key, dumps(doc)),
+        ).fetchone()
+        if row is None:
+            raise RecordExists(f"{kind} {key!r} already exists in sandbox {sandbox!r}")
+        self._index(sandbox, kind, key, int(row[0]), doc)
+
+    def put(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
+        self._touch(sandbox)
+        row = self._x(
+            "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sandbox, kind, key) DO UPDATE SET doc = excluded.doc RETURNING seq",
+            (sandbox, kind, key, dumps(doc)),
+        ).fetchone()
+        self._unindex(sandbox, kind, key)
+        self._index(sandbox, kind, key, int(row[0]), doc)
+
+    def delete(self, sandbox: str, kind: str, key: str) -> bool:
+        self._touch(sandbox)
+        self._unindex(sandbox, kind, key)
+        cursor = self._x("DELETE FROM records WHERE sandbox = ? AND kind = ? AND key = ?", (sandbox, kind, key))
+        return bool(cursor.rowcount)
+
+    def next_counter(self, sandbox: str, name: str) -> int:
+        self._touch(sandbox)
+        row = self._x(
+            "INSERT INTO counters (sandbox, name, value) VALUES (?, ?, 1) "
+            "ON CONFLICT (sandbox, name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+            (sandbox, name),
+        ).fetchone()
+        return int(row[0])
+
+    def publish_at(self, sandbox: str, message: OutboundMessage, now: float) -> None:
+        self._touch(sandbox)
+        payload, headers = dumps(message.payload), dumps(message.headers)
+        self._x(
+            "INSERT INTO outbox (sandbox, stream, kind, target, payload, headers, status, next_attempt_at, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (sandbox, message.stream, message.kind, message.target, payload, headers, now, now),
+        )
+        self.published += 1
+
+    def _index(self, sandbox: str, kind: str, key: str, seq: int, doc: Mapping[str, Any]) -> None:
+        write_index_rows(self._conn, self._d, self._indexes.get(kind, {}), sandbox, kind, key, seq, doc)
+
+    def _unindex(self, sandbox: str, kind: str, key: str) -> None:
+        if kind in self._indexes:
+            self._x("DELETE FROM record_index WHERE sandbox = ? AND kind = ? AND key = ?", (sandbox, kind, key))
+
+
+def write_index_rows(
+    conn: Connection,
+    dialect: Dialect,
+    indexes: Mapping[str, Index],
+    sandbox: str,
+    kind: str,
+    key: str,
+    seq: int,
+    doc: Mapping[str, Any],
+) -> None:
+    for index in indexes.values():
+        for value in index_values(doc, index):
+            conn.execute(
+                dialect.sql(
+                    "INSERT INTO record_index (sandbox, kind, field, value, seq, key) VALUES (?, ?, ?, ?, ?, ?)"
+                ),
+                (sandbox, kind, index.field, value, seq, key),
+            )
+
+
+def read_one(conn: Connection, dialect: Dialect, sandbox: str, kind: str, key: str) -> Document | None:
+    row = conn.execute(
+        dialect.sql("SELECT doc FROM records WHERE sandbox = ? AND kind = ? AND key = ?"), (sandbox, kind, key)
+    ).fetchone()
+    return _loads(row[0]) if row else None
+
+
+def read_many(
+    conn: Connection,
+    dialect: Dialect,
+    indexes: Mapping[str, Mapping[str, Index]],
+    sandbox: str,
+    kind: str,
+    where: Where | None,
+    limit: int | None,
+    offset: int,
+    descending: bool,
+) -> list[Document]:
+    """The first indexed condition drives the query through the index table (its rows are ordered by seq within a
+    value, so a page costs what it holds); the other conditions are checked with EXISTS on the same table."""
+    order = "DESC" if descending else "ASC"
+    if where:
+        source, params = _selection(dialect, indexes, sandbox, kind, where)
+        sql = f"SELECT r.doc FROM ({source}) s JOIN records r ON r.seq = s.seq ORDER BY s.seq {order}"
+    else:
+        sql = f"SELECT doc FROM records WHERE sandbox = ? AND kind = ? ORDER BY seq {order}"
+        params = [sandbox, kind]
+    if limit is not None or offset:
+        sql += " LIMIT ? OFFSET ?"
+        unlimited = -1 if dialect.name == "sqlite" else None
+        params += [unlimited if limit is None else _bounded(limit), _bounded(offset)]
+    return [_loads(row[0]) for row in conn.execute(dialect.sql(sql), tuple(params)).fetchall()]
+
+
+def _bounded(number: int) -> int:
+    """A page bound as the engines take it: 0 … 2^62 (a client may ask for any offset)."""
+    return min(max(number, 0), 2**62)
+
+
+def read_count(
+    conn: Connection,
+    dialect: Dialect,
+    indexes: Mapping[str, Mapping[str, Index]],
+    sandbox: str,
+    kind: str,
+    where: Where | None,
+) -> int:
+    source, params = _selection(dialect, indexes, sandbox, kind, where)
+    row = conn.execute(dialect.sql(f"SELECT COUNT(*) FROM ({source}) s"), tuple(params)).fetchone()
+    return int(row[0])
+
+
+def _selection(
+    dialect: Dialect,
+    indexes: Mapping[str, Mapping[str, Index]],
+    sandbox: str,
+    kind: str,
+    where: Where | None,
+) -> tuple[str, list[Any]]:
+    """A sub-select of the `seq` of every matching record."""
+    if not where:
+        return "SELECT seq FROM records WHERE sandbox = ? AND kind = ?", [sandbox, kind]
+    declared = indexes.get(kind, {})
+    unknown = sorted(set(where) - set(declared))
+    if unknown:
+        raise ValueError(f"{kind}: {', '.join(unknown)} not indexed (declared: {', '.join(sorted(declared))})")
+    (first, condition), *rest = where.items()
+    test, values = _condition(condition)
+    distinct = "DISTINCT " if len(values) > 1 else ""  # one value: the index walks in seq order, a page stays cheap
+    sql = (
+        f"SELECT {distinct}i.seq AS seq FROM record_index i "
+        f"WHERE i.sandbox = ? AND i.kind = ? AND i.field = ? AND {test}"
+    )
+    params: list[Any] = [sandbox, kind, first, *values]
+    for field, other in rest:
+        other_test, other_values = _condition(other, "j")
+        sql += (
+            " AND EXISTS (SELECT 1 FROM record_index j WHERE j.sandbox = i.sandbox AND j.kind = i.kind "
+            f"AND j.seq = i.seq AND j.field = ? AND {other_test})"
+        )
+        params += [field, *other_values]
+    return sql, params
+
+
+def _condition(condition: str | Sequence[str] | Range, alias: str = "i") -> tuple[str, list[str]]:
+    if isinstance(condition, Range):
+        bounds = list(condition.bounds())
+        if not bounds:
+            return "1 = 1", []
+        return " AND ".join(f"{alias}.value {op} ?" for op, _ in bounds), [value for _, value in bounds]
+    values = [condition] if isinstance(condition, str) else list(condition)
+    if not values:
+        return "1 = 0", []
+    return f"{alias}.value IN ({', '.join('?' * len(values))})", values
+
+
+class SqlOutbox:
+    """The outbox statements for both engines. `write` opens a transaction, `read` a connection for reads."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        write: Callable[[], AbstractContextManager[Connection]],
+        read: Callable[[], AbstractContextManager[Connection]],
+    ) -> None:
+        self._d = dialect
+        self._write = write
+        self._read = read
+
+    def claim_due(self, now: float, owner: str, lease_seconds: float, limit: int) -> list[Document]:
+        claimable = (
+            "((o.status = 'pending' AND o.next_attempt_at <= ?) OR (o.status = 'sending' AND o.lease_until < ?))"
+        )
+        with self._read() as conn:  # a cheap read first: no write transaction unless something is due
+            if (
+                conn.execute(self._d.sql(f"SELECT 1 FROM outbox o WHERE {claimable} LIMIT 1"), (now, now)).fetchone()
+                is None
+            ):
+                return []
+        with self._write() as conn:
+            rows = conn.execute(
+                self._d.sql(
+                    "SELECT o.id, o.sandbox, o.stream, o.kind, o.target, o.payload, o.headers, "
+                    f"o.attempts - o.retries_from FROM outbox o WHERE {claimable} AND NOT EXISTS (SELECT 1 FROM "
+                    "outbox p WHERE p.sandbox = o.sandbox AND p.stream = o.stream AND p.id < o.id "
+                    "AND p.status IN ('pending', 'sending', 'dead')) "
+                    f"ORDER BY o.id LIMIT ?{self._d.skip_locked}"
+                ),
+                (now, now, limit),
+            ).fetchall()
+            for row in rows:
+                conn.execute(
+                    self._d.sql("UPDATE outbox SET status = 'sending', lease_owner = ?, lease_until = ? WHERE id = ?"),
+                    (owner, now + lease_seconds, row[0]),
+                )
+        return [
+            {
+                "id": int(r[0]),
+                "sandbox": r[1],
+                "stream": r[2],
+                "kind": r[3],
+                "target": r[4],
+                "payload": json.loads(r[5]),
+                "headers": json.loads(r[6]),
+                "attempts": int(r[7]),
+            }
+            for r in rows
+        ]
+
+    def finish_attempt(
+        self, delivery_id: int, owner: str, attempt: Mapping[str, Any], status: str, next_attempt_at: float
+    ) -> bool:
+        with self._write() as conn:
+            updated = conn.execute(
+                self._d.sql(
+                    "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, "
+                    "lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'sending'"
+                ),
+                (status, next_attempt_at, delivery_id, owner),
+            ).rowcount
+            if updated:
+                conn.execute(
+                    self._d.sql(
+                        "INSERT INTO delivery_attempts (outbox_id, attempt, at, status_code, error, latency_ms) "
+                        "VALUES (?, (SELECT attempts FROM outbox WHERE id = ?), ?, ?, ?, ?)"
+                    ),
+                    (
+                        delivery_id,
+                        delivery_id,
+                        attempt["at"],
+                        attempt.get("status_code"),
+                        attempt.get("error"),
+                        attempt["latency_ms"],
+                    ),
+                )
+        return bool(updated)
+
+    def journal(self, sandbox: str) -> list[Document]:
+        with self._read() as conn:
+            rows = conn.execute(
+                self._d.sql(
+                    "SELECT id, stream, kind, target, payload, status, attempts, created_at FROM outbox "
+                    "WHERE sandbox = ? ORDER BY id"
+                ),
+                (sandbox,),
+            ).fetchall()
+            attempts = conn.execute(
+                self._d.sql(
+                    "SELECT a.outbox_id, a.attempt, a.at, a.status_code, a.error, a.latency_ms FROM delivery_attempts "
+                    "a JOIN outbox o ON o.id = a.outbox_id WHERE o.sandbox = ? ORDER BY a.outbox_id, a.attempt"
+                ),
+                (sandbox,),
+            ).fetchall()
+        by_delivery: dict[int, list[Document]] = {}
+        for a in attempts:
+            by_delivery.setdefault(int(a[0]), []).append(
+                {"attempt": a[1], "at": a[2], "statusCode": a[3], "error": a[4], "latencyMs": a[5]}
+            )
+        return [
+            {
+                "id": int(r[0]),
+                "stream": r[1],
+                "kind": r[2],
+                "target": r[3],
+                "payload": json.loads(r[4]),
+                "status": r[5],
+                "attempts": by_delivery.get(int(r[0]), []),
+                "createdAt": r[7],
+            }
+            for r in rows
+        ]
+
+    def redeliver_dead(self, sandbox: str, now: float) -> int:
+        with self._write() as conn:
+            return int(
+                conn.execute(
+                    self._d.sql(
+                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, retries_from = attempts "
+                        "WHERE sandbox = ? AND status = 'dead'"
+                    ),
+                    (now, sandbox),
+                ).rowcount
+            )
+
+
+def reset_rows(conn: Connection, dialect: Dialect, sandbox: str) -> int:
+    """Delete one sandbox's records, index rows and deliveries (counters stay: no number is handed out twice)."""
+    removed = conn.execute(dialect.sql("DELETE FROM records WHERE sandbox = ?"), (sandbox,)).rowcount
+    conn.execute(dialect.sql("DELETE FROM record_index WHERE sandbox = ?"), (sandbox,))
+    conn.execute(
+        dialect.sql("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE sandbox = ?)"),
+        (sandbox,),
+    )
+    conn.execute(dialect.sql("DELETE FROM outbox WHERE sandbox = ?"), (sandbox,))
+    return int(removed)
+
+
+def reindex(
+    conn: Connection, dialect: Dialect, by_kind: Mapping[str, Mapping[str, Index]], signatures: Mapping[str, str]
+) -> None:
+    """Build the index rows again for each kind whose declared indexes changed since they were written."""
+    stored = dict(conn.execute("SELECT kind, signature FROM index_catalog").fetchall())
+    for kind, indexes in by_kind.items():
+        if stored.get(kind) == signatures[kind]:
+            continue
+        conn.execute(dialect.sql("DELETE FROM record_index WHERE kind = ?"), (kind,))
+        for sandbox, key, seq, doc in conn.execute(
+            dialect.sql("SELECT sandbox, key, seq, doc FROM records WHERE kind = ?"), (kind,)
+        ).fetchall():
+            write_index_rows(conn, dialect, indexes, sandbox, kind, key, int(seq), _loads(doc))
+        conn.execute(
+            dialect.sql(
+                "INSERT INTO index_catalog (kind, signature) VALUES (?, ?) "
+                "ON CONFLICT (kind) DO UPDATE SET signature = excluded.signature"
+            ),
+            (kind, signatures[kind]),
+        )
+
+
+def sandboxes_with(conn: Connection, dialect: Dialect, kind: str, field: str, value: str) -> list[str]:
+    rows = conn.execute(
+        dialect.sql("SELECT DISTINCT sandbox FROM record_index WHERE kind = ? AND field = ? AND value = ?"),
+        (kind, field, value),
+    ).fetchall()
+    return sorted(str(r[0]) for r in rows)

@@ -1,0 +1,309 @@
+"""One contract for every backend of the store (SQLite, PostgreSQL), as connexion runs its tests over app classes:
+records by (sandbox, kind, key), indexed find with paging, atomic units of work, delete, counters, the outbox with
+per-stream order, and two store instances (processes, replicas) on one database."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mock_server.store import Index, OutboundMessage, Range, RecordExists, Store, instant_key, open_store
+
+INDEXES = [
+    Index("order", "state", "state"),
+    Index("order", "party", "relatedParty.id"),
+    Index("order", "orderDate", "orderDate", instant=True),
+]
+OpenStore = Callable[..., Store]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
+    """Opens a store on this test's database; each call is another instance (another process or replica)."""
+    db = str(tmp_path / "s.db") if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    opened: list[Store] = []
+
+    def open_one(**kwargs: Any) -> Store:
+        store = open_store(db, indexes=kwargs.pop("indexes", INDEXES), **kwargs)
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_db: OpenStore) -> Store:
+    return open_db()
+
+
+def test_records_are_kept_per_sandbox_and_located_across_them(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("a", "k", "1", {"v": 1})
+        uow.put("b", "k", "2", {"v": 2})
+        assert uow.get("a", "k", "1") == {"v": 1}  # a unit of work reads its own writes
+    assert store.get("a", "k", "1") == {"v": 1}
+    assert store.get("b", "k", "1") is None
+    assert store.locate("k", "2") == ("b", {"v": 2})
+    assert store.locate("k", "3") is None
+
+
+def test_find_by_indexed_fields_in_insertion_order_with_paging(store: Store) -> None:
+    with store.transaction() as uow:
+        for i, state in enumerate(["open", "done", "open", "open", "done"]):
+            uow.insert("s", "order", f"o{i}", {"i": i, "state": state, "relatedParty": [{"id": f"p{i % 2}"}]})
+        uow.insert("other", "order", "x", {"i": 99, "state": "open"})
+    assert [d["i"] for d in store.find("s", "order")] == [0, 1, 2, 3, 4]
+    assert [d["i"] for d in store.find("s", "order", {"state": "open"})] == [0, 2, 3]
+    assert [d["i"] for d in store.find("s", "order", {"state": "open"}, limit=2, offset=1)] == [2, 3]
+    assert [d["i"] for d in store.find("s", "order", {"state": "open"}, descending=True, limit=1)] == [3]
+    assert [d["i"] for d in store.find("s", "order", {"state": ["open", "done"]}, limit=3)] == [0, 1, 2]
+    assert [d["i"] for d in store.find("s", "order", {"party": "p1"})] == [1, 3]  # through a list
+    assert [d["i"] for d in store.find("s", "order", {"party": "p0", "state": "open"})] == [0, 2]
+    assert store.count("s", "order") == 5
+    assert store.count("s", "order", {"state": "open"}) == 3
+    assert store.count("s", "order", {"state": "gone"}) == 0
+
+
+def test_instants_compare_in_time_whatever_the_offset(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("s", "order", "a", {"orderDate": "2022-05-11T10:30:00+02:00"})
+        uow.insert("s", "order", "b", {"orderDate": "2022-05-11T09:00:00Z"})
+    same_instant = instant_key("2022-05-11T08:30:00Z")
+    assert same_instant is not None
+    assert [d["orderDate"] for d in store.find("s", "order", {"orderDate": same_instant})] == [
+        "2022-05-11T10:30:00+02:00"
+    ]
+    after = Range(gt=instant_key("2022-05-11T08:45:00+00:00"))
+    assert [d["orderDate"] for d in store.find("s", "order", {"orderDate": after})] == ["2022-05-11T09:00:00Z"]
+
+
+def test_find_on_a_field_without_index_is_a_programming_error(store: Store) -> None:
+    with pytest.raises(ValueError, match="not indexed"):
+        store.find("s", "order", {"colour": "red"})
+
+
+def test_put_replaces_the_document_and_its_index_rows(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("s", "order", "1", {"state": "open"})
+        uow.insert("s", "order", "2", {"state": "open"})
+    with store.transaction() as uow:
+        uow.put("s", "order", "1", {"state": "done"})
+    assert store.find("s", "order", {"state": "open"}) == [{"state": "open"}]
+    assert store.find("s", "order", {"state": "done"}) == [{"state": "done"}]
+    assert [d["state"] for d in store.find("s", "order")] == ["done", "open"]  # a put keeps the record's place
+
+
+def test_delete_removes_the_record_and_its_index_rows(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("s", "order", "1", {"state": "open"})
+    with store.transaction() as uow:
+        assert uow.delete("s", "order", "1") is True
+        assert uow.delete("s", "order", "1") is False
+    assert store.get("s", "order", "1") is None
+    assert store.find("s", "order", {"state": "open"}) == []
+
+
+def test_a_failed_unit_of_work_leaves_nothing(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("a", "k", "taken", {})
+
+    def insert_new_then_taken() -> None:
+        with store.transaction() as uow:
+            uow.insert("a", "k", "new", {})
+            uow.next_counter("a", "n")
+            uow.publish("a", OutboundMessage("s", "t", "http://127.0.0.1/x", {}))
+            uow.insert("a", "k", "taken", {})
+
+    with pytest.raises(RecordExists):
+        insert_new_then_taken()
+    assert store.get("a", "k", "new") is None
+    assert store.outbox.journal("a") == []
+    with store.transaction() as uow:
+        assert uow.next_counter("a", "n") == 1  # the failed unit's increment went with it: no gap
+
+
+def test_a_refused_insert_leaves_the_unit_of_work_usable(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("a", "k", "taken", {"v": 1})
+    with store.transaction() as uow:
+        with pytest.raises(RecordExists, match="already exists"):
+            uow.insert("a", "k", "taken", {"v": 2})
+        uow.insert("a", "k", "other", {"v": 3})
+    assert store.get("a", "k", "taken") == {"v": 1}
+    assert store.get("a", "k", "other") == {"v": 3}
+
+
+def test_reset_removes_one_sandbox_and_keeps_counters(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("a", "order", "1", {"state": "open"})
+        uow.insert("b", "order", "1", {"state": "open"})
+        uow.publish("a", OutboundMessage("s", "t", "http://127.0.0.1/x", {}))
+        assert [uow.next_counter("a", "n") for _ in range(3)] == [1, 2, 3]
+    assert store.reset_sandbox("a") == 1
+    assert store.find("a", "order", {"state": "open"}) == []
+    assert store.get("b", "order", "1") == {"state": "open"}
+    assert store.outbox.journal("a") == []
+    with store.transaction() as uow:
+        assert uow.next_counter("a", "n") == 4
+
+
+def test_records_counters_and_migrations_survive_reopening(open_db: OpenStore) -> None:
+    first = open_db()
+    with first.transaction() as uow:
+        uow.insert("a", "order", "1", {"state": "open"})
+        assert uow.next_counter("a", "n") == 1
+    first.close()
+    again = open_db()
+    assert again.find("a", "order", {"state": "open"}) == [{"state": "open"}]
+    with again.transaction() as uow:
+        assert uow.next_counter("a", "n") == 2
+
+
+def test_records_written_before_an_index_was_declared_are_found_through_it(open_db: OpenStore) -> None:
+    before = open_db(indexes=[])
+    with before.transaction() as uow:
+        uow.insert("a", "order", "1", {"state": "open"})
+    before.close()
+    assert open_db().find("a", "order", {"state": "open"}) == [{"state": "open"}]
+
+
+def test_sandboxes_with_a_value_come_from_the_index(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("a", "order", "1", {"state": "open"})
+        uow.insert("b", "order", "1", {"state": "done"})
+        uow.insert("c", "order", "1", {"state": "open"})
+    assert store.sandboxes_with("order", "state", "open") == ["a", "c"]
+
+
+def test_publish_wakes_listeners_after_commit_only(store: Store) -> None:
+    woken: list[int] = []
+    store.on_publish(lambda: woken.append(len(store.outbox.journal("a"))))
+    with store.transaction() as uow:
+        uow.put("a", "k", "1", {})
+    assert woken == []
+
+    def publish_then_fail() -> None:
+        with store.transaction() as uow:
+            uow.publish("a", OutboundMessage("s", "t", "http://127.0.0.1/x", {"n": 0}))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        publish_then_fail()
+    assert woken == []
+    with store.transaction() as uow:
+        uow.publish("a", OutboundMessage("s", "t", "http://127.0.0.1/x", {"n": 1}, {"Authorization": "Bearer x"}))
+    assert woken == [1]  # the message was committed when the listener ran
+    [delivery] = store.outbox.journal("a")
+    assert (delivery["payload"], delivery["status"], delivery["kind"]) == ({"n": 1}, "pending", "t")
+
+
+def _publish(store: Store, stream: str, n: int, sandbox: str = "a") -> None:
+    with store.transaction() as uow:
+        for i in range(n):
+            uow.publish(sandbox, OutboundMessage(stream, "t", "http://127.0.0.1/x", {"n": i}))
+
+
+def _attempt(status: str, at: float = 2_000.0) -> dict[str, Any]:
+    return {"at": at, "status_code": 200 if status == "delivered" else 500, "error": None, "latency_ms": 1.0}
+
+
+def test_only_the_head_of_each_stream_is_claimed(open_db: OpenStore) -> None:
+    store = open_db(wall_clock=lambda: 1_000.0)
+    _publish(store, "s1", 3)
+    _publish(store, "s2", 1)
+    claimed = store.outbox.claim_due(1_000.0, "w", 30, limit=10)
+    assert sorted((d["stream"], d["payload"]["n"]) for d in claimed) == [("s1", 0), ("s2", 0)]
+    assert store.outbox.claim_due(1_000.0, "other", 30, limit=10) == []  # heads are leased, the rest waits
+    head = next(d for d in claimed if d["stream"] == "s1")
+    assert store.outbox.finish_attempt(head["id"], "w", _attempt("delivered"), "delivered", 1_000.0)
+    [following] = store.outbox.claim_due(1_000.0, "w", 30, limit=10)
+    assert (following["stream"], following["payload"]["n"]) == ("s1", 1)
+
+
+def test_a_dead_head_holds_its_stream_until_redelivered(open_db: OpenStore) -> None:
+    store = open_db(wall_clock=lambda: 1_000.0)
+    _publish(store, "s1", 2)
+    [head] = store.outbox.claim_due(1_000.0, "w", 30, limit=10)
+    assert store.outbox.finish_attempt(head["id"], "w", _attempt("dead"), "dead", 1_000.0)
+    assert store.outbox.claim_due(5_000.0, "w", 30, limit=10) == []  # nothing overtakes the dead one
+    assert store.outbox.redeliver_dead("a", 5_000.0) == 1
+    [again] = store.outbox.claim_due(5_000.0, "w", 30, limit=10)
+    assert (again["id"], again["attempts"]) == (head["id"], 0)  # the same message, a fresh round of attempts
+    journal = store.outbox.journal("a")
+    assert [len(d["attempts"]) for d in journal] == [1, 0]  # the journal keeps the dead attempt
+
+
+def test_an_expired_lease_makes_the_delivery_due_again_and_the_late_finisher_is_refused(open_db: OpenStore) -> None:
+    store = open_db(wall_clock=lambda: 1_000.0)
+    _publish(store, "s1", 1)
+    [claimed] = store.outbox.claim_due(1_000.0, "dying", 30, limit=10)
+    [reclaimed] = open_db().outbox.claim_due(1_031.0, "survivor", 30, limit=10)
+    assert reclaimed["id"] == claimed["id"]
+    assert not store.outbox.finish_attempt(claimed["id"], "dying", _attempt("delivered"), "delivered", 1_031.0)
+    assert store.outbox.finish_attempt(claimed["id"], "survivor", _attempt("delivered"), "delivered", 1_031.0)
+    assert [d["status"] for d in store.outbox.journal("a")] == ["delivered"]
+
+
+def test_two_instances_share_counters_without_gap_or_duplicate(open_db: OpenStore) -> None:
+    replicas = [open_db(), open_db()]
+
+    def take(i: int) -> int:
+        with replicas[i % 2].transaction() as uow:
+            return uow.next_counter("a", "receipt")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = list(pool.map(take, range(200)))
+    assert sorted(numbers) == list(range(1, 201))
+
+
+def test_two_instances_racing_to_insert_one_key_give_one_record(open_db: OpenStore) -> None:
+    replicas = [open_db(), open_db()]
+    start = threading.Barrier(10)
+
+    def claim(i: int) -> bool:
+        start.wait()
+        try:
+            with replicas[i % 2].transaction() as uow:
+                if uow.get("a", "k", "once") is not None:
+                    return False
+                uow.insert("a", "k", "once", {"by": i})
+            return True
+        except RecordExists:
+            return False
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        won = list(pool.map(claim, range(10)))
+    assert won.count(True) == 1
+
+
+def test_read_modify_writes_of_one_sandbox_never_interleave_across_instances(open_db: OpenStore) -> None:
+    replicas = [open_db(), open_db()]
+    with replicas[0].transaction() as uow:
+        uow.put("a", "k", "tally", {"n": 0})
+
+    def bump(i: int) -> None:
+        with replicas[i % 2].transaction() as uow:
+            tally = uow.get("a", "k", "tally") or {"n": 0}
+            uow.put("a", "k", "tally", {"n": tally["n"] + 1})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(bump, range(100)))
+    assert replicas[0].get("a", "k", "tally") == {"n": 100}
+
+
+def test_the_sqlite_state_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "state.db"))
+    with store.transaction() as uow:
+        uow.put("a", "k", "1", {"secret": "key"})
+    store.close()
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0, path.name
