@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from contracts.errors import MalformedMessage
@@ -20,15 +21,64 @@ def parse_json_body(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        # Integers are checked only where a long run of digits occurs (C-speed search), so the common case keeps
+        # the parser's fast path.
+        parse_int = _bounded_int if _LONG_DIGITS.search(text) else int
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=parse_int)
     except json.JSONDecodeError as exc:
         raise MalformedMessage(f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
     except RecursionError as exc:
         raise MalformedMessage(f"body is nested deeper than {max_depth} levels") from exc
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):  # only an escape can make a lone surrogate: check then
+        where = _lone_surrogate_at(value)
+        if where is not None:
+            raise MalformedMessage(f"body is not valid JSON: {where} holds a lone UTF-16 surrogate (\\ud800-\\udfff)")
     # A body with no more brackets than the limit cannot nest deeper: skip the walk (the common case).
     if raw.count(b"[") + raw.count(b"{") > max_depth and nesting_depth(value, limit=max_depth) > max_depth:
         raise MalformedMessage(f"body is nested deeper than {max_depth} levels")
     return value
+
+
+MAX_INTEGER_DIGITS = 300  # far beyond any id or amount; Python itself refuses more than 4,300
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_INTEGER_DIGITS:
+        raise MalformedMessage(
+            f"body is not valid JSON: an integer of {len(text.lstrip('-'))} digits is out of range "
+            f"(at most {MAX_INTEGER_DIGITS})"
+        )
+    return int(text)
+
+
+_LONG_DIGITS = re.compile(rf"[0-9]{{{MAX_INTEGER_DIGITS + 1}}}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate_at(value: Any, path: str = "$") -> str | None:
+    """The JSON path of the first string or key that holds a lone surrogate (which no UTF-8 can carry)."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if not _encodable(node):
+                return where
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                if not _encodable(key):
+                    return f"a key of {where}"
+                stack.append((child, f"{where}.{key}"))
+        elif isinstance(node, list):
+            stack.extend((child, f"{where}[{i}]") for i, child in enumerate(node))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refuse_constant(name: str) -> Any:

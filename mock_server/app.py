@@ -28,7 +28,7 @@ from mock_server.allowed_methods import AllowedMethods
 from mock_server.body_limit import BodyLimitMiddleware
 from mock_server.body_validation import cached_json_response_validator, guarded_json_validator
 from mock_server.clock import Clock
-from mock_server.delivery import DeliveryWorker, RetryPolicy
+from mock_server.delivery import DeliveryWorker, RetryPolicy, TargetPolicy
 from mock_server.errors import MockError
 from mock_server.example_responder import ExampleResolver
 from mock_server.flows.maco.auth import TokenService
@@ -62,6 +62,7 @@ from mock_server.parameter_validation import NamedParameterValidator
 from mock_server.served_spec import without_media_type_parameters
 from mock_server.settings import Settings
 from mock_server.store import Store, open_store
+from mock_server.trailing_slash import TrailingSlashMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
 
     maco_spec = load_spec(bundled_spec_path("maco/trigger.yaml"))
     backend_spec = load_spec(bundled_spec_path("maco/backend.yaml"))
+    targets = TargetPolicy.from_patterns(settings.allow_hosts())
     worker = DeliveryWorker(
         store.outbox,
         RetryPolicy(
@@ -152,12 +154,12 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
             cap=settings.delivery_backoff_cap_ms / 1000,
             max_attempts=settings.delivery_max_attempts,
         ),
-        allow_hosts=settings.allow_hosts(),
+        targets=targets,
     )
     store.on_publish(worker.wake)
     m = settings.maco
     callbacks = BackendCallbacks(
-        store, backend_spec, Backend(m.backend_url, m.backend_token) if m.backend_url else None
+        store, backend_spec, Backend(m.backend_url, m.backend_token) if m.backend_url else None, targets
     )
     admin_spec = load_spec(bundled_spec_path("admin/admin.yaml"))
     catalog = catalog_from_validator(DispatchingValidator(_request_body_schema(maco_spec, "inbound")))
@@ -182,7 +184,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         timezone=settings.tmf622_timezone,
         buyer_progress=settings.tmf622_buyer_progress,
         append_listener_path=settings.tmf622_callback == "listener",
-        allow_hosts=settings.allow_hosts(),
+        targets=targets,
         ids=ids,
     )
     quittung_spec = load_spec(bundled_spec_path("quittung/quittung.yaml"))
@@ -309,4 +311,5 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     app.add_middleware(
         BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes
     )
+    app.add_middleware(TrailingSlashMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER)
     return app

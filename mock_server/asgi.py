@@ -11,6 +11,7 @@ from typing import Any
 from connexion import AsyncApp
 
 from mock_server.app import create_app
+from mock_server.process_hygiene import die_with_supervisor
 from mock_server.settings import ExtraApi, MacoSettings, Settings, load_settings
 
 RESOLVED_SETTINGS_ENV = "PRUEFSTAND_RESOLVED_SETTINGS"
@@ -33,4 +34,5 @@ def create_app_from_env() -> AsyncApp:
     """Factory for `uvicorn --factory mock_server.asgi:create_app_from_env` (used by every worker process)."""
     resolved = os.environ.get(RESOLVED_SETTINGS_ENV)
     settings = settings_from_json(resolved) if resolved else load_settings().with_admin_token()
+    die_with_supervisor()  # a worker of a multi-process server: never outlive the supervisor
     return create_app(settings)

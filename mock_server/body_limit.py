@@ -1,4 +1,5 @@
-"""ASGI middleware that refuses request bodies over the configured size before anything reads them whole.
+"""ASGI middleware that admits a request's head and body before anything reads them whole: headers over the
+limit (431), a body over the configured size (413), a body without a Content-Type (415).
 
 A body sent without Content-Length (chunked) is read here, up to the limit, and handed on with its length set:
 connexion takes a request without Content-Length for one without a body.
@@ -8,9 +9,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.errors import PayloadTooLarge
+from mock_server.errors import HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_HEADER_BYTES = 64 * 1024  # all names and values together; the HTTP server's own limits come first
 
 
 class BodyLimitMiddleware:
@@ -22,11 +24,21 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = scope.get("headers", ())
+        size = sum(len(name) + len(value) for name, value in headers)
+        if size > MAX_HEADER_BYTES:
+            raise HeadersTooLarge(f"Request Header Fields Too Large: {size} bytes, at most {MAX_HEADER_BYTES}")
         declared = self._declared_length(scope)
         if declared is None and scope.get("method") in _BODY_METHODS:
             scope, receive = await self._buffered(scope, receive)
+            declared = self._declared_length(scope)
         elif declared is not None and declared > self.max_bytes:
             raise PayloadTooLarge(self._message(declared))
+        if declared and not any(name == b"content-type" for name, _ in scope.get("headers", ())):
+            raise UnsupportedMediaType(
+                "Unsupported Media Type: a request body needs a Content-Type header naming its media type "
+                "(application/json, or what the operation documents)"
+            )
         await self.app(scope, self._counting(receive), send)
 
     @staticmethod

@@ -39,3 +39,11 @@ class BadRequest(MockError):
 
 class PayloadTooLarge(MockError):
     """A body larger than the configured limit."""
+
+
+class UnsupportedMediaType(MockError):
+    """A body whose media type is missing or not one the operation takes; 415."""
+
+
+class HeadersTooLarge(MockError):
+    """Request headers over the limit; 431."""

@@ -17,11 +17,13 @@ from mock_server.allowed_methods import AllowedMethods
 from mock_server.errors import (
     BadRequest,
     Conflict,
+    HeadersTooLarge,
     MockError,
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
     Unprocessable,
+    UnsupportedMediaType,
 )
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ _STATUS: dict[type[MockError], int] = {
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    HeadersTooLarge: 431,
     Unprocessable: 422,
 }
 
@@ -124,11 +128,22 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
     return 500, "internal error; the mock's log has the details"
 
 
+MAX_MESSAGE = 2000  # characters: a huge bad value is named, not echoed whole
+
+
+def bounded(message: str) -> str:
+    """The message, cut where it would echo a huge value back (and safe to encode as UTF-8)."""
+    if len(message) > MAX_MESSAGE:
+        message = f"{message[:MAX_MESSAGE]}… ({len(message) - MAX_MESSAGE} more characters cut)"
+    return message.encode("utf-8", "replace").decode("utf-8")
+
+
 def error_handler(
     shapes: ErrorShapes, allowed: AllowedMethods
 ) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         status, message = status_and_message(exc)
+        message = bounded(message)
         response = shapes.for_path(request.url.path)(status, message)
         if status == 405:  # name every method the contract offers on this path (RFC 9110 §15.5.6)
             methods = list(allowed.for_path(request.url.path))

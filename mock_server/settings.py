@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mock_server.delivery.targets import TargetPolicy
 from mock_server.errors import MockError
 
 ENV_PREFIX = "PRUEFSTAND_"
@@ -58,7 +59,9 @@ class Settings:
     max_depth: int = 64
     workers: int = 0  # 0: one per CPU, at most 4 (see effective_workers)
     log_level: str = "warning"
-    delivery_allow_hosts: str = ""  # comma-separated host patterns (* wildcards); empty: any host
+    # Where the mock may send besides loopback: host-name patterns (* wildcards), addresses, networks (10.0.0.0/8);
+    # private, link-local and metadata addresses only when an address or network entry names them.
+    delivery_allow_hosts: str = ""
     delivery_max_attempts: int = 12  # 0.5 s doubling to 60 s: about five minutes before a delivery is dead
     delivery_backoff_base_ms: int = 500
     delivery_backoff_cap_ms: int = 60_000
@@ -142,6 +145,11 @@ def load_settings(
             raise SettingsError(
                 f"clock_start must be an ISO 8601 date-time with a zone, got {flat['clock_start']!r}"
             ) from exc
+    if maco.backend_url:  # refused at start, not first at delivery
+        patterns = [h.strip() for h in str(flat.get("delivery_allow_hosts", "")).split(",") if h.strip()]
+        refusal = TargetPolicy.from_patterns(patterns).refusal(maco.backend_url)
+        if refusal:
+            raise SettingsError(f"maco_backend_url: {refusal}")
     if maco.idempotency not in IDEMPOTENCY_MODES:
         raise SettingsError(f"maco_idempotency must be one of {IDEMPOTENCY_MODES}, got {maco.idempotency!r}")
     extra = tuple(flat.pop("extra_apis", ()))

@@ -11,6 +11,7 @@ import uvicorn
 from contracts import ContractError, load_spec
 from mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
 from mock_server.errors import MockError
+from mock_server.process_hygiene import port_refusal
 from mock_server.settings import ExtraApi, load_settings
 from mock_server.store.factory import check_store, describe_store
 
@@ -78,6 +79,9 @@ def serve(
         for extra in settings.extra_apis:
             load_spec(extra.spec, resolve="external")  # fail before the server starts, naming file and place
         check_store(settings.db)
+        busy = port_refusal(settings.host, settings.port)
+        if busy:
+            raise click.ClickException(busy)
     except (ContractError, MockError) as exc:
         raise click.ClickException(str(exc)) from exc
     os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings)

@@ -1,11 +1,8 @@
-"""When to try a delivery again, and where deliveries may go. Pure functions."""
+"""When to try a delivery again. Pure functions. (Where deliveries may go: targets.py.)"""
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +19,3 @@ class RetryPolicy:
         if attempts >= self.max_attempts:
             return None
         return float(min(self.cap, self.base * self.factor ** (attempts - 1)))
-
-
-def host_allowed(url: str, patterns: Sequence[str]) -> bool:
-    """Whether the URL's host matches one of the allow-list patterns (`*` wildcards); an empty list allows all."""
-    if not patterns:
-        return True
-    host = (urlsplit(url).hostname or "").lower()
-    return any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns)

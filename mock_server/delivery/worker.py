@@ -11,12 +11,13 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from mock_server.delivery.policy import RetryPolicy, host_allowed
+from mock_server.delivery.policy import RetryPolicy
+from mock_server.delivery.targets import TargetPolicy
 from mock_server.store import Outbox
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class DeliveryWorker:
         outbox: Outbox,
         policy: RetryPolicy,
         *,
-        allow_hosts: Sequence[str] = (),
+        targets: TargetPolicy | None = None,
         timeout: float = 10.0,
         lease_seconds: float = 30.0,
         client_factory: Callable[[], httpx.AsyncClient] | None = None,
@@ -38,7 +39,7 @@ class DeliveryWorker:
     ) -> None:
         self._outbox = outbox
         self._policy = policy
-        self._allow = tuple(allow_hosts)
+        self._targets = targets or TargetPolicy()
         self._lease = lease_seconds
         self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=timeout))
         self._clock = clock
@@ -86,10 +87,9 @@ class DeliveryWorker:
         target = str(delivery["target"])
         started = time.monotonic()
         status_code: int | None = None
-        error: str | None = None
-        if not host_allowed(target, self._allow):
-            error = f"host of {target} is not on the allow-list"
-        else:
+        error = self._targets.refusal(target)
+        hopeless = error is not None  # never attempted: dead at once, the reason in the journal
+        if error is None:
             try:
                 response = await client.post(
                     target,
@@ -101,8 +101,10 @@ class DeliveryWorker:
                     error = f"answered {status_code}"
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # e.g. httpx.InvalidURL: the message cannot be sent as it is
+                error, hopeless = f"cannot be sent: {type(exc).__name__}: {exc}", True
         attempts = int(delivery["attempts"]) + 1
-        delay = None if error and "allow-list" in error else self._policy.delay_after(attempts)
+        delay = None if hopeless else self._policy.delay_after(attempts)
         status = DELIVERED if error is None else (DEAD if delay is None else PENDING)
         attempt = {
             "at": self._clock(),

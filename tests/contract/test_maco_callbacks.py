@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mock_server.app import create_app
+from mock_server.settings import SettingsError
 from mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, get_token, make_settings
 from tests.contract.test_fuzz_own_apis import serving_app
@@ -123,13 +125,21 @@ def test_a_sandbox_sets_its_own_backend_and_replays_call_nothing(
     assert json.dumps(receiver.calls[0]["body"]).count("00505688-E4A2-1EDF-A0C2-C81842E2515E") == 1
 
 
-def test_nothing_is_delivered_to_a_host_off_the_allow_list(example: Callable[[str], dict[str, Any]]) -> None:
-    settings = make_settings(maco_backend_url="http://169.254.169.254", delivery_allow_hosts="127.0.0.1, *.example")
-    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
-        auth = {"Authorization": f"Bearer {get_token(client, settings)}"}
-        client.post("/maco/inbound", json=example("Z41_Marktlokation"), headers=auth)
-        journal = "/_admin/sandboxes/default/deliveries"
-        wait_for(lambda: client.get(journal, headers=ADMIN).json()[0]["status"] == "dead")
-        [delivery] = client.get(journal, headers=ADMIN).json()
-    target = "http://169.254.169.254/updateProcessData?command=AKTUALISIEREN_PROZESSDATEN"
-    assert delivery["attempts"][0]["error"] == f"host of {target} is not on the allow-list"
+def test_a_backend_the_mock_may_not_send_to_is_refused_when_it_is_set() -> None:
+    """Given a MaCo backend URL on a metadata address: as a setting it stops the start; through the admin API it is
+    refused with 400 naming the field; nothing is stored either way."""
+    with pytest.raises(SettingsError, match=re.escape("maco_backend_url: a private or reserved address 169.254")):
+        make_settings(maco_backend_url="http://169.254.169.254", delivery_allow_hosts="127.0.0.1, *.example")
+    with create_app(make_settings(), store=SQLiteStore(":memory:")).test_client() as client:
+        backend = "/_admin/sandboxes/default/maco/backend"
+        refused = client.put(backend, json={"url": "http://169.254.169.254/app"}, headers=ADMIN)
+        elsewhere = client.put(backend, json={"url": "https://backend.example/app"}, headers=ADMIN)
+        kept = client.get(backend, headers=ADMIN)
+    assert refused.status_code == 400
+    assert (
+        "$.url: a private or reserved address 169.254.169.254 is not on the delivery allow-list"
+        in (refused.json()["detail"])
+    )
+    assert elsewhere.status_code == 400
+    assert "$.url: host backend.example is not on the delivery allow-list (loopback)" in elsewhere.json()["detail"]
+    assert kept.status_code == 404

@@ -116,3 +116,74 @@ def test_serve_refuses_a_broken_spec_naming_the_file(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert f"{broken}: line 3, column 1" in result.stderr
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_workers_die_with_their_supervisor_even_on_kill_9(tmp_path: Path) -> None:
+    db, port = tmp_path / "state.db", free_port()
+    with serving(db, port, "--workers", "2") as (base, proc):
+        deadline = time.monotonic() + 20
+        while len(workers := _children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(workers) >= 2
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(w) for w in workers), "a worker outlived its supervisor"
+    with serving(db, port) as (base, proc):  # the port is free again at once
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        stop(proc, db)
+
+
+def test_a_second_server_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
+    db, port = tmp_path / "state.db", free_port()
+    with serving(db, port) as (_, proc):
+        second = subprocess.run(
+            [sys.executable, "-m", "mock_server", "serve", "--db", str(tmp_path / "b.db"), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        stop(proc, db)
+    assert second.returncode != 0
+    assert second.stderr.strip().splitlines() == [
+        f"Error: --port {port}: 127.0.0.1:{port} is already in use (another server listens there); pick another"
+    ]
+
+
+def test_a_state_path_that_cannot_be_opened_fails_at_once_in_one_line(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--db", str(tmp_path / "no" / "such" / "state.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert time.monotonic() - started < 5
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"Error: --db {tmp_path}/no/such/state.db: cannot open the SQLite state file: No such file or directory"
+    ]

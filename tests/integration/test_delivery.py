@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from mock_server.delivery import DeliveryWorker, RetryPolicy
-from mock_server.delivery.policy import host_allowed
+from mock_server.delivery.targets import TargetPolicy
 from mock_server.store import OutboundMessage, SQLiteStore
 
 TARGET = "http://backend.test/updateProcessData"
@@ -46,6 +46,7 @@ def enqueue(store: SQLiteStore, n: int, *, stream: str = "s1", sandbox: str = "a
 
 
 def worker(store: SQLiteStore, clock: FakeClock, **kwargs: object) -> DeliveryWorker:
+    kwargs.setdefault("targets", TargetPolicy.from_patterns(["*.test"]))
     return DeliveryWorker(store.outbox, RetryPolicy(base=1, factor=2, cap=4, max_attempts=3), clock=clock, **kwargs)  # type: ignore[arg-type]
 
 
@@ -56,12 +57,6 @@ def received(route: respx.Route) -> list[int]:
 def test_retry_policy_backs_off_exponentially_up_to_the_cap_then_gives_up() -> None:
     policy = RetryPolicy(base=0.5, factor=2, cap=3, max_attempts=5)
     assert [policy.delay_after(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, None]
-
-
-def test_allow_list_patterns() -> None:
-    assert host_allowed("http://anything.example/x", [])
-    assert host_allowed("https://buyer.example:8443/listener", ["*.example"])
-    assert not host_allowed("http://169.254.169.254/latest", ["*.example", "127.0.0.1"])
 
 
 def test_a_failing_receiver_gets_each_message_once_in_order_after_retries(
@@ -128,15 +123,24 @@ def test_streams_are_independent(store: SQLiteStore, router: respx.MockRouter) -
     assert received(fine) == [0, 1]
 
 
-def test_a_host_off_the_allow_list_is_never_called(store: SQLiteStore, router: respx.MockRouter) -> None:
+def test_a_target_the_mock_may_not_send_to_is_dead_at_once_and_never_called(
+    store: SQLiteStore, router: respx.MockRouter
+) -> None:
+    """The allow-list may have narrowed since the target was registered, or a state file holds an unusable URL:
+    the delivery is never attempted, dead at once with the reason, and other streams go on."""
     clock = FakeClock()
-    enqueue(store, 1, target="http://169.254.169.254/latest/meta-data")
-    asyncio.run(worker(store, clock, allow_hosts=["*.example"]).run_once())
-    [delivery] = store.outbox.journal("a")
-    assert delivery["status"] == "dead"
-    assert (
-        delivery["attempts"][0]["error"] == "host of http://169.254.169.254/latest/meta-data is not on the allow-list"
+    fine = router.post(TARGET).mock(return_value=httpx.Response(200))
+    enqueue(store, 1, stream="metadata", target="http://169.254.169.254/latest/meta-data")
+    enqueue(store, 1, stream="malformed", target="http://[::1")
+    enqueue(store, 1, stream="fine")
+    asyncio.run(worker(store, clock, targets=TargetPolicy.from_patterns(["*.test"])).run_once())
+    journal = {d["stream"]: d for d in store.outbox.journal("a")}
+    assert [journal[s]["status"] for s in ("metadata", "malformed", "fine")] == ["dead", "dead", "delivered"]
+    assert journal["metadata"]["attempts"][0]["error"] == (
+        "a private or reserved address 169.254.169.254 is not on the delivery allow-list (loopback, *.test)"
     )
+    assert "http://[::1 is not a valid URL" in journal["malformed"]["attempts"][0]["error"]
+    assert len(fine.calls) == 1
 
 
 def test_a_worker_dying_mid_delivery_loses_nothing_and_repeats_nothing_acknowledged(

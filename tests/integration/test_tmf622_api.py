@@ -369,17 +369,48 @@ def test_a_plain_tmf622_v4_client_orders_reads_and_subscribes_by_the_official_v4
     assert [e.message for e in v4("CancelProductOrder").iter_errors(cancel.json())] == []
 
 
-def test_a_hub_callback_off_the_delivery_allow_list_is_refused_at_registration() -> None:
-    settings = make_settings(delivery_allow_hosts="127.0.0.1,*.buyer.example")
-    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
-        refused = client.post(f"{TMF}/hub", json={"callback": "http://169.254.169.254/latest"})
-        allowed = client.post(f"{TMF}/hub", json={"callback": "https://tmf.buyer.example/listener"})
+@pytest.mark.parametrize(
+    ("callback", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data", "a private or reserved address 169.254.169.254 is not on"),
+        ("http://10.0.0.1/", "a private or reserved address 10.0.0.1 is not on"),
+        ("http://192.168.1.1:8080/x", "a private or reserved address 192.168.1.1 is not on"),
+        ("http://[fd00::1]/x", "a private or reserved address fd00::1 is not on"),
+        ("http://[::ffff:10.0.0.1]/x", "a private or reserved address ::ffff:10.0.0.1 is not on"),
+        ("http://[::1", "http://[::1 is not a valid URL"),
+        ("ftp://127.0.0.1/x", "does not match '^https?://'"),
+        ("http://user:secret@127.0.0.1/x", "carries credentials in the URL"),
+        ("http://buyer.example/tmf", "host buyer.example is not on the delivery allow-list (loopback)"),
+    ],
+)
+def test_a_hub_callback_the_mock_may_not_send_to_is_refused_at_registration(callback: str, reason: str) -> None:
+    """Given the default settings (loopback only), when a buyer registers a callback elsewhere, a private or metadata
+    address, or a malformed URL, then it is refused at once with 400 naming the field."""
+    with create_app(make_settings(), store=SQLiteStore(":memory:")).test_client() as client:
+        refused = client.post(f"{TMF}/hub", json={"callback": callback})
     assert refused.status_code == 400
-    assert (
-        "$.callback: host of http://169.254.169.254/latest is not on the delivery allow-list"
-        in refused.json()["message"]
-    )
-    assert allowed.status_code == 201
+    assert refused.json()["message"].startswith("Validation Failed: $.callback: ")
+    assert reason in refused.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("callback", "allow", "status"),
+    [
+        ("http://127.0.0.1:9/listener", "", 201),
+        ("http://localhost:9/listener", "", 201),
+        ("http://[::1]:9/listener", "", 201),
+        ("https://tmf.buyer.example/listener", "*.buyer.example", 201),
+        ("http://10.1.2.3/listener", "10.0.0.0/8", 201),
+        ("http://192.168.1.1/listener", "*", 400),  # a name pattern never admits a private address
+        ("http://169.254.169.254/latest", "*", 400),
+        ("https://any.example/listener", "*", 201),
+    ],
+)
+def test_the_allow_list_adds_names_and_networks_to_loopback(callback: str, allow: str, status: int) -> None:
+    settings = make_settings(delivery_allow_hosts=allow)
+    with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
+        answer = client.post(f"{TMF}/hub", json={"callback": callback})
+    assert answer.status_code == status, answer.text
 
 
 def test_events_go_to_the_callback_as_is_when_so_configured() -> None:

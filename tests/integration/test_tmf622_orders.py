@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from contracts import load_spec, specs_root
 from mock_server.clock import Clock
+from mock_server.delivery.targets import TargetPolicy
 from mock_server.errors import Conflict, NotFound
 from mock_server.flows.tmf622.profile import FitProfile
 from mock_server.flows.tmf622.service import OrderService
@@ -37,6 +38,7 @@ def new_service() -> OrderService:
         FitProfile.load(),
         load_spec(specs_root() / "tmf622" / "listener.yaml"),
         buyer_progress="manual",
+        targets=TargetPolicy.from_patterns(["*.example"]),
     )
     orders.inventory.seed_agreement("s", BUYER, {"businessId": "RV-1", "agreementType": "frameworkAgreement"})
     orders.inventory.seed_product("s", {"id": PRODUCT, "owner": BUYER, "status": "active"})

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import SchemaValidator, Spec
-from mock_server.errors import MockError
+from contracts import SchemaValidator, Spec, Violation
+from mock_server.delivery.targets import TargetPolicy
+from mock_server.errors import BadRequest, MockError
 from mock_server.store import OutboundMessage, Reader, Store, UnitOfWork
 
 BACKEND_KIND = "maco.backend"
@@ -63,8 +64,11 @@ def update_process_data(process: Mapping[str, Any], numbers: Mapping[str, str], 
 
 
 class BackendCallbacks:
-    def __init__(self, store: Store, backend_spec: Spec, default: Backend | None) -> None:
+    def __init__(
+        self, store: Store, backend_spec: Spec, default: Backend | None, targets: TargetPolicy | None = None
+    ) -> None:
         self._store = store
+        self._targets = targets or TargetPolicy()
         self._default = default
         schema = backend_spec.operation("updateProcessData")["requestBody"]["content"]["application/json"]["schema"]
         self._validator = SchemaValidator(schema)
@@ -77,6 +81,10 @@ class BackendCallbacks:
         return self._default
 
     def set_backend(self, sandbox: str, backend: Backend) -> None:
+        """A sandbox's backend; a URL the mock may not send to is refused here (400), not first at delivery."""
+        refusal = self._targets.refusal(backend.url)
+        if refusal is not None:
+            raise BadRequest([Violation("$.url", refusal)])
         with self._store.transaction() as uow:
             uow.put(sandbox, BACKEND_KIND, "backend", {"url": backend.url, "token": backend.token})
 

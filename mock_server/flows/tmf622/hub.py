@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from contracts import SchemaValidator, Spec, Violation
-from mock_server.delivery.policy import host_allowed
+from mock_server.delivery.targets import TargetPolicy
 from mock_server.errors import BadRequest, MockError, NotFound
 from mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
 from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body
@@ -27,23 +27,21 @@ class Hub:
         ids: IdSource,
         *,
         append_listener_path: bool = True,
-        allow_hosts: Sequence[str] = (),
+        targets: TargetPolicy | None = None,
     ) -> None:
         self._store = store
         self._listener = listener_spec
         self._ids = ids
         self._append_listener_path = append_listener_path
-        self._allow_hosts = tuple(allow_hosts)
+        self._targets = targets or TargetPolicy()
         self._validators: dict[str, SchemaValidator] = {}
 
     def register(self, sandbox: str, callback: str, query: str | None = "") -> dict[str, Any]:
-        """A hub subscription; a callback whose host is off the delivery allow-list is refused at once (400), since
-        nothing would ever reach it."""
-        if not host_allowed(callback, self._allow_hosts):
-            allowed = ", ".join(self._allow_hosts)
-            raise BadRequest(
-                [Violation("$.callback", f"host of {callback} is not on the delivery allow-list ({allowed})")]
-            )
+        """A hub subscription; a callback the mock may not send to (not a URL, off the delivery allow-list, a private
+        or metadata address) is refused at once (400), since nothing would ever reach it."""
+        refusal = self._targets.refusal(callback)
+        if refusal is not None:
+            raise BadRequest([Violation("$.callback", refusal)])
         subscription = {"id": self._ids.uuid(), "callback": callback, "query": query or ""}
         with self._store.transaction() as uow:
             uow.insert(sandbox, SUBSCRIPTION_KIND, subscription["id"], subscription)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from contracts import Spec, Violation
 from mock_server.clock import Clock
+from mock_server.delivery.targets import TargetPolicy
 from mock_server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from mock_server.flows.tmf622 import documents
 from mock_server.flows.tmf622.documents import (
@@ -47,7 +48,7 @@ class OrderService:
         timezone: str = "Europe/Berlin",
         buyer_progress: str = "auto",
         append_listener_path: bool = True,
-        allow_hosts: Sequence[str] = (),
+        targets: TargetPolicy | None = None,
         ids: IdSource | None = None,
     ) -> None:
         self._ids = ids or IdSource()
@@ -60,9 +61,7 @@ class OrderService:
         self._zone = ZoneInfo(timezone)
         self._buyer_progress = buyer_progress
         self.inventory = Inventory(store, profile.orders)
-        self.hub = Hub(
-            store, listener_spec, self._ids, append_listener_path=append_listener_path, allow_hosts=allow_hosts
-        )
+        self.hub = Hub(store, listener_spec, self._ids, append_listener_path=append_listener_path, targets=targets)
 
     def _stamp(self, moment: datetime) -> str:
         """Order and event times in the profile's time zone with its offset, whole seconds, as the FIT examples
