@@ -99,23 +99,40 @@ class SqlUnitOfWork:
         ).fetchone()
         if row is None:
             raise RecordExists(f"{kind} {key!r} already exists in sandbox {sandbox!r}")
+        self._counted(sandbox, kind, +1)
         self._index(sandbox, kind, key, int(row[0]), doc)
 
     def put(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
         self._touch(sandbox)
+        text = dumps(doc)
         row = self._x(
-            "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (sandbox, kind, key) DO UPDATE SET doc = excluded.doc RETURNING seq",
-            (sandbox, kind, key, dumps(doc)),
+            "UPDATE records SET doc = ? WHERE sandbox = ? AND kind = ? AND key = ? RETURNING seq",
+            (text, sandbox, kind, key),
         ).fetchone()
-        self._unindex(sandbox, kind, key)
+        if row is None:  # new (the sandbox is locked: nobody inserts it meanwhile)
+            row = self._x(
+                "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?) RETURNING seq",
+                (sandbox, kind, key, text),
+            ).fetchone()
+            self._counted(sandbox, kind, +1)
+        else:
+            self._unindex(sandbox, kind, key)
         self._index(sandbox, kind, key, int(row[0]), doc)
 
     def delete(self, sandbox: str, kind: str, key: str) -> bool:
         self._touch(sandbox)
         self._unindex(sandbox, kind, key)
         cursor = self._x("DELETE FROM records WHERE sandbox = ? AND kind = ? AND key = ?", (sandbox, kind, key))
+        if cursor.rowcount:
+            self._counted(sandbox, kind, -1)
         return bool(cursor.rowcount)
+
+    def _counted(self, sandbox: str, kind: str, change: int) -> None:
+        self._x(
+            "INSERT INTO record_counts (sandbox, kind, n) VALUES (?, ?, ?) "
+            "ON CONFLICT (sandbox, kind) DO UPDATE SET n = record_counts.n + excluded.n",
+            (sandbox, kind, change),
+        )
 
     def next_counter(self, sandbox: str, name: str) -> int:
         self._touch(sandbox)
@@ -211,6 +228,11 @@ def read_count(
     kind: str,
     where: Where | None,
 ) -> int:
+    if not where:  # kept with every insert and delete: one row, whatever the sandbox holds
+        row = conn.execute(
+            dialect.sql("SELECT n FROM record_counts WHERE sandbox = ? AND kind = ?"), (sandbox, kind)
+        ).fetchone()
+        return int(row[0]) if row else 0
     source, params = _selection(dialect, indexes, sandbox, kind, where)
     row = conn.execute(dialect.sql(f"SELECT COUNT(*) FROM ({source}) s"), tuple(params)).fetchone()
     return int(row[0])
@@ -393,6 +415,7 @@ def reset_rows(conn: Connection, dialect: Dialect, sandbox: str) -> int:
     """Delete one sandbox's records, index rows and deliveries (counters stay: no number is handed out twice)."""
     removed = conn.execute(dialect.sql("DELETE FROM records WHERE sandbox = ?"), (sandbox,)).rowcount
     conn.execute(dialect.sql("DELETE FROM record_index WHERE sandbox = ?"), (sandbox,))
+    conn.execute(dialect.sql("DELETE FROM record_counts WHERE sandbox = ?"), (sandbox,))
     conn.execute(
         dialect.sql("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE sandbox = ?)"),
         (sandbox,),

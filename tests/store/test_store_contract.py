@@ -112,6 +112,30 @@ def test_delete_removes_the_record_and_its_index_rows(store: Store) -> None:
     assert store.find("s", "order", {"state": "open"}) == []
 
 
+def test_the_unfiltered_count_follows_inserts_puts_deletes_resets_and_rollbacks(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("s", "order", "1", {"state": "open"})
+        uow.put("s", "order", "2", {"state": "open"})  # new through put
+        uow.put("s", "order", "2", {"state": "done"})  # replaced: still one
+        uow.put("t", "order", "1", {})
+    assert (store.count("s", "order"), store.count("t", "order"), store.count("s", "other")) == (2, 1, 0)
+
+    def insert_new_then_taken() -> None:
+        with store.transaction() as uow:
+            uow.insert("s", "order", "3", {})
+            uow.insert("s", "order", "1", {})
+
+    with pytest.raises(RecordExists):
+        insert_new_then_taken()
+    assert store.count("s", "order") == 2  # the rolled-back insert is not counted
+    with store.transaction() as uow:
+        uow.delete("s", "order", "1")
+        uow.delete("s", "order", "nothing")
+    assert store.count("s", "order") == 1
+    store.reset_sandbox("s")
+    assert (store.count("s", "order"), store.count("t", "order")) == (0, 1)
+
+
 def test_a_failed_unit_of_work_leaves_nothing(store: Store) -> None:
     with store.transaction() as uow:
         uow.insert("a", "k", "taken", {})
