@@ -26,10 +26,10 @@ def test_the_seed_termination_path_is_allowed_and_leaves_a_growing_history() -> 
     order = fresh()
     for number, state in enumerate(SEED_PATH):
         code = "0010" if state in ("completed", "closed") else "0000"
-        order, event = transition(
-            ORDER, order, state, Reason(code, PROFILE["reasons"][code]), f"2022-05-1{number}T10:31:00Z"
-        )
-        assert event == {"eventType": "ProductOrderStateChangeEvent", "state": state, "at": order["stateChangeDate"]}
+        before = order
+        order = transition(ORDER, order, state, Reason(code, PROFILE["reasons"][code]), f"2022-05-1{number}T10:31:00Z")
+        assert (order["state"], order["stateChangeDate"]) == (state, f"2022-05-1{number}T10:31:00Z")
+        assert before["state"] != state  # the resource handed in is left as it was
     assert order["state"] == "closed"
     assert order["stateChangeReason"] == {"code": "0010", "description": "Auftrag ausgeführt."}
     assert [h["state"] for h in order["stateChangeHistory"]] == ["acknowledged", *SEED_PATH[:-1]]
@@ -65,12 +65,12 @@ def test_the_profile_can_change_the_machine() -> None:
 def test_random_walks_take_only_documented_transitions(targets: list[str], kind: str) -> None:
     machine = ORDER if kind == "order" else TASK
     resource: dict[str, Any] = {"state": machine.initial}
-    events: list[dict[str, Any]] = []
+    taken = 0
     for step, target in enumerate(targets):
         target = target if target in machine.transitions else machine.initial
         before = resource
         try:
-            resource, event = transition(machine, resource, target, None, f"2026-01-01T00:00:{step % 60:02d}Z")
+            resource = transition(machine, resource, target, None, f"2026-01-01T00:00:{step % 60:02d}Z")
         except InvalidTransition:
             assert target not in machine.allowed(before["state"])
             assert resource is before
@@ -78,5 +78,5 @@ def test_random_walks_take_only_documented_transitions(targets: list[str], kind:
         assert target in machine.allowed(before["state"])
         assert len(resource["stateChangeHistory"]) == len(before.get("stateChangeHistory", [])) + 1
         assert resource["stateChangeHistory"][:-1] == before.get("stateChangeHistory", [])
-        events.append(event)
-    assert len(events) == sum(1 for _ in resource.get("stateChangeHistory", []))
+        taken += 1
+    assert taken == len(resource.get("stateChangeHistory", []))

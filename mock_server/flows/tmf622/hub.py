@@ -3,13 +3,14 @@ listener contract and queued for each subscription whose query wants it, in the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from contracts import SchemaValidator, Spec, Violation
 from mock_server.delivery.targets import TargetPolicy
 from mock_server.errors import BadRequest, MockError, NotFound
 from mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
+from mock_server.flows.tmf622.events import OrderEvent
 from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body
 from mock_server.id_source import IdSource
 from mock_server.store import OutboundMessage, Store, UnitOfWork
@@ -52,33 +53,31 @@ class Hub:
             if not uow.delete(sandbox, SUBSCRIPTION_KIND, subscription_id):
                 raise NotFound(f"no hub subscription {subscription_id!r}")
 
-    def emit(
-        self,
-        uow: UnitOfWork,
-        sandbox: str,
-        event_type: str,
-        resource: Mapping[str, Any],
-        now: str,
-        field_paths: Sequence[Mapping[str, str]] = (),
-        match_on: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Validate the event against the listener contract and queue it for every subscription whose query matches
-        (`match_on`: the order a task belongs to, so "relatedParty.id=me" also selects the order's tasks)."""
-        name = "cancelProductOrder" if event_type.startswith("CancelProductOrder") else "productOrder"
-        body = event_body(event_type, name, resource, event_id=self._ids.uuid(), at=now, field_paths=field_paths)
-        violations = self._validator(event_type).violations(body)
-        if violations:
-            raise EventContractError(f"{event_type}: " + "; ".join(str(v) for v in violations))
+    def publish(self, uow: UnitOfWork, sandbox: str, events: Iterable[OrderEvent]) -> None:
+        """Validate each event against the listener contract and queue it, in order, for every subscription whose
+        query wants it (a task's event is matched on the order it belongs to)."""
         subscriptions = [
             Subscription(s["id"], s["callback"], s.get("query", ""))
             for s in uow.find(sandbox, SUBSCRIPTION_KIND)
             if not s.get("deleted")  # tombstones of state files from before subscriptions were deleted
         ]
-        found = deliveries_for(
-            subscriptions, event_type, match_on or resource, body, append_listener_path=self._append_listener_path
-        )
-        for stream, target, message in found:
-            uow.publish(sandbox, OutboundMessage(stream, event_type, target, message))
+        for event in events:
+            body = event_body(
+                event.event_type,
+                event.resource_name,
+                event.resource,
+                event_id=self._ids.uuid(),
+                at=event.at,
+                field_paths=event.field_paths,
+            )
+            violations = self._validator(event.event_type).violations(body)
+            if violations:
+                raise EventContractError(f"{event.event_type}: " + "; ".join(str(v) for v in violations))
+            found = deliveries_for(
+                subscriptions, event.event_type, event.subject, body, append_listener_path=self._append_listener_path
+            )
+            for stream, target, message in found:
+                uow.publish(sandbox, OutboundMessage(stream, event.event_type, target, message))
 
     def _validator(self, event_type: str) -> SchemaValidator:
         if event_type not in self._validators:

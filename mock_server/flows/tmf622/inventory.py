@@ -13,9 +13,10 @@ from mock_server.store import Reader, Store, UnitOfWork
 
 
 class Inventory:
-    def __init__(self, store: Store, machine: StateMachine) -> None:
+    def __init__(self, store: Store, machine: StateMachine, completed: str = "completed") -> None:
         self._store = store
         self._machine = machine
+        self._completed = completed
 
     def seed_agreement(self, sandbox: str, buyer: str, agreement: Mapping[str, Any]) -> None:
         with self._store.transaction() as uow:
@@ -63,7 +64,7 @@ class Inventory:
         return [
             o
             for o in reader.find(sandbox, ORDER_KIND, {"productId": product_id})
-            if not self._machine.is_final(str(o.get("state"))) and str(o.get("state")) != "completed"
+            if not self._machine.is_final(str(o.get("state"))) and str(o.get("state")) != self._completed
         ]
 
     def check_preconditions(self, uow: UnitOfWork, sandbox: str, buyer: str, body: Mapping[str, Any]) -> None:

@@ -56,6 +56,25 @@ class Step:
         return self.state or str(self.attributes)
 
 
+@dataclass(frozen=True, slots=True)
+class CancellationRules:
+    """How a cancellation runs: the order's path to cancelled, the code a refused one ends with, and the milestone
+    after which it is refused."""
+
+    path: tuple[str, ...] = ("assessingCancellation", "pendingCancellation", "cancelled")
+    refusal_code: str = "1087"
+    point_of_no_return: str = "pointOfNoReturn"
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CancellationRules:
+        default = cls()
+        return cls(
+            path=tuple(map(str, data.get("path", default.path))),
+            refusal_code=str(data.get("refusal_code", default.refusal_code)),
+            point_of_no_return=str(data.get("point_of_no_return", default.point_of_no_return)),
+        )
+
+
 @dataclass(frozen=True)
 class FitProfile:
     orders: StateMachine
@@ -64,6 +83,12 @@ class FitProfile:
     reasons: Mapping[str, str]
     steps: tuple[Step, ...]
     supplier_contact: Mapping[str, Any]
+    cancellation: CancellationRules = CancellationRules()
+    abort_states: tuple[str, ...] = ("cancelled", "failed")  # an open order aborted by a termination, first allowed
+    completed_state: str = "completed"  # the state that gets completionDate and changes the inventory
+    waiting_state: str = "pending"  # where an order waits for the buyer's information
+    resume_state: str = "inProgress"  # where it goes on once the buyer answered
+    resume_reason: str | None = "0000"
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> FitProfile:
@@ -75,8 +100,19 @@ class FitProfile:
             reasons={str(code): str(text) for code, text in (data.get("reasons") or {}).items()},
             steps=tuple(Step.from_data(s) for s in progress.get("steps", ())),
             supplier_contact=dict(progress.get("supplierContact") or {}),
+            cancellation=CancellationRules.from_data(data.get("cancellation") or {}),
+            abort_states=tuple(map(str, data["order"].get("abort_states", ("cancelled", "failed")))),
+            completed_state=str(data["order"].get("completed", "completed")),
+            waiting_state=str(data["order"].get("waiting", "pending")),
+            resume_state=str(data["order"].get("resume", "inProgress")),
+            resume_reason=None
+            if data["order"].get("resume_reason", "0000") is None
+            else str(data["order"].get("resume_reason", "0000")),
         )
-        unknown = [s.state for s in profile.steps if s.state and s.state not in profile.orders.transitions]
+        named = [*profile.cancellation.path, *profile.abort_states, profile.completed_state, profile.waiting_state]
+        unknown = [s.state for s in profile.steps if s.state and s.state not in profile.orders.transitions] + [
+            s for s in [*named, profile.resume_state] if s not in profile.orders.transitions
+        ]
         if unknown:
             raise ValueError(f"progress steps name unknown order states: {unknown}")
         return profile

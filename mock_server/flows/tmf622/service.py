@@ -13,10 +13,9 @@ from contracts import Spec, Violation
 from mock_server.clock import Clock
 from mock_server.delivery.targets import TargetPolicy
 from mock_server.errors import BadRequest, Conflict, NotFound, Unprocessable
-from mock_server.flows.tmf622 import documents
+from mock_server.flows.tmf622 import documents, rules
 from mock_server.flows.tmf622.documents import (
     AGREEMENT_KIND,
-    BASE,
     INDEXES,
     INFO_REQUEST_KIND,
     ORDER_KIND,
@@ -24,16 +23,21 @@ from mock_server.flows.tmf622.documents import (
     PRODUCT_KIND,
     TASK_KIND,
 )
+from mock_server.flows.tmf622.events import (
+    ProductOrderAttributeValueChangeEvent,
+    ProductOrderCreateEvent,
+    ProductOrderInformationRequiredEvent,
+    ProductOrderMilestoneEvent,
+    ProductOrderStateChangeEvent,
+)
 from mock_server.flows.tmf622.hub import Hub
 from mock_server.flows.tmf622.inventory import Inventory
 from mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan, save_plan, set_plan_mode
 from mock_server.flows.tmf622.profile import FitProfile, Step, after_step, new_plan, next_step
-from mock_server.flows.tmf622.states import Reason, transition
+from mock_server.flows.tmf622.states import Reason
 from mock_server.id_source import IdSource
 from mock_server.store import Reader, Store, UnitOfWork
 from mock_server.tmf630 import matches, page, parse_filters, split_filters
-
-POINT_OF_NO_RETURN = "pointOfNoReturn"  # the FIT milestone after which a cancellation is refused (1087)
 
 
 class OrderService:
@@ -60,7 +64,7 @@ class OrderService:
         self._delay = step_delay
         self._zone = ZoneInfo(timezone)
         self._buyer_progress = buyer_progress
-        self.inventory = Inventory(store, profile.orders)
+        self.inventory = Inventory(store, profile.orders, profile.completed_state)
         self.hub = Hub(store, listener_spec, self._ids, append_listener_path=append_listener_path, targets=targets)
 
     def _stamp(self, moment: datetime) -> str:
@@ -128,7 +132,7 @@ class OrderService:
                 raise BadRequest([Violation("$.productOrderItem", "an order keeps at least one item")])
             if paths:
                 uow.put(sandbox, ORDER_KIND, order_id, patched)
-                self.hub.emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", patched, now, paths)
+                self.hub.publish(uow, sandbox, [ProductOrderAttributeValueChangeEvent(patched, now, paths)])
                 patched = self._resume_if_answered(uow, sandbox, patched, patch, now)
         return patched
 
@@ -138,14 +142,13 @@ class OrderService:
         """The buyer has given everything the seller asked for: the order goes on (pending → inProgress, 0000) and a
         paused automatic plan runs on."""
         request = uow.get(sandbox, INFO_REQUEST_KIND, str(order["id"]))
-        if request is None or request.get("done") or order["state"] != "pending":
+        updated, done = rules.answered(request, order, patch, self._profile.waiting_state) if request else (None, False)
+        if updated is None:
             return order
-        given = sorted({*request.get("answered", []), *patch})
-        done = documents.answered(dict.fromkeys(given), request["fields"])
-        uow.put(sandbox, INFO_REQUEST_KIND, str(order["id"]), {**request, "answered": given, "done": done})
+        uow.put(sandbox, INFO_REQUEST_KIND, str(order["id"]), updated)
         if not done:
             return order
-        resumed = self._to_state(uow, sandbox, order, "inProgress", "0000", now)
+        resumed = self._to_state(uow, sandbox, order, self._profile.resume_state, self._profile.resume_reason, now)
         set_plan_mode(uow, sandbox, str(order["id"]), "auto", self._clock.now(sandbox).timestamp() + self._delay)
         return resumed
 
@@ -158,9 +161,9 @@ class OrderService:
         now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
             order = self._stored_order(uow, sandbox, order_id)
-            pending = self._to_state(uow, sandbox, order, "pending", reason_code, now)
+            pending = self._to_state(uow, sandbox, order, self._profile.waiting_state, reason_code, now)
             paths = documents.information_paths(pending, fields)
-            self.hub.emit(uow, sandbox, "ProductOrderInformationRequiredEvent", pending, now, paths)
+            self.hub.publish(uow, sandbox, [ProductOrderInformationRequiredEvent(pending, now, paths)])
             uow.put(sandbox, INFO_REQUEST_KIND, order_id, {"fields": list(fields), "answered": [], "at": now})
             set_plan_mode(uow, sandbox, order_id, "paused")
         return pending
@@ -211,18 +214,11 @@ class OrderService:
                 order_posted=order_posted,
             )
             reason = Reason("KUE-LE", f"Abgebrochen: Kündigung durch den Leistungserbringer, Auftrag {order_id}")
-            for other in self.inventory.open_orders_on(uow, sandbox, product_id):
-                allowed = self._machine.allowed(str(other["state"]))
-                target = next((s for s in ("cancelled", "failed") if s in allowed), None)
-                if target is None:
-                    raise Conflict(
-                        f"precondition: product {product_id!r} has an open order {other['id']} in state "
-                        f"{other['state']!r}, which can be neither cancelled nor failed; allowed: {', '.join(allowed)}"
-                    )
-                aborted, _ = transition(self._machine, other, target, reason, now)
-                uow.put(sandbox, ORDER_KIND, str(other["id"]), aborted)
-                self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", aborted, now)
-                drop_plan(uow, sandbox, str(other["id"]))
+            open_orders = self.inventory.open_orders_on(uow, sandbox, product_id)
+            for aborted in rules.aborted_for_termination(self._profile, open_orders, product_id, reason, now):
+                uow.put(sandbox, ORDER_KIND, str(aborted["id"]), aborted)
+                self.hub.publish(uow, sandbox, [ProductOrderStateChangeEvent(aborted, now)])
+                drop_plan(uow, sandbox, str(aborted["id"]))
             self._announce(uow, sandbox, order, now)
             plan = new_plan(
                 order,
@@ -284,7 +280,7 @@ class OrderService:
                 milestone["message"] = message
             order["productOrderMilestone"] = [*order.get("productOrderMilestone", []), milestone]
             uow.put(sandbox, ORDER_KIND, order_id, order)
-            self.hub.emit(uow, sandbox, "ProductOrderMilestoneEvent", order, now)
+            self.hub.publish(uow, sandbox, [ProductOrderMilestoneEvent(order, now)])
         return order
 
     # progress on the clock
@@ -314,48 +310,22 @@ class OrderService:
 
     # cancellation
     def cancel(self, sandbox: str, order_id: str, reason: str | None = None) -> dict[str, Any]:
-        """CancelProductOrder: refused with the task terminatedWithError (1087) once the order is past its point of no
-        return; otherwise task inProgress, order assessingCancellation → pendingCancellation → cancelled, task done.
-        Task and order changes are separate events, as TMF622 has them."""
+        """CancelProductOrder, by the profile's cancellation rules (rules.cancellation): the task, the order's path
+        to cancelled or the refusal, and their events, in one unit of work."""
         self.progress_due(sandbox)
-        tasks = self._profile.tasks
         now = self._stamp(self._clock.now(sandbox))
         task_id = self._ids.uuid()
         with self._store.transaction() as uow:
             order = uow.get(sandbox, ORDER_KIND, order_id)
             if order is None:
                 raise NotFound(f"$.productOrder.id: no productOrder with id {order_id!r}")
-            task: dict[str, Any] = {
-                "@type": "CancelProductOrder",
-                "id": task_id,
-                "href": f"{BASE}/cancelProductOrder/{task_id}",
-                "productOrder": {"id": order_id, "href": order["href"], "@referredType": "ProductOrder"},
-                "state": tasks.initial,
-                "stateChangeDate": now,
-                **({"cancellationReason": reason} if reason else {}),
-            }
-            self.hub.emit(uow, sandbox, "CancelProductOrderCreateEvent", task, now, match_on=order)
-            if str(order["state"]) in self._profile.not_cancellable or _past_point_of_no_return(order):
-                code, text = self._profile.reason("1087") or ("1087", "")
-                task, _ = transition(tasks, task, "terminatedWithError", Reason(code, text), now)
-                self.hub.emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
-            else:
-                task, _ = transition(tasks, task, "inProgress", None, now)
-                self.hub.emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
-                for state in ("assessingCancellation", "pendingCancellation", "cancelled"):
-                    order, _ = transition(self._machine, order, state, None, now)
-                    if state == "cancelled":
-                        order["cancellationDate"] = now
-                        if reason:
-                            order["cancellationReason"] = reason
-                    self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
-                uow.put(sandbox, ORDER_KIND, order_id, order)
+            outcome = rules.cancellation(self._profile, order, task_id, reason, now)
+            if outcome.order is not None:
+                uow.put(sandbox, ORDER_KIND, order_id, outcome.order)
                 drop_plan(uow, sandbox, order_id)
-                task, _ = transition(tasks, task, "done", None, now)
-                task["effectiveCancellationDate"] = now
-                self.hub.emit(uow, sandbox, "CancelProductOrderStateChangeEvent", task, now, match_on=order)
-            uow.insert(sandbox, TASK_KIND, task_id, task)
-        return task
+            self.hub.publish(uow, sandbox, outcome.events)
+            uow.insert(sandbox, TASK_KIND, task_id, outcome.task)
+        return outcome.task
 
     # inside a transaction
     def _run_step(self, sandbox: str, order_id: str, *, due_only: float | None) -> dict[str, Any]:
@@ -397,13 +367,11 @@ class OrderService:
     def _to_state(
         self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], target: str, code: str | None, at: str
     ) -> dict[str, Any]:
-        found = self._profile.reason(code)
-        changed, _ = transition(self._machine, order, target, Reason(*found) if found else None, at)
-        if target == "completed":
-            changed["completionDate"] = at
+        changed = rules.state_change(self._profile, order, target, code, at)
+        if target == self._profile.completed_state:
             self._complete_items(uow, sandbox, changed, at)
         uow.put(sandbox, ORDER_KIND, str(order["id"]), changed)
-        self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", changed, at)
+        self.hub.publish(uow, sandbox, [ProductOrderStateChangeEvent(changed, at)])
         return changed
 
     def _complete_items(self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], at: str) -> None:
@@ -442,7 +410,7 @@ class OrderService:
             {"path": "/relatedParty/", "typeOfChange": "add"},
             {"path": "/expectedCompletionTimePeriod/", "typeOfChange": "add"},
         ]
-        self.hub.emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", order, at, paths)
+        self.hub.publish(uow, sandbox, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
         return order
 
     def _termination_date(
@@ -459,14 +427,13 @@ class OrderService:
             uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), terminated)
         uow.put(sandbox, ORDER_KIND, str(order["id"]), order)
         paths = [{"path": "/terminationDate/", "typeOfChange": "add"}]
-        self.hub.emit(uow, sandbox, "ProductOrderAttributeValueChangeEvent", order, at, paths)
+        self.hub.publish(uow, sandbox, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
         return order
 
     def _announce(self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], now: str) -> None:
         """A new order: stored, then CreateEvent and the StateChangeEvent of its first state (as the FIT seed shows)."""
         uow.insert(sandbox, ORDER_KIND, str(order["id"]), order)
-        self.hub.emit(uow, sandbox, "ProductOrderCreateEvent", order, now)
-        self.hub.emit(uow, sandbox, "ProductOrderStateChangeEvent", order, now)
+        self.hub.publish(uow, sandbox, [ProductOrderCreateEvent(order, now), ProductOrderStateChangeEvent(order, now)])
 
     @staticmethod
     def _stored_order(reader: Reader, sandbox: str, order_id: str) -> dict[str, Any]:
@@ -490,7 +457,3 @@ def _listed(
         return reader.find(sandbox, kind, where, limit=limit, offset=offset or 0), reader.count(sandbox, kind, where)
     found = [item for item in reader.find(sandbox, kind, where) if matches(item, rest)]
     return page(found, offset, limit)
-
-
-def _past_point_of_no_return(order: Mapping[str, Any]) -> bool:
-    return any(m.get("name") == POINT_OF_NO_RETURN for m in order.get("productOrderMilestone", []))

@@ -1,6 +1,6 @@
-"""The order and task state machines of the FIT-API profile, loaded from data (specs/tmf622/fit-profile.yaml).
+"""The order and task state machines of a profile, loaded from data (specs/tmf622/fit-profile.yaml).
 
-Pure: a transition returns the changed order and the one state-change event it emits; nothing is stored here.
+Pure: a transition returns the changed resource; the rules (rules.py) say which event it emits; nothing is stored.
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ class Reason:
 
 def transition(
     machine: StateMachine, resource: Mapping[str, Any], target: str, reason: Reason | None, at: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> dict[str, Any]:
     """Move `resource` to `target`: new state, `stateChangeDate`, `stateChangeReason`, and a `stateChangeHistory`
-    entry for the state it leaves. Returns the changed copy and the state-change event body (without envelope)."""
+    entry for the state it leaves. Returns the changed copy; `resource` is left as it was."""
     current = str(resource["state"])
     machine.check(current, target)
     changed = dict(resource)
@@ -77,9 +77,4 @@ def transition(
         changed["stateChangeReason"] = reason.as_json()
     else:
         changed.pop("stateChangeReason", None)
-    event = {"eventType": f"{_event_prefix(machine.kind)}StateChangeEvent", "state": target, "at": at}
-    return changed, event
-
-
-def _event_prefix(kind: str) -> str:
-    return {"order": "ProductOrder", "task": "CancelProductOrder"}[kind]
+    return changed

@@ -1,0 +1,83 @@
+"""The order rules as pure functions of the profile: each returns the changed documents and the typed events, and
+changes nothing it was handed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from mock_server.errors import Conflict
+from mock_server.flows.tmf622 import rules
+from mock_server.flows.tmf622.events import (
+    CancelProductOrderCreateEvent,
+    CancelProductOrderStateChangeEvent,
+    ProductOrderStateChangeEvent,
+)
+from mock_server.flows.tmf622.profile import FitProfile
+from mock_server.flows.tmf622.states import Reason
+
+PROFILE = FitProfile.load()
+NOW = "2022-05-11T10:31:00+02:00"
+
+
+def order(state: str, **extra: Any) -> dict[str, Any]:
+    return {"id": "o1", "href": "/po/o1", "state": state, "stateChangeDate": "2022-05-11T10:30:00+02:00", **extra}
+
+
+def test_a_cancellation_walks_the_profiles_path_and_emits_task_and_order_events_in_order() -> None:
+    given = order("accepted", relatedParty=[{"id": "500011"}])
+    kept = copy.deepcopy(given)
+    outcome = rules.cancellation(PROFILE, given, "t1", "Kunde storniert", NOW)
+    assert given == kept
+    assert outcome.order is not None
+    assert (outcome.order["state"], outcome.order["cancellationDate"]) == ("cancelled", NOW)
+    assert outcome.order["cancellationReason"] == "Kunde storniert"
+    assert [(type(e), e.resource["state"]) for e in outcome.events] == [
+        (CancelProductOrderCreateEvent, "acknowledged"),
+        (CancelProductOrderStateChangeEvent, "inProgress"),
+        (ProductOrderStateChangeEvent, "assessingCancellation"),
+        (ProductOrderStateChangeEvent, "pendingCancellation"),
+        (ProductOrderStateChangeEvent, "cancelled"),
+        (CancelProductOrderStateChangeEvent, "done"),
+    ]
+    assert outcome.events[0].subject["relatedParty"] == [{"id": "500011"}]  # a task event matches on its order
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [order("acknowledged"), order("inProgress", productOrderMilestone=[{"name": "pointOfNoReturn"}])],
+    ids=["not cancellable in acknowledged", "past the point of no return"],
+)
+def test_a_refused_cancellation_ends_the_task_with_1087_and_leaves_the_order(refused: dict[str, Any]) -> None:
+    outcome = rules.cancellation(PROFILE, refused, "t1", None, NOW)
+    assert outcome.order is None
+    assert outcome.task["state"] == "terminatedWithError"
+    assert outcome.task["stateChangeReason"] == {"code": "1087", "description": "Eine Stornierung ist nicht möglich."}
+    assert [type(e) for e in outcome.events] == [CancelProductOrderCreateEvent, CancelProductOrderStateChangeEvent]
+
+
+def test_a_termination_aborts_open_orders_to_the_first_abort_state_they_allow_or_stops() -> None:
+    reason = Reason("KUE-LE", "Abgebrochen")
+    aborted = rules.aborted_for_termination(PROFILE, [order("accepted"), order("inProgress")], "p1", reason, NOW)
+    assert [o["state"] for o in aborted] == ["cancelled", "failed"]
+    assert all(o["stateChangeReason"] == {"code": "KUE-LE", "description": "Abgebrochen"} for o in aborted)
+    with pytest.raises(Conflict, match="open order o1 in state 'assessingCancellation', which can be neither"):
+        rules.aborted_for_termination(PROFILE, [order("assessingCancellation")], "p1", reason, NOW)
+
+
+def test_the_buyers_answers_count_until_every_field_asked_for_is_given() -> None:
+    request = {"fields": ["note", "productOrderItem"], "answered": []}
+    first, done = rules.answered(request, order("pending"), {"note": [{"text": "x"}]}, "pending")
+    assert first is not None
+    assert (first["answered"], done) == (["note"], False)
+    second, done = rules.answered(first, order("pending"), {"productOrderItem": []}, "pending")
+    assert second is not None
+    assert done is True
+    assert rules.answered(request, order("inProgress"), {"note": []}, "pending") == (None, False)
+
+
+def test_a_completed_state_change_dates_the_completion() -> None:
+    changed = rules.state_change(PROFILE, order("inProgress"), "completed", "0010", NOW)
+    assert (changed["completionDate"], changed["stateChangeReason"]["code"]) == (NOW, "0010")
