@@ -43,7 +43,19 @@ def json_path(parts: Iterable[str | int]) -> str:
 
 
 def _violation(error: ValidationError) -> Violation:
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        extra = _unexpected(error)
+        if extra:  # name the attribute itself, as every other refusal names its place
+            others = f" (also unexpected: {', '.join(extra[1:])})" if extra[1:] else ""
+            return Violation(json_path([*error.absolute_path, extra[0]]), f"is not in the contract here{others}")
     return Violation(json_path(error.absolute_path), _describe(error))
+
+
+def _unexpected(error: ValidationError) -> list[str]:
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    declared = set(schema.get("properties", {}))
+    patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+    return sorted(k for k in error.instance if k not in declared and not any(p.search(k) for p in patterns))
 
 
 def _describe(error: ValidationError) -> str:

@@ -43,7 +43,7 @@ from mock_server.flows.quittung.signing_unit import SigningUnit
 from mock_server.flows.tmf622.documents import BASE as TMF622_BASE
 from mock_server.flows.tmf622.handlers import OrderHandlers
 from mock_server.flows.tmf622.plan_store import sandboxes_with_plans
-from mock_server.flows.tmf622.profile import DEFAULT_PROFILE, FitProfile
+from mock_server.flows.tmf622.profile import DEFAULT_PROFILE, load_profiles
 from mock_server.flows.tmf622.seed_file import load_seed_file
 from mock_server.flows.tmf622.service import OrderService
 from mock_server.http_errors import (
@@ -174,11 +174,11 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         ids=ids,
     )
     tmf622_spec = load_spec(bundled_spec_path("tmf622/product-ordering.yaml"))
-    profile = FitProfile.load(Path(settings.tmf622_profile) if settings.tmf622_profile else DEFAULT_PROFILE)
+    profiles = load_profiles(Path(settings.tmf622_profile) if settings.tmf622_profile else DEFAULT_PROFILE)
     orders = OrderService(
         store,
         clock,
-        profile,
+        profiles,
         load_spec(bundled_spec_path("tmf622/listener.yaml")),
         step_delay=settings.tmf622_step_delay,
         timezone=settings.tmf622_timezone,
@@ -186,6 +186,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         append_listener_path=settings.tmf622_callback == "listener",
         targets=targets,
         ids=ids,
+        default_profile=settings.tmf622_default_profile,
     )
     quittung_spec = load_spec(bundled_spec_path("quittung/quittung.yaml"))
     receipts = ReceiptService(
@@ -263,7 +264,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         tmf622_spec.document,
         base_path=TMF622_BASE,
         name="tmf622",
-        resolver=_operation_resolver(OrderHandlers(orders).operations()),
+        resolver=_operation_resolver(OrderHandlers(orders, tmf622_spec).operations()),
         pythonic_params=True,
         # TMF630 attribute filters are query parameters the contract cannot list.
         **{**common, "strict_validation": False},

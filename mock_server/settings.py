@@ -72,6 +72,9 @@ class Settings:
     tmf622_buyer_progress: str = "auto"
     tmf622_callback: str = "listener"
     tmf622_profile: str = ""  # a FIT profile file replacing specs/tmf622/fit-profile.yaml
+    # TMF622 profile of a sandbox that chose none: auto (fit where the sandbox has FIT data, else plain tmf622 v4),
+    # tmf622 or fit.
+    tmf622_default_profile: str = "auto"
     tmf622_seed: str = ""  # a YAML file with inventory and agreements per sandbox, loaded at start
     # Strom-Quittung: tariff (gross: energy price ct/kWh, base price EUR/month), the TSE client id, strict mode
     # (422 instead of 200 for missing mandatory fields).
@@ -122,7 +125,11 @@ def load_settings(
             flat[name] = _coerce(name, value, f"environment variable {ENV_PREFIX}{name.upper()}")
     flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
     maco = MacoSettings(**{n: flat.pop(f"maco_{n}") for n in _MACO if f"maco_{n}" in flat})
-    for name, allowed in (("tmf622_buyer_progress", ("auto", "manual")), ("tmf622_callback", ("listener", "callback"))):
+    for name, allowed in (
+        ("tmf622_buyer_progress", ("auto", "manual")),
+        ("tmf622_callback", ("listener", "callback")),
+        ("tmf622_default_profile", ("auto", "tmf622", "fit")),
+    ):
         if name in flat and flat[name] not in allowed:
             raise SettingsError(f"{name} must be one of {allowed}, got {flat[name]!r}")
     for name in ("quittung_energy_price_ct", "quittung_base_price_eur"):

@@ -1,14 +1,17 @@
-"""TMF630 REST conventions for collection and resource reads: attribute selection (`fields=`), attribute filters
-(exact match on dotted paths, `a,b` for either value, `.gt/.gte/.lt/.lte` on dates and numbers, several ANDed) and
-paging. Pure functions."""
+"""TMF630 REST conventions for collection and resource reads: attribute selection (`fields=`, dotted paths too),
+attribute filters (exact match on dotted paths, `a,b` for either value, `.gt/.gte/.lt/.lte` on dates and numbers,
+several ANDed; dates compare as instants), `sort=` (`-` for descending) and paging (206 when a page is partial).
+Pure functions."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts import Violation
 from mock_server.store.indexing import Condition, Index, Range, instant_key
 
 RESERVED = frozenset({"fields", "offset", "limit", "sort"})
@@ -24,11 +27,112 @@ class Filter:
 
 
 def select_fields(resource: Mapping[str, Any], fields: str | None) -> dict[str, Any]:
-    """Only the named first-level attributes (id and href always); everything when `fields` is empty."""
+    """Only the named attributes (id and href always); a dotted name keeps that part of its first-level attribute
+    (`productOrderItem.action` keeps each item's action, and its id); everything when `fields` is empty."""
     if not fields:
         return dict(resource)
-    wanted = {name.strip() for name in fields.split(",") if name.strip()} | set(ALWAYS_KEPT)
-    return {key: value for key, value in resource.items() if key in wanted}
+    wanted = [name.strip() for name in fields.split(",") if name.strip()] + list(ALWAYS_KEPT)
+    selected: dict[str, Any] = {}
+    for name in wanted:
+        head, _, rest = name.partition(".")
+        if head not in resource:
+            continue
+        if not rest or (head in selected and not isinstance(selected[head], dict | list)):
+            selected[head] = resource[head]
+        else:
+            selected[head] = _merge(selected.get(head), _project(resource[head], rest.split(".")))
+    return {key: selected[key] for key in resource if key in selected}
+
+
+def _project(node: Any, path: list[str]) -> Any:
+    """The part of `node` at `path`; a nested object keeps its `id`, as the resource keeps id and href."""
+    if isinstance(node, list):
+        return [_project(item, path) for item in node]
+    if not path or not isinstance(node, Mapping):
+        return node
+    kept = {"id": node["id"]} if "id" in node else {}
+    return {**kept, path[0]: _project(node[path[0]], path[1:])} if path[0] in node else kept
+
+
+def _merge(left: Any, right: Any) -> Any:
+    if isinstance(left, dict) and isinstance(right, dict):
+        return {**left, **{k: _merge(left.get(k), v) for k, v in right.items()}}
+    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        return [_merge(a, b) for a, b in zip(left, right, strict=True)]
+    return right if left is None else left
+
+
+_PLUS_AS_SPACE = re.compile(r" (\d{2}:?\d{2})$")
+
+
+def restored_plus(value: str) -> str:
+    """A date-time whose `+01:00` offset arrived as ` 01:00` (an unencoded `+` in a query string) gets its `+`."""
+    return _PLUS_AS_SPACE.sub(r"+\1", value.strip()) if " " in value else value
+
+
+def filter_violations(filters: Sequence[Filter], known: set[str], instants: set[str]) -> list[Violation]:
+    """What is wrong with the filters: an attribute the resource does not have, a date that is none, an order
+    comparison on a value that is neither a date-time nor a number."""
+    found = []
+    for f in filters:
+        name = ".".join(f.path)
+        parameter = f"query parameter {name}{'' if f.op == 'eq' else '.' + f.op}"
+        if f.path[0] not in known:
+            found.append(Violation(parameter, f"{f.path[0]!r} is not an attribute of this resource"))
+        elif name in instants and any(instant_key(restored_plus(v)) is None for v in f.value.split(",")):
+            found.append(Violation(parameter, f"{f.value!r} is not a date-time with an offset (RFC 3339)"))
+        elif f.op != "eq" and _ordered(f.value) is None:
+            found.append(Violation(parameter, f"{f.value!r} is neither a date-time nor a number"))
+    return found
+
+
+def sort_violations(sort: str | None, known: set[str]) -> list[Violation]:
+    return [
+        Violation("query parameter sort", f"{key.lstrip('-+')!r} is not an attribute of this resource")
+        for key in (sort or "").split(",")
+        if key.strip() and key.strip().lstrip("-+").split(".")[0] not in known
+    ]
+
+
+def sorted_by(items: Sequence[Mapping[str, Any]], sort: str | None) -> list[Mapping[str, Any]]:
+    """`sort=state,-orderDate`: by each named attribute in turn, `-` descending; dates as instants, numbers as
+    numbers; items without the attribute last."""
+    result = list(items)
+    for key in reversed([k.strip() for k in (sort or "").split(",") if k.strip()]):
+        descending = key.startswith("-")
+        path = tuple(key.lstrip("-+").split("."))
+        present = [i for i in result if next(iter(_values_at(i, path)), None) is not None]
+        absent = [i for i in result if next(iter(_values_at(i, path)), None) is None]
+        present.sort(key=lambda i: _sort_key(next(iter(_values_at(i, path)))), reverse=descending)
+        result = present + absent
+    return result
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    ordered = _ordered(value)
+    if isinstance(ordered, datetime):
+        return (0, ordered.timestamp())
+    if isinstance(ordered, float):
+        return (0, ordered)
+    return (1, str(value))
+
+
+def schema_attributes(schema: Mapping[str, Any]) -> set[str]:
+    """The first-level attribute names a (resolved) schema declares, through allOf/anyOf/oneOf."""
+    names = set(schema.get("properties", {}))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key, ()):
+            names |= schema_attributes(part)
+    return names
+
+
+def content_range(offset: int, shown: int, total: int) -> dict[str, str]:
+    """TMF630 paging headers; `Content-Range: items 0-9/42` when the page is partial."""
+    headers = {"X-Total-Count": str(total), "X-Result-Count": str(shown)}
+    if shown < total:
+        last = offset + shown - 1
+        headers["Content-Range"] = f"items {offset}-{last}/{total}" if shown else f"items */{total}"
+    return headers
 
 
 def parse_filters(query: Mapping[str, str]) -> list[Filter]:
@@ -63,7 +167,7 @@ def split_filters(filters: Sequence[Filter], indexed: Mapping[str, Index]) -> tu
 def _condition(f: Filter, index: Index) -> Condition | None:
     values = f.value.split(",")
     if index.instant:
-        keys = [instant_key(v) for v in values]
+        keys = [instant_key(restored_plus(v)) for v in values]
         if any(k is None for k in keys):
             return None
         if f.op == "eq":
@@ -96,8 +200,12 @@ def _values_at(node: Any, path: tuple[str, ...]) -> Iterable[Any]:
 
 
 def _compare(found: Any, op: str, wanted: str) -> bool:
-    if op == "eq":  # TMF630: `attr=v1,v2` is v1 OR v2
-        return _text(found) in wanted.split(",")
+    if op == "eq":  # TMF630: `attr=v1,v2` is v1 OR v2; a date-time matches the same instant in any offset form
+        values = wanted.split(",")
+        if _text(found) in values:
+            return True
+        moment = instant_key(_text(found)) if isinstance(found, str) and len(found) > 10 else None
+        return moment is not None and moment in {instant_key(restored_plus(v)) for v in values}
     left, right = _ordered(found), _ordered(wanted)
     if isinstance(left, datetime) and isinstance(right, datetime):
         return _holds(op, (left - right).total_seconds())

@@ -48,6 +48,8 @@ class AdminHandlers:
             "get_clock": self.get_clock,
             "set_clock": self.set_clock,
             "advance_clock": self.advance_clock,
+            "get_tmf622_profile": self.get_tmf622_profile,
+            "set_tmf622_profile": self.set_tmf622_profile,
             "list_maco_processes": self.list_maco_processes,
             "get_maco_process": self.get_maco_process,
             "list_deliveries": self.list_deliveries,
@@ -113,6 +115,13 @@ class AdminHandlers:
     async def set_maco_backend(self, sandbox: str, body: dict[str, Any]) -> Answer:
         self._callbacks.set_backend(sandbox, Backend(url=body["url"], token=body.get("token", "")))
         return _json({"url": body["url"], "hasToken": bool(body.get("token"))})
+
+    async def get_tmf622_profile(self, sandbox: str) -> Answer:
+        chosen = self._orders.chosen_profile(self._store, sandbox) or "auto"
+        return _json({"profile": chosen, "effective": self._orders.profile_for(self._store, sandbox).name})
+
+    async def set_tmf622_profile(self, sandbox: str, body: dict[str, Any]) -> Answer:
+        return _json(self._orders.choose_profile(sandbox, str(body["profile"])))
 
     async def get_tmf622_inventory(self, sandbox: str) -> Answer:
         return _json(self._orders.inventory.holding(sandbox))

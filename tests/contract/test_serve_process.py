@@ -30,10 +30,10 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    db: Path | str, port: int, *extra: str, log: Path | None = None
+    db: Path | str, port: int, *extra: str, log: Path | None = None, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`pruefstand serve` on `db` (a file, or a PostgreSQL URL with `log` given), until it answers /healthz."""
-    env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN}
+    env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}
     log = log or Path(db).with_suffix(".log")
     with log.open("ab") as sink:
         proc = subprocess.Popen(

@@ -172,14 +172,23 @@ def test_merge_patch_changes_the_order_and_emits_one_attribute_value_change(clie
     assert event["target"] == "http://127.0.0.1:9/buyer/listener/productOrderAttributeValueChangeEvent"
 
 
-def test_merge_patch_refuses_server_owned_attributes_final_orders_and_plain_json(client: TestClient) -> None:
+def test_patch_refuses_server_owned_and_unknown_attributes_and_final_orders(client: TestClient) -> None:
     order = client.post(f"{TMF}/productOrder", json=order_body()).json()
     owned = client.patch(f"{TMF}/productOrder/{order['id']}", json={"state": "completed"}, headers=MERGE)
     assert owned.status_code == 400
-    assert "$.state" in error_of(owned)["message"]
-    plain = client.patch(f"{TMF}/productOrder/{order['id']}", json={"description": "x"})
-    assert plain.status_code == 415
-    error_of(plain)
+    assert "$.state: is not in the contract here" in error_of(owned)["message"]
+    unknown = client.patch(f"{TMF}/productOrder/{order['id']}", json={"colour": "red"})  # application/json
+    assert unknown.status_code == 400
+    assert "$.colour: is not in the contract here" in error_of(unknown)["message"]
+    json_patch = {"Content-Type": "application/json-patch+json"}
+    owned_by_6902 = client.patch(
+        f"{TMF}/productOrder/{order['id']}",
+        content=b'[{"op": "replace", "path": "/state", "value": "x"}]',
+        headers=json_patch,
+    )
+    assert owned_by_6902.status_code == 400
+    assert "$.state: is set by the seller" in error_of(owned_by_6902)["message"]
+    assert client.get(order["href"]).json()["state"] == order["state"]
     admin_state = f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}/state"
     assert client.post(admin_state, json={"state": "rejected", "reasonCode": "0041"}, headers=ADMIN).status_code == 200
     final = client.patch(f"{TMF}/productOrder/{order['id']}", json={"description": "x"}, headers=MERGE)

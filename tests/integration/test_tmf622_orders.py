@@ -13,7 +13,7 @@ from contracts import load_spec, specs_root
 from mock_server.clock import Clock
 from mock_server.delivery.targets import TargetPolicy
 from mock_server.errors import Conflict, NotFound
-from mock_server.flows.tmf622.profile import FitProfile
+from mock_server.flows.tmf622.profile import Profile
 from mock_server.flows.tmf622.service import OrderService
 from mock_server.flows.tmf622.states import InvalidTransition
 from mock_server.store import SQLiteStore
@@ -35,7 +35,7 @@ def new_service() -> OrderService:
     orders = OrderService(
         store,
         Clock(store),
-        FitProfile.load(),
+        Profile.load(),
         load_spec(specs_root() / "tmf622" / "listener.yaml"),
         buyer_progress="manual",
         targets=TargetPolicy.from_patterns(["*.example"]),
@@ -240,7 +240,7 @@ def _state(payload: dict[str, Any]) -> str:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(FitProfile.load().orders.states), max_size=12))
+@given(st.lists(st.sampled_from(Profile.load().orders.states), max_size=12))
 def test_each_state_change_of_the_service_emits_exactly_one_event_and_history_only_grows(targets: list[str]) -> None:
     """Whatever is asked: refused transitions change and emit nothing, allowed ones emit one StateChangeEvent each."""
     orders = new_service()
@@ -256,7 +256,7 @@ def test_each_state_change_of_the_service_emits_exactly_one_event_and_history_on
             continue
         taken += 1
         assert after["stateChangeHistory"][:-1] == before.get("stateChangeHistory", [])
-        assert target in FitProfile.load().orders.allowed(before["state"])
+        assert target in Profile.load().orders.allowed(before["state"])
     kinds = [d["kind"] for d in journal(orders)]
     assert kinds.count("ProductOrderStateChangeEvent") == taken + 1  # + the initial acknowledged
     assert len(orders.order("s", order["id"]).get("stateChangeHistory", [])) == taken

@@ -15,10 +15,10 @@ from mock_server.flows.tmf622.events import (
     CancelProductOrderStateChangeEvent,
     ProductOrderStateChangeEvent,
 )
-from mock_server.flows.tmf622.profile import FitProfile
+from mock_server.flows.tmf622.profile import Profile
 from mock_server.flows.tmf622.states import Reason
 
-PROFILE = FitProfile.load()
+PROFILE = Profile.load()
 NOW = "2022-05-11T10:31:00+02:00"
 
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import json_merge_patch
+import jsonpatch
+import jsonpointer
 
 from contracts import Violation
 from mock_server.store.indexing import Index
@@ -17,6 +19,7 @@ BASE = "/tmf-api/productOrderingManagement/v4"
 ORDER_KIND, SUBSCRIPTION_KIND, TASK_KIND = "tmf.order", "tmf.subscription", "tmf.cancelProductOrder"
 PRODUCT_KIND, AGREEMENT_KIND, PLAN_KIND = "tmf.product", "tmf.agreement", "tmf.plan"
 INFO_REQUEST_KIND = "tmf.informationRequired"
+PROFILE_KIND = "tmf.profile"  # the sandbox's chosen profile (admin API)
 # The fields looked up in the database (TMF630 filters, the open-order precondition, the background task's plans).
 INDEXES = [
     Index(ORDER_KIND, "id", "id"),
@@ -68,10 +71,11 @@ def buyer_of(body: Mapping[str, Any]) -> str | Violation:
     )
 
 
-def new_order(order_id: str, body: Mapping[str, Any], buyer: str, now: str, initial: str) -> dict[str, Any]:
-    """A buyer's order as stored: what was posted, the server's fields, and the buyer as related party."""
+def new_order(order_id: str, body: Mapping[str, Any], buyer: str | None, now: str, initial: str) -> dict[str, Any]:
+    """A buyer's order as stored: what was posted, the server's fields, and the buyer as related party (when one is
+    known; a plain v4 order may name nobody)."""
     parties = list(body.get("relatedParty") or [])
-    if not any(str(p.get("role", "")).lower() in BUYER_ROLES for p in parties):
+    if buyer is not None and not any(str(p.get("role", "")).lower() in BUYER_ROLES for p in parties):
         parties.insert(0, {"id": buyer, "role": "customer", "@referredType": "Organization"})
     return {
         "@type": "ProductOrder",
@@ -141,6 +145,63 @@ def termination_by_seller(
             {"id": "1", "action": "delete", "product": {"id": str(product["id"]), "@type": "ProductRef"}}
         ],
     }
+
+
+# What a buyer may change (ProductOrder_Update's properties; a test keeps the two equal).
+PATCHABLE = frozenset(
+    {
+        "@type",
+        "@baseType",
+        "@schemaLocation",
+        "agreement",
+        "billingAccount",
+        "category",
+        "channel",
+        "description",
+        "externalId",
+        "note",
+        "notificationContact",
+        "orderPostedDate",
+        "payment",
+        "priority",
+        "productOfferingQualification",
+        "productOrderItem",
+        "quote",
+        "relatedParty",
+        "requestedCompletionDate",
+        "requestedCompletionTimePeriod",
+        "requestedStartDate",
+    }
+)
+
+
+def json_patched(
+    order: Mapping[str, Any], operations: Sequence[Mapping[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, str]], list[str]]:
+    """RFC 6902 JSON Patch of a buyer's changes: the patched order, the fieldPath entries of the first-level
+    attributes that changed, and their names. Refused (PermissionError naming the attribute) where it would touch
+    what the seller owns or what TMF622 does not know; an operation that cannot apply is a ValueError."""
+    try:
+        patched: dict[str, Any] = jsonpatch.apply_patch(copy.deepcopy(dict(order)), list(operations))
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise ValueError(str(exc)) from exc
+    if not isinstance(patched, dict):
+        raise ValueError("a JSON Patch of an order must leave an object")
+    changed = sorted(k for k in {*order, *patched} if order.get(k, _ABSENT) != patched.get(k, _ABSENT))
+    owned = [k for k in changed if k in SERVER_OWNED]
+    if owned:
+        raise PermissionError(", ".join(f"$.{name}" for name in owned))
+    unknown = [k for k in changed if k not in PATCHABLE]
+    if unknown:
+        raise ValueError(f"$.{unknown[0]}: not an attribute of a ProductOrder that a buyer may change")
+    paths = [
+        {"path": f"/{k}/", "typeOfChange": "add" if k not in order else "delete" if k not in patched else "modify"}
+        for k in changed
+    ]
+    return patched, paths, changed
+
+
+_ABSENT = object()
 
 
 def merge_patched(order: Mapping[str, Any], patch: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]:

@@ -8,10 +8,19 @@ from typing import Any
 
 from connexion.context import request
 
+from contracts import Spec
+from mock_server.errors import BadRequest
 from mock_server.flows.tmf622.documents import BASE
 from mock_server.flows.tmf622.service import OrderService
-from mock_server.sandbox import SANDBOX_HEADER, sandbox_name
-from mock_server.tmf630 import select_fields
+from mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
+from mock_server.tmf630 import (
+    content_range,
+    filter_violations,
+    parse_filters,
+    schema_attributes,
+    select_fields,
+    sort_violations,
+)
 
 Answer = tuple[Any, int, dict[str, str]]
 
@@ -20,14 +29,20 @@ def _sandbox() -> str:
     return sandbox_name(request.headers.get(SANDBOX_HEADER))
 
 
+def _profile() -> str | None:
+    """The profile this request asks for (`X-Pruefstand-Profile`), else the sandbox's."""
+    return request.headers.get(PROFILE_HEADER) or None
+
+
 def _query() -> dict[str, str]:
     return {key: str(value) for key, value in request.query_params.items()}
 
 
-def _listed(found: tuple[list[dict[str, Any]], int], fields: str | None) -> Answer:
+def _listed(found: tuple[list[dict[str, Any]], int], fields: str | None, offset: int | None) -> Answer:
+    """200 with the whole collection, 206 with a part of it (TMF630), with the paging headers."""
     shown, total = found
-    headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(shown)), "Content-Type": "application/json"}
-    return [select_fields(item, fields) for item in shown], 200, headers
+    headers = {**content_range(offset or 0, len(shown), total), "Content-Type": "application/json"}
+    return [select_fields(item, fields) for item in shown], 206 if len(shown) < total else 200, headers
 
 
 def _created(resource: Mapping[str, Any], fields: str | None = None) -> Answer:
@@ -35,8 +50,24 @@ def _created(resource: Mapping[str, Any], fields: str | None = None) -> Answer:
 
 
 class OrderHandlers:
-    def __init__(self, orders: OrderService) -> None:
+    def __init__(self, orders: OrderService, spec: Spec) -> None:
         self._orders = orders
+        self._known = {
+            name: schema_attributes(
+                spec.operation(operation)["responses"]["200"]["content"]["application/json"]["schema"]
+            )
+            for name, operation in (("order", "retrieveProductOrder"), ("task", "retrieveCancelProductOrder"))
+        }
+        self._instants = {"order": {"orderDate"}, "task": set()}
+
+    def _checked_query(self, resource: str, sort: str | None) -> dict[str, str]:
+        """The TMF630 filters of this request, refused (400) when they name an unknown attribute or a bad value."""
+        query = _query()
+        violations = filter_violations(parse_filters(query), self._known[resource], self._instants[resource])
+        violations += sort_violations(sort, self._known[resource])
+        if violations:
+            raise BadRequest(violations)
+        return query
 
     def operations(self) -> dict[str, Any]:
         return {
@@ -44,6 +75,7 @@ class OrderHandlers:
             "createProductOrder": self.create_order,
             "retrieveProductOrder": self.retrieve_order,
             "patchProductOrder": self.patch_order,
+            "deleteProductOrder": self.delete_order,
             "listCancelProductOrder": self.list_tasks,
             "createCancelProductOrder": self.create_task,
             "retrieveCancelProductOrder": self.retrieve_task,
@@ -52,28 +84,35 @@ class OrderHandlers:
         }
 
     async def list_orders(
-        self, fields: str | None = None, offset: int | None = None, limit: int | None = None
+        self, fields: str | None = None, offset: int | None = None, limit: int | None = None, sort: str | None = None
     ) -> Answer:
-        return _listed(self._orders.orders(_sandbox(), _query(), offset, limit), fields)
+        query = self._checked_query("order", sort)
+        return _listed(self._orders.orders(_sandbox(), query, offset, limit, sort), fields, offset)
 
     async def create_order(self, body: dict[str, Any], fields: str | None = None) -> Answer:
-        return _created(self._orders.create_order(_sandbox(), body), fields)
+        return _created(self._orders.create_order(_sandbox(), body, profile=_profile()), fields)
 
     async def retrieve_order(self, fields: str | None = None, **path: str) -> Answer:
         order = self._orders.order(_sandbox(), _id(path))
         return select_fields(order, fields), 200, {"Content-Type": "application/json"}
 
-    async def patch_order(self, body: dict[str, Any], **path: str) -> Answer:
-        return self._orders.patch_order(_sandbox(), _id(path), body), 200, {"Content-Type": "application/json"}
+    async def patch_order(self, body: dict[str, Any] | list[dict[str, Any]], **path: str) -> Answer:
+        patched = self._orders.patch_order(_sandbox(), _id(path), body, profile=_profile())
+        return patched, 200, {"Content-Type": "application/json"}
+
+    async def delete_order(self, **path: str) -> tuple[None, int]:
+        self._orders.delete_order(_sandbox(), _id(path), profile=_profile())
+        return None, 204
 
     async def list_tasks(
-        self, fields: str | None = None, offset: int | None = None, limit: int | None = None
+        self, fields: str | None = None, offset: int | None = None, limit: int | None = None, sort: str | None = None
     ) -> Answer:
-        return _listed(self._orders.tasks(_sandbox(), _query(), offset, limit), fields)
+        query = self._checked_query("task", sort)
+        return _listed(self._orders.tasks(_sandbox(), query, offset, limit, sort), fields, offset)
 
     async def create_task(self, body: dict[str, Any]) -> Answer:
         order_id = str(body["productOrder"]["id"])
-        return _created(self._orders.cancel(_sandbox(), order_id, body.get("cancellationReason")))
+        return _created(self._orders.cancel(_sandbox(), order_id, body.get("cancellationReason"), profile=_profile()))
 
     async def retrieve_task(self, fields: str | None = None, **path: str) -> Answer:
         task = self._orders.task(_sandbox(), _id(path))

@@ -43,7 +43,8 @@ class Hub:
         refusal = self._targets.refusal(callback)
         if refusal is not None:
             raise BadRequest([Violation("$.callback", refusal)])
-        subscription = {"id": self._ids.uuid(), "callback": callback, "query": query or ""}
+        # A query sent as null is left out (v4's query is a string; an empty one would be made up)
+        subscription = {"id": self._ids.uuid(), "callback": callback, **({"query": query} if query is not None else {})}
         with self._store.transaction() as uow:
             uow.insert(sandbox, SUBSCRIPTION_KIND, subscription["id"], subscription)
         return subscription
@@ -53,11 +54,13 @@ class Hub:
             if not uow.delete(sandbox, SUBSCRIPTION_KIND, subscription_id):
                 raise NotFound(f"no hub subscription {subscription_id!r}")
 
-    def publish(self, uow: UnitOfWork, sandbox: str, events: Iterable[OrderEvent]) -> None:
+    def publish(
+        self, uow: UnitOfWork, sandbox: str, events: Iterable[OrderEvent], *, field_path: str = "array"
+    ) -> None:
         """Validate each event against the listener contract and queue it, in order, for every subscription whose
         query wants it (a task's event is matched on the order it belongs to)."""
         subscriptions = [
-            Subscription(s["id"], s["callback"], s.get("query", ""))
+            Subscription(s["id"], s["callback"], s.get("query") or "")
             for s in uow.find(sandbox, SUBSCRIPTION_KIND)
             if not s.get("deleted")  # tombstones of state files from before subscriptions were deleted
         ]
@@ -69,6 +72,7 @@ class Hub:
                 event_id=self._ids.uuid(),
                 at=event.at,
                 field_paths=event.field_paths,
+                as_text=field_path == "string",
             )
             violations = self._validator(event.event_type).violations(body)
             if violations:

@@ -8,15 +8,13 @@ from typing import Any
 
 from mock_server.errors import Conflict, NotFound
 from mock_server.flows.tmf622.documents import AGREEMENT_KIND, ORDER_KIND, PRODUCT_KIND
-from mock_server.flows.tmf622.states import StateMachine
+from mock_server.flows.tmf622.profile import Profile
 from mock_server.store import Reader, Store, UnitOfWork
 
 
 class Inventory:
-    def __init__(self, store: Store, machine: StateMachine, completed: str = "completed") -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._machine = machine
-        self._completed = completed
 
     def seed_agreement(self, sandbox: str, buyer: str, agreement: Mapping[str, Any]) -> None:
         with self._store.transaction() as uow:
@@ -58,16 +56,19 @@ class Inventory:
             raise NotFound(f"no product {product_id!r} in the inventory")
         return found
 
-    def open_orders_on(self, reader: Reader, sandbox: str, product_id: str) -> list[dict[str, Any]]:
-        """Orders on the product that are neither final nor completed (found through the index on the items'
-        product ids; read inside the caller's transaction)."""
+    @staticmethod
+    def open_orders_on(reader: Reader, sandbox: str, product_id: str, profile: Profile) -> list[dict[str, Any]]:
+        """Orders on the product that are neither final nor completed in the profile (found through the index on the
+        items' product ids; read inside the caller's transaction)."""
         return [
             o
             for o in reader.find(sandbox, ORDER_KIND, {"productId": product_id})
-            if not self._machine.is_final(str(o.get("state"))) and str(o.get("state")) != self._completed
+            if not profile.orders.is_final(str(o.get("state"))) and str(o.get("state")) != profile.completed_state
         ]
 
-    def check_preconditions(self, uow: UnitOfWork, sandbox: str, buyer: str, body: Mapping[str, Any]) -> None:
+    def check_preconditions(
+        self, uow: UnitOfWork, sandbox: str, buyer: str, body: Mapping[str, Any], profile: Profile
+    ) -> None:
         """A framework agreement; each item's product in the buyer's inventory (an `add` item needs none), not
         terminated, with no open order on it. The first that fails is refused, naming the field."""
         if uow.get(sandbox, AGREEMENT_KIND, buyer) is None:
@@ -89,7 +90,7 @@ class Inventory:
                 )
             if product.get("status") == "terminated":
                 raise Conflict(f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is terminated")
-            for other in self.open_orders_on(uow, sandbox, str(product_id)):
+            for other in self.open_orders_on(uow, sandbox, str(product_id), profile):
                 raise Conflict(
                     f"precondition: product {product_id!r} has an open order {other['id']} in state {other['state']!r}"
                 )

@@ -52,15 +52,19 @@ def event_body(
     event_id: str,
     at: str,
     field_paths: Sequence[Mapping[str, str]] = (),
+    as_text: bool = False,
 ) -> dict[str, Any]:
-    """The TMF notification envelope with the resource under `event.<resource_name>`."""
+    """The TMF notification envelope with the resource under `event.<resource_name>`. `fieldPath` is the FIT list of
+    {path, typeOfChange}, or with `as_text` the TMF622 v4 string (the changed attributes, comma-separated)."""
     body: dict[str, Any] = {
         "eventId": event_id,
         "eventTime": at,
         "eventType": event_type,
         "event": {resource_name: dict(resource)},
     }
-    if field_paths:
+    if field_paths and as_text:
+        body["fieldPath"] = ",".join(str(p["path"]).strip("/").replace("/", ".") for p in field_paths)
+    elif field_paths:
         body["fieldPath"] = [dict(p) for p in field_paths]
     return body
 

@@ -1,5 +1,7 @@
-"""The FIT-API profile as one value, loaded from data (specs/tmf622/fit-profile.yaml): the order and task state
-machines, the point of no return, the reason codes, and the steps the seller takes after an order was created.
+"""A TMF622 profile as one value, loaded from data: `tmf622` (plain TM Forum v4, specs/tmf622/tmf622-profile.yaml)
+and `fit` (the FIT-API overlay, specs/tmf622/fit-profile.yaml): the order and task state machines, the cancellation
+rules, the reason codes, the buyer's contract (buyer required, preconditions, delete, fieldPath format) and the steps
+the seller takes after an order was created.
 
 Pure: plans are plain JSON documents (stored by the service); nothing here touches the store or HTTP.
 """
@@ -17,6 +19,8 @@ from contracts import specs_root
 from mock_server.flows.tmf622.states import StateMachine
 
 DEFAULT_PROFILE = specs_root() / "tmf622" / "fit-profile.yaml"
+PLAIN_PROFILE = specs_root() / "tmf622" / "tmf622-profile.yaml"
+PROFILE_NAMES = ("tmf622", "fit")
 ATTRIBUTE_STEPS = ("supplierContact", "terminationDate")
 
 
@@ -62,7 +66,7 @@ class CancellationRules:
     after which it is refused."""
 
     path: tuple[str, ...] = ("assessingCancellation", "pendingCancellation", "cancelled")
-    refusal_code: str = "1087"
+    refusal_code: str | None = "1087"
     point_of_no_return: str = "pointOfNoReturn"
 
     @classmethod
@@ -70,13 +74,13 @@ class CancellationRules:
         default = cls()
         return cls(
             path=tuple(map(str, data.get("path", default.path))),
-            refusal_code=str(data.get("refusal_code", default.refusal_code)),
+            refusal_code=None if data.get("refusal_code", "") is None else str(data.get("refusal_code", "1087")),
             point_of_no_return=str(data.get("point_of_no_return", default.point_of_no_return)),
         )
 
 
 @dataclass(frozen=True)
-class FitProfile:
+class Profile:
     orders: StateMachine
     tasks: StateMachine
     not_cancellable: frozenset[str]
@@ -89,9 +93,14 @@ class FitProfile:
     waiting_state: str = "pending"  # where an order waits for the buyer's information
     resume_state: str = "inProgress"  # where it goes on once the buyer answered
     resume_reason: str | None = "0000"
+    name: str = "fit"
+    buyer_required: bool = True  # an order must name its Auftraggeber (FIT) or may name nobody (plain v4)
+    preconditions: bool = True  # framework agreement, inventory, no second open order (FIT)
+    deletable: bool = False  # DELETE productOrder/{id} (plain v4: 204; FIT keeps every order)
+    field_path: str = "array"  # AttributeValueChangeEvent.fieldPath: FIT [{path, typeOfChange}], v4 a string
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> FitProfile:
+    def from_data(cls, data: Mapping[str, Any]) -> Profile:
         progress = data.get("progress") or {}
         profile = cls(
             orders=StateMachine.from_profile("order", data["order"]),
@@ -108,7 +117,14 @@ class FitProfile:
             resume_reason=None
             if data["order"].get("resume_reason", "0000") is None
             else str(data["order"].get("resume_reason", "0000")),
+            name=str(data.get("name", "fit")),
+            buyer_required=data.get("buyer", "required") == "required",
+            preconditions=bool(data.get("preconditions", True)),
+            deletable=data.get("delete", "forbidden") == "allowed",
+            field_path=str(data.get("field_path", "array")),
         )
+        if profile.field_path not in ("array", "string"):
+            raise ValueError(f"field_path must be array or string, got {profile.field_path!r}")
         named = [*profile.cancellation.path, *profile.abort_states, profile.completed_state, profile.waiting_state]
         unknown = [s.state for s in profile.steps if s.state and s.state not in profile.orders.transitions] + [
             s for s in [*named, profile.resume_state] if s not in profile.orders.transitions
@@ -118,7 +134,7 @@ class FitProfile:
         return profile
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_PROFILE) -> FitProfile:
+    def load(cls, path: Path = DEFAULT_PROFILE) -> Profile:
         return cls.from_data(yaml.safe_load(path.read_text(encoding="utf-8")))
 
     def reason(self, code: str | None) -> tuple[str, str] | None:
@@ -160,3 +176,12 @@ def after_step(plan: Mapping[str, Any], ran_at: float) -> dict[str, Any]:
     delays = list(plan.get("delays") or [plan.get("delay", 0.0)])
     rest = delays[1:] or delays[-1:]
     return {**plan, "steps": list(plan["steps"][1:]), "delays": rest, "nextDue": ran_at + float(rest[0])}
+
+
+def load_profiles(fit: Path = DEFAULT_PROFILE, plain: Path = PLAIN_PROFILE) -> dict[str, Profile]:
+    """Both profiles by name; `fit` may come from another file (setting tmf622_profile)."""
+    profiles = {"tmf622": Profile.load(plain), "fit": Profile.load(fit)}
+    for name, profile in profiles.items():
+        if profile.name != name:
+            raise ValueError(f"the {name} profile file names itself {profile.name!r}")
+    return profiles

@@ -4,7 +4,7 @@ and the typed events they emit; the service stores them and publishes the events
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,13 +17,11 @@ from mock_server.flows.tmf622.events import (
     OrderEvent,
     ProductOrderStateChangeEvent,
 )
-from mock_server.flows.tmf622.profile import FitProfile
+from mock_server.flows.tmf622.profile import Profile
 from mock_server.flows.tmf622.states import Reason, StateMachine, transition
 
 
-def state_change(
-    profile: FitProfile, order: Mapping[str, Any], target: str, code: str | None, at: str
-) -> dict[str, Any]:
+def state_change(profile: Profile, order: Mapping[str, Any], target: str, code: str | None, at: str) -> dict[str, Any]:
     """The order moved to `target` along the profile's machine, with the reason the code names; a completed order
     gets its completionDate. (Its event: `ProductOrderStateChangeEvent(changed, at)`, once the caller is done.)"""
     found = profile.reason(code)
@@ -41,7 +39,7 @@ class Cancellation:
 
 
 def cancellation(
-    profile: FitProfile, order: Mapping[str, Any], task_id: str, reason: str | None, now: str
+    profile: Profile, order: Mapping[str, Any], task_id: str, reason: str | None, now: str
 ) -> Cancellation:
     """CancelProductOrder: refused (task terminatedWithError with the profile's refusal code) in a state the profile
     does not let go, or past its point of no return; otherwise the task runs and the order walks the profile's
@@ -58,8 +56,8 @@ def cancellation(
     }
     events: list[OrderEvent] = [CancelProductOrderCreateEvent(task, now, order=order)]
     if str(order["state"]) in profile.not_cancellable or _past(order, rules.point_of_no_return):
-        code, text = profile.reason(rules.refusal_code) or (rules.refusal_code, "")
-        task = _task_step(tasks, task, "terminatedWithError", Reason(code, text), now)
+        found = profile.reason(rules.refusal_code)
+        task = _task_step(tasks, task, "terminatedWithError", Reason(*found) if found else None, now)
         events.append(CancelProductOrderStateChangeEvent(task, now, order=order))
         return Cancellation(task, None, events)
     task = _task_step(tasks, task, "inProgress", None, now)
@@ -79,7 +77,7 @@ def cancellation(
 
 
 def aborted_for_termination(
-    profile: FitProfile, open_orders: Sequence[Mapping[str, Any]], product_id: str, reason: Reason, now: str
+    profile: Profile, open_orders: Sequence[Mapping[str, Any]], product_id: str, reason: Reason, now: str
 ) -> list[dict[str, Any]]:
     """The buyer's open orders on a product the seller terminates, each moved to the first abort state its state
     allows (the profile's `abort_states`); an order that allows none stops the termination (409)."""
@@ -98,7 +96,7 @@ def aborted_for_termination(
 
 
 def answered(
-    request: Mapping[str, Any], order: Mapping[str, Any], patch: Mapping[str, Any], waiting_state: str
+    request: Mapping[str, Any], order: Mapping[str, Any], patch: Iterable[str], waiting_state: str
 ) -> tuple[dict[str, Any] | None, bool]:
     """The seller's open request for information after the buyer's patch: (the request updated, or None when there
     is none open; whether everything asked for is now given, so the order goes on)."""

@@ -21,9 +21,11 @@ from mock_server.flows.tmf622.documents import (
     ORDER_KIND,
     PLAN_KIND,
     PRODUCT_KIND,
+    PROFILE_KIND,
     TASK_KIND,
 )
 from mock_server.flows.tmf622.events import (
+    OrderEvent,
     ProductOrderAttributeValueChangeEvent,
     ProductOrderCreateEvent,
     ProductOrderInformationRequiredEvent,
@@ -33,11 +35,12 @@ from mock_server.flows.tmf622.events import (
 from mock_server.flows.tmf622.hub import Hub
 from mock_server.flows.tmf622.inventory import Inventory
 from mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan, save_plan, set_plan_mode
-from mock_server.flows.tmf622.profile import FitProfile, Step, after_step, new_plan, next_step
+from mock_server.flows.tmf622.profile import Profile, Step, after_step, new_plan, next_step
 from mock_server.flows.tmf622.states import Reason
 from mock_server.id_source import IdSource
+from mock_server.sandbox import PROFILE_HEADER
 from mock_server.store import Reader, Store, UnitOfWork
-from mock_server.tmf630 import matches, page, parse_filters, split_filters
+from mock_server.tmf630 import matches, page, parse_filters, sorted_by, split_filters
 
 
 class OrderService:
@@ -45,7 +48,7 @@ class OrderService:
         self,
         store: Store,
         clock: Clock,
-        profile: FitProfile,
+        profiles: Mapping[str, Profile] | Profile,
         listener_spec: Spec,
         *,
         step_delay: float = 5.0,
@@ -54,18 +57,51 @@ class OrderService:
         append_listener_path: bool = True,
         targets: TargetPolicy | None = None,
         ids: IdSource | None = None,
+        default_profile: str = "auto",
     ) -> None:
         self._ids = ids or IdSource()
         store.declare_indexes(INDEXES)
         self._store = store
         self._clock = clock
-        self._profile = profile
-        self._machine = profile.orders
+        self._profiles = {profiles.name: profiles} if isinstance(profiles, Profile) else dict(profiles)
+        self._default_profile = default_profile
         self._delay = step_delay
         self._zone = ZoneInfo(timezone)
         self._buyer_progress = buyer_progress
-        self.inventory = Inventory(store, profile.orders, profile.completed_state)
+        self.inventory = Inventory(store)
         self.hub = Hub(store, listener_spec, self._ids, append_listener_path=append_listener_path, targets=targets)
+
+    # which profile
+    def profile_for(self, reader: Reader, sandbox: str, requested: str | None = None) -> Profile:
+        """The profile a request works in: the one it names (header), else the sandbox's choice (admin API), else
+        the setting `tmf622_default_profile`; `auto` is FIT for a sandbox with FIT data (framework agreements),
+        plain TMF622 v4 otherwise."""
+        name = requested or self.chosen_profile(reader, sandbox) or self._default_profile
+        if name == "auto":
+            name = "fit" if reader.count(sandbox, AGREEMENT_KIND) else "tmf622"
+        if name not in self._profiles:
+            only = next(iter(self._profiles.values()))
+            if len(self._profiles) == 1 and requested is None:
+                return only
+            raise BadRequest(
+                [Violation(f"header {PROFILE_HEADER}", f"unknown profile {name!r}; one of {', '.join(self._profiles)}")]
+            )
+        return self._profiles[name]
+
+    def chosen_profile(self, reader: Reader, sandbox: str) -> str | None:
+        found = reader.get(sandbox, PROFILE_KIND, "profile")
+        return str(found["profile"]) if found else None
+
+    def choose_profile(self, sandbox: str, name: str) -> dict[str, str]:
+        """The sandbox's profile from now on (`auto`: by its data, as without a choice)."""
+        if name != "auto" and name not in self._profiles:
+            raise BadRequest(
+                [Violation("$.profile", f"unknown profile {name!r}; one of auto, {', '.join(self._profiles)}")]
+            )
+        with self._store.transaction() as uow:
+            uow.put(sandbox, PROFILE_KIND, "profile", {"profile": name})
+            effective = self.profile_for(uow, sandbox).name
+        return {"profile": name, "effective": effective}
 
     def _stamp(self, moment: datetime) -> str:
         """Order and event times in the profile's time zone with its offset, whole seconds, as the FIT examples
@@ -77,10 +113,16 @@ class OrderService:
         return self._stored_order(self._store, sandbox, order_id)
 
     def orders(
-        self, sandbox: str, query: Mapping[str, str], offset: int | None = None, limit: int | None = None
+        self,
+        sandbox: str,
+        query: Mapping[str, str],
+        offset: int | None = None,
+        limit: int | None = None,
+        sort: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        """A page of the orders matching TMF630 attribute filters (oldest first), and how many match in all."""
-        return _listed(self._store, sandbox, ORDER_KIND, query, offset, limit)
+        """A page of the orders matching TMF630 attribute filters (oldest first, or by `sort`), and how many match
+        in all."""
+        return _listed(self._store, sandbox, ORDER_KIND, query, offset, limit, sort)
 
     def task(self, sandbox: str, task_id: str) -> dict[str, Any]:
         found = self._store.get(sandbox, TASK_KIND, task_id)
@@ -89,66 +131,108 @@ class OrderService:
         return found
 
     def tasks(
-        self, sandbox: str, query: Mapping[str, str], offset: int | None = None, limit: int | None = None
+        self,
+        sandbox: str,
+        query: Mapping[str, str],
+        offset: int | None = None,
+        limit: int | None = None,
+        sort: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        return _listed(self._store, sandbox, TASK_KIND, query, offset, limit)
+        return _listed(self._store, sandbox, TASK_KIND, query, offset, limit, sort)
 
     # the buyer's orders
-    def create_order(self, sandbox: str, body: Mapping[str, Any], buyer: str | None = None) -> dict[str, Any]:
-        """Check the preconditions (framework agreement, products in the buyer's inventory, no open order on them),
-        store the order as acknowledged, emit CreateEvent and the first StateChangeEvent, and plan the seller's
-        steps (auto on the clock, or manual)."""
-        found = buyer if buyer is not None else documents.buyer_of(body)
-        if isinstance(found, Violation):
-            raise Unprocessable(str(found))
+    def create_order(
+        self, sandbox: str, body: Mapping[str, Any], buyer: str | None = None, profile: str | None = None
+    ) -> dict[str, Any]:
+        """In the FIT profile: check the preconditions (an Auftraggeber with a framework agreement, products in its
+        inventory, no open order on them). Store the order in the profile's initial state, emit CreateEvent and the
+        first StateChangeEvent, and plan the seller's steps (auto on the clock, or manual)."""
         clock_now = self._clock.now(sandbox)
         now = self._stamp(clock_now)
-        order = documents.new_order(self._ids.uuid(), body, found, now, self._machine.initial)
+        order_id = self._ids.uuid()
         with self._store.transaction() as uow:  # checked inside the write transaction: no two orders slip through
-            self.inventory.check_preconditions(uow, sandbox, found, body)
-            self._announce(uow, sandbox, order, now)
-            plan = new_plan(
-                order, self._profile.steps, mode=self._buyer_progress, delay=self._delay, start=clock_now.timestamp()
-            )
-            save_plan(uow, sandbox, plan)
+            p = self.profile_for(uow, sandbox, profile)
+            named = buyer if buyer is not None else documents.buyer_of(body)
+            if isinstance(named, Violation) and p.buyer_required:
+                raise Unprocessable(str(named))
+            found = None if isinstance(named, Violation) else named
+            order = documents.new_order(order_id, body, found, now, p.orders.initial)
+            if p.preconditions and found is not None:
+                self.inventory.check_preconditions(uow, sandbox, found, body, p)
+            self._announce(uow, sandbox, order, now, p)
+            plan = new_plan(order, p.steps, mode=self._buyer_progress, delay=self._delay, start=clock_now.timestamp())
+            save_plan(uow, sandbox, {**plan, "profile": p.name})
         return order
 
-    def patch_order(self, sandbox: str, order_id: str, patch: Mapping[str, Any]) -> dict[str, Any]:
-        """A buyer's merge patch: refused on a final order and on server-owned attributes; emits one
+    def delete_order(self, sandbox: str, order_id: str, profile: str | None = None) -> None:
+        """DELETE productOrder/{id}: gone with its plan and open requests (plain v4); the FIT profile keeps every
+        order (409)."""
+        with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox, profile)
+            order = self._stored_order(uow, sandbox, order_id)
+            if not p.deletable:
+                raise Conflict(
+                    f"productOrder {order_id}: the {p.name} profile keeps every order (state {order['state']!r}); "
+                    "cancel it with POST /cancelProductOrder instead"
+                )
+            uow.delete(sandbox, ORDER_KIND, order_id)
+            uow.delete(sandbox, INFO_REQUEST_KIND, order_id)
+            drop_plan(uow, sandbox, order_id)
+
+    def patch_order(
+        self,
+        sandbox: str,
+        order_id: str,
+        patch: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        profile: str | None = None,
+    ) -> dict[str, Any]:
+        """A buyer's change: an RFC 7386 merge patch (an object) or an RFC 6902 JSON Patch (a list of operations).
+        Refused on a final order and on attributes the seller owns or TMF622 does not know; emits one
         ProductOrderAttributeValueChangeEvent naming each changed attribute (none when nothing changed)."""
         self.progress_due(sandbox)
         now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox, profile)
             order = self._stored_order(uow, sandbox, order_id)
-            if self._machine.is_final(str(order["state"])):
+            if p.orders.is_final(str(order["state"])):
                 raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r} and cannot change")
             try:
-                patched, paths = documents.merge_patched(order, patch)
+                if isinstance(patch, Mapping):
+                    patched, paths = documents.merge_patched(order, patch)
+                    given: list[str] = list(patch)
+                else:
+                    patched, paths, given = documents.json_patched(order, patch)
             except PermissionError as exc:
                 raise BadRequest(
                     [Violation(str(exc), "is set by the seller and cannot be patched")], prefix="Not patchable"
                 ) from exc
+            except ValueError as exc:
+                raise BadRequest([Violation("$", str(exc))], prefix="Not patchable") from exc
             if not patched.get("productOrderItem"):
                 raise BadRequest([Violation("$.productOrderItem", "an order keeps at least one item")])
+            if p.buyer_required and isinstance(documents.buyer_of(patched), Violation):
+                raise BadRequest(
+                    [Violation("$.relatedParty", f"an order of the {p.name} profile keeps its Auftraggeber")]
+                )
             if paths:
                 uow.put(sandbox, ORDER_KIND, order_id, patched)
-                self.hub.publish(uow, sandbox, [ProductOrderAttributeValueChangeEvent(patched, now, paths)])
-                patched = self._resume_if_answered(uow, sandbox, patched, patch, now)
+                self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(patched, now, paths)])
+                patched = self._resume_if_answered(uow, sandbox, p, patched, given, now)
         return patched
 
     def _resume_if_answered(
-        self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], patch: Mapping[str, Any], now: str
+        self, uow: UnitOfWork, sandbox: str, p: Profile, order: dict[str, Any], given: Sequence[str], now: str
     ) -> dict[str, Any]:
         """The buyer has given everything the seller asked for: the order goes on (pending → inProgress, 0000) and a
         paused automatic plan runs on."""
         request = uow.get(sandbox, INFO_REQUEST_KIND, str(order["id"]))
-        updated, done = rules.answered(request, order, patch, self._profile.waiting_state) if request else (None, False)
+        updated, done = rules.answered(request, order, given, p.waiting_state) if request else (None, False)
         if updated is None:
             return order
         uow.put(sandbox, INFO_REQUEST_KIND, str(order["id"]), updated)
         if not done:
             return order
-        resumed = self._to_state(uow, sandbox, order, self._profile.resume_state, self._profile.resume_reason, now)
+        resumed = self._to_state(uow, sandbox, p, order, p.resume_state, p.resume_reason, now)
         set_plan_mode(uow, sandbox, str(order["id"]), "auto", self._clock.now(sandbox).timestamp() + self._delay)
         return resumed
 
@@ -160,10 +244,11 @@ class OrderService:
         that give every field let the order go on."""
         now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox)
             order = self._stored_order(uow, sandbox, order_id)
-            pending = self._to_state(uow, sandbox, order, self._profile.waiting_state, reason_code, now)
+            pending = self._to_state(uow, sandbox, p, order, p.waiting_state, reason_code, now)
             paths = documents.information_paths(pending, fields)
-            self.hub.publish(uow, sandbox, [ProductOrderInformationRequiredEvent(pending, now, paths)])
+            self._publish(uow, sandbox, p, [ProductOrderInformationRequiredEvent(pending, now, paths)])
             uow.put(sandbox, INFO_REQUEST_KIND, order_id, {"fields": list(fields), "answered": [], "at": now})
             set_plan_mode(uow, sandbox, order_id, "paused")
         return pending
@@ -191,6 +276,7 @@ class OrderService:
         now = self._stamp(clock_now)
         order_id = self._ids.uuid()
         with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox)
             agreement = uow.get(sandbox, AGREEMENT_KIND, buyer)
             if agreement is None:
                 raise Conflict(f"precondition: Auftraggeber {buyer!r} has no framework agreement (Rahmenvertrag)")
@@ -207,29 +293,29 @@ class OrderService:
                 product,
                 buyer,
                 now=now,
-                initial=self._machine.initial,
+                initial=p.orders.initial,
                 requested=requested,
                 external_id=number,
                 category=category,
                 order_posted=order_posted,
             )
             reason = Reason("KUE-LE", f"Abgebrochen: Kündigung durch den Leistungserbringer, Auftrag {order_id}")
-            open_orders = self.inventory.open_orders_on(uow, sandbox, product_id)
-            for aborted in rules.aborted_for_termination(self._profile, open_orders, product_id, reason, now):
+            open_orders = self.inventory.open_orders_on(uow, sandbox, product_id, p)
+            for aborted in rules.aborted_for_termination(p, open_orders, product_id, reason, now):
                 uow.put(sandbox, ORDER_KIND, str(aborted["id"]), aborted)
-                self.hub.publish(uow, sandbox, [ProductOrderStateChangeEvent(aborted, now)])
+                self._publish(uow, sandbox, p, [ProductOrderStateChangeEvent(aborted, now)])
                 drop_plan(uow, sandbox, str(aborted["id"]))
-            self._announce(uow, sandbox, order, now)
+            self._announce(uow, sandbox, order, now, p)
             plan = new_plan(
                 order,
-                self._profile.steps,
+                p.steps,
                 mode=mode,
                 delay=self._delay if delay is None else delay,
                 start=clock_now.timestamp(),
                 expected_completion=expected_completion or requested,
                 termination_date=termination_date,
             )
-            save_plan(uow, sandbox, plan)
+            save_plan(uow, sandbox, {**plan, "profile": p.name})
         return order
 
     def change_state(
@@ -239,8 +325,9 @@ class OrderService:
         A manual change ends the order's automatic plan."""
         now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox)
             order = self._stored_order(uow, sandbox, order_id)
-            changed = self._to_state(uow, sandbox, order, target, reason_code, now)
+            changed = self._to_state(uow, sandbox, p, order, target, reason_code, now)
             if manual:
                 drop_plan(uow, sandbox, order_id)
         return changed
@@ -255,16 +342,18 @@ class OrderService:
         """The seller's order-management contact and the binding completion date, as one AttributeValueChange."""
         now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox)
             order = self._stored_order(uow, sandbox, order_id)
-            changed = self._supplier_contact(uow, sandbox, order, expected_completion, contact, now)
+            changed = self._supplier_contact(uow, sandbox, p, order, expected_completion, contact, now)
         return changed
 
     def set_termination_date(self, sandbox: str, order_id: str, termination_date: str) -> dict[str, Any]:
         """The terminated product gets its terminationDate, in the order (event) and in the inventory (terminated)."""
         now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox)
             order = self._stored_order(uow, sandbox, order_id)
-            changed = self._termination_date(uow, sandbox, order, termination_date, now)
+            changed = self._termination_date(uow, sandbox, p, order, termination_date, now)
         return changed
 
     def add_milestone(self, sandbox: str, order_id: str, name: str, message: str | None = None) -> dict[str, Any]:
@@ -272,15 +361,16 @@ class OrderService:
         with 1087); emits one ProductOrderMilestoneEvent."""
         now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox)
             order = self._stored_order(uow, sandbox, order_id)
-            if self._machine.is_final(str(order["state"])):
+            if p.orders.is_final(str(order["state"])):
                 raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r}: no more milestones")
             milestone = {"id": self._ids.uuid(), "name": name, "milestoneDate": now, "status": "reached"}
             if message:
                 milestone["message"] = message
             order["productOrderMilestone"] = [*order.get("productOrderMilestone", []), milestone]
             uow.put(sandbox, ORDER_KIND, order_id, order)
-            self.hub.publish(uow, sandbox, [ProductOrderMilestoneEvent(order, now)])
+            self._publish(uow, sandbox, p, [ProductOrderMilestoneEvent(order, now)])
         return order
 
     # progress on the clock
@@ -295,8 +385,6 @@ class OrderService:
                     break
                 ran += 1
         return ran
-        if ran:
-            return ran
 
     def run_next(self, sandbox: str, order_id: str) -> dict[str, Any]:
         """Run the next planned step of an order now (manual mode, or ahead of the clock)."""
@@ -309,21 +397,24 @@ class OrderService:
         return self._stored_order(self._store, sandbox, order_id)
 
     # cancellation
-    def cancel(self, sandbox: str, order_id: str, reason: str | None = None) -> dict[str, Any]:
+    def cancel(
+        self, sandbox: str, order_id: str, reason: str | None = None, profile: str | None = None
+    ) -> dict[str, Any]:
         """CancelProductOrder, by the profile's cancellation rules (rules.cancellation): the task, the order's path
         to cancelled or the refusal, and their events, in one unit of work."""
         self.progress_due(sandbox)
         now = self._stamp(self._clock.now(sandbox))
         task_id = self._ids.uuid()
         with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox, profile)
             order = uow.get(sandbox, ORDER_KIND, order_id)
             if order is None:
                 raise NotFound(f"$.productOrder.id: no productOrder with id {order_id!r}")
-            outcome = rules.cancellation(self._profile, order, task_id, reason, now)
+            outcome = rules.cancellation(p, order, task_id, reason, now)
             if outcome.order is not None:
                 uow.put(sandbox, ORDER_KIND, order_id, outcome.order)
                 drop_plan(uow, sandbox, order_id)
-            self.hub.publish(uow, sandbox, outcome.events)
+            self._publish(uow, sandbox, p, outcome.events)
             uow.insert(sandbox, TASK_KIND, task_id, outcome.task)
         return outcome.task
 
@@ -336,16 +427,15 @@ class OrderService:
             step = next_step(plan) if plan else None
             if plan is None or step is None or (due_only is not None and float(plan["nextDue"]) > due_only):
                 return {}
+            p = self._profiles.get(str(plan.get("profile"))) or self.profile_for(uow, sandbox)
             order = uow.get(sandbox, ORDER_KIND, order_id)
             already = order is not None and step.state == order["state"]  # e.g. resumed there by the buyer's answer
-            if order is None or (
-                step.state and not already and step.state not in self._machine.allowed(order["state"])
-            ):
+            if order is None or (step.state and not already and step.state not in p.orders.allowed(order["state"])):
                 drop_plan(uow, sandbox, order_id)  # someone moved the order elsewhere: the plan is over
                 return {}
             ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
             if not already:
-                self._apply(uow, sandbox, order, step, plan, self._stamp(datetime.fromtimestamp(ran_at, UTC)))
+                self._apply(uow, sandbox, p, order, step, plan, self._stamp(datetime.fromtimestamp(ran_at, UTC)))
             rest = after_step(plan, ran_at)
             if rest["steps"]:
                 uow.put(sandbox, PLAN_KIND, order_id, rest)
@@ -354,24 +444,38 @@ class OrderService:
             return rest
 
     def _apply(
-        self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], step: Step, plan: Mapping[str, Any], at: str
+        self,
+        uow: UnitOfWork,
+        sandbox: str,
+        p: Profile,
+        order: dict[str, Any],
+        step: Step,
+        plan: Mapping[str, Any],
+        at: str,
     ) -> None:
         if step.state is not None:
-            self._to_state(uow, sandbox, order, step.state, step.reason, at)
+            self._to_state(uow, sandbox, p, order, step.state, step.reason, at)
         elif step.attributes == "supplierContact":
             expected = str(plan.get("expectedCompletionDate") or order.get("requestedCompletionDate") or at)
-            self._supplier_contact(uow, sandbox, order, expected, None, at)
+            self._supplier_contact(uow, sandbox, p, order, expected, None, at)
         else:
-            self._termination_date(uow, sandbox, order, str(plan.get("terminationDate") or at), at)
+            self._termination_date(uow, sandbox, p, order, str(plan.get("terminationDate") or at), at)
 
     def _to_state(
-        self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], target: str, code: str | None, at: str
+        self,
+        uow: UnitOfWork,
+        sandbox: str,
+        p: Profile,
+        order: Mapping[str, Any],
+        target: str,
+        code: str | None,
+        at: str,
     ) -> dict[str, Any]:
-        changed = rules.state_change(self._profile, order, target, code, at)
-        if target == self._profile.completed_state:
+        changed = rules.state_change(p, order, target, code, at)
+        if target == p.completed_state:
             self._complete_items(uow, sandbox, changed, at)
         uow.put(sandbox, ORDER_KIND, str(order["id"]), changed)
-        self.hub.publish(uow, sandbox, [ProductOrderStateChangeEvent(changed, at)])
+        self._publish(uow, sandbox, p, [ProductOrderStateChangeEvent(changed, at)])
         return changed
 
     def _complete_items(self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], at: str) -> None:
@@ -395,12 +499,13 @@ class OrderService:
         self,
         uow: UnitOfWork,
         sandbox: str,
+        p: Profile,
         order: dict[str, Any],
         expected: str,
         contact: Mapping[str, Any] | None,
         at: str,
     ) -> dict[str, Any]:
-        party = dict(contact or self._profile.supplier_contact)
+        party = dict(contact or p.supplier_contact)
         party.setdefault("role", "orderManagementSupplierContact")
         order["relatedParty"] = [*order.get("relatedParty", []), party]
         order["expectedCompletionTimePeriod"] = {"startDateTime": expected}
@@ -410,11 +515,11 @@ class OrderService:
             {"path": "/relatedParty/", "typeOfChange": "add"},
             {"path": "/expectedCompletionTimePeriod/", "typeOfChange": "add"},
         ]
-        self.hub.publish(uow, sandbox, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
+        self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
         return order
 
     def _termination_date(
-        self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], termination_date: str, at: str
+        self, uow: UnitOfWork, sandbox: str, p: Profile, order: dict[str, Any], termination_date: str, at: str
     ) -> dict[str, Any]:
         deleted = [i for i in order.get("productOrderItem", []) if i.get("action") == "delete" and i.get("product")]
         if not deleted:
@@ -427,13 +532,16 @@ class OrderService:
             uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), terminated)
         uow.put(sandbox, ORDER_KIND, str(order["id"]), order)
         paths = [{"path": "/terminationDate/", "typeOfChange": "add"}]
-        self.hub.publish(uow, sandbox, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
+        self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
         return order
 
-    def _announce(self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], now: str) -> None:
+    def _announce(self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], now: str, p: Profile) -> None:
         """A new order: stored, then CreateEvent and the StateChangeEvent of its first state (as the FIT seed shows)."""
         uow.insert(sandbox, ORDER_KIND, str(order["id"]), order)
-        self.hub.publish(uow, sandbox, [ProductOrderCreateEvent(order, now), ProductOrderStateChangeEvent(order, now)])
+        self._publish(uow, sandbox, p, [ProductOrderCreateEvent(order, now), ProductOrderStateChangeEvent(order, now)])
+
+    def _publish(self, uow: UnitOfWork, sandbox: str, p: Profile, events: Sequence[OrderEvent]) -> None:
+        self.hub.publish(uow, sandbox, events, field_path=p.field_path)
 
     @staticmethod
     def _stored_order(reader: Reader, sandbox: str, order_id: str) -> dict[str, Any]:
@@ -448,12 +556,18 @@ _INDEXED = {kind: {i.field: i for i in INDEXES if i.kind == kind} for kind in (O
 
 
 def _listed(
-    reader: Reader, sandbox: str, kind: str, query: Mapping[str, str], offset: int | None, limit: int | None
+    reader: Reader,
+    sandbox: str,
+    kind: str,
+    query: Mapping[str, str],
+    offset: int | None,
+    limit: int | None,
+    sort: str | None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Filters on indexed fields and the page run in the database; other filters are checked here on what the
-    indexed ones selected."""
+    """Filters on indexed fields and the page run in the database; other filters (and a sort) are applied here on
+    what the indexed ones selected."""
     where, rest = split_filters(parse_filters(query), _INDEXED[kind])
-    if not rest:
+    if not rest and not sort:
         return reader.find(sandbox, kind, where, limit=limit, offset=offset or 0), reader.count(sandbox, kind, where)
     found = [item for item in reader.find(sandbox, kind, where) if matches(item, rest)]
-    return page(found, offset, limit)
+    return page([dict(i) for i in sorted_by(found, sort)], offset, limit)
