@@ -11,41 +11,65 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import warnings
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from connexion import AsyncApp
-from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.fuzz_target import Credentials, fetch_maco_token
-from mock_server.settings import Settings, load_settings
-from mock_server.store import SQLiteStore
+if TYPE_CHECKING:  # the mock and its libraries are imported when a fixture is first used, never at plugin load
+    from connexion import AsyncApp
+    from starlette.testclient import TestClient
+
+    from mock_server.settings import Settings
+
+
+def _quietly_imported() -> Any:
+    """The mock's modules, imported without the warnings its libraries raise about each other (a host suite with
+    `filterwarnings = error` must not fail because this plugin is installed)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from mock_server import app, fuzz_target, settings, store
+
+    return app, fuzz_target, settings, store
 
 
 @pytest.fixture
 def pruefstand_settings() -> Settings:
     """The mock's settings for this test: from the environment, in memory, with a fresh admin token."""
-    return dataclasses.replace(load_settings(), db=":memory:", admin_token=secrets.token_urlsafe(24))
+    _, _, settings, _ = _quietly_imported()
+    loaded: Settings = settings.load_settings()
+    return dataclasses.replace(loaded, db=":memory:", admin_token=secrets.token_urlsafe(24))
 
 
 @pytest.fixture
 def pruefstand_app(pruefstand_settings: Settings) -> AsyncApp:
-    return create_app(pruefstand_settings, store=SQLiteStore(":memory:"))
+    app, _, _, store = _quietly_imported()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        built: AsyncApp = app.create_app(pruefstand_settings, store=store.SQLiteStore(":memory:"))
+    return built
 
 
 @pytest.fixture
 def pruefstand_client(pruefstand_app: AsyncApp) -> Iterator[TestClient]:
     """An HTTP client on the mock in-process (lifespan running, so callbacks are delivered)."""
-    with TestClient(pruefstand_app, base_url="http://localhost") as client:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's own warning about the httpx it is built on
+        from starlette.testclient import TestClient
+
+        client = TestClient(pruefstand_app, base_url="http://localhost")
+    with client:
         yield client
 
 
 @pytest.fixture
 def pruefstand_maco_auth(pruefstand_client: TestClient, pruefstand_settings: Settings) -> dict[str, str]:
     """Authorization header with a MaCo token from the mock's token endpoint."""
-    credentials = Credentials.from_settings(pruefstand_settings.maco)
-    return {"Authorization": f"Bearer {fetch_maco_token(pruefstand_client, '/maco/oauth/token', credentials)}"}
+    _, fuzz_target, _, _ = _quietly_imported()
+    credentials = fuzz_target.Credentials.from_settings(pruefstand_settings.maco)
+    token = fuzz_target.fetch_maco_token(pruefstand_client, "/maco/oauth/token", credentials)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

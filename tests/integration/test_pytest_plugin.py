@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from starlette.testclient import TestClient
 
 from mock_server.settings import Settings
@@ -20,3 +25,27 @@ def test_the_fixtures_give_a_fresh_mock_a_token_and_the_admin_api(
     processes = pruefstand_client.get("/_admin/sandboxes/default/maco/processes", headers=pruefstand_admin_auth)
     assert [p["businessKey"] for p in processes.json()] == [started.json()["businessKey"]]
     assert pruefstand_settings.db == ":memory:"
+
+
+def test_a_host_suite_with_warnings_as_errors_passes_with_the_plugin_installed(tmp_path: Path) -> None:
+    """A partner's own suite (filterwarnings = error) that does not use the mock, and one test that does: the
+    plugin loads without importing the mock, and the fixtures raise no warning of the mock's libraries."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings =\n    error\n", encoding="utf-8")
+    (tmp_path / "test_host.py").write_text(
+        "import sys\n\n"
+        "def test_unrelated():\n"
+        "    assert 'connexion' not in sys.modules and 'mock_server.app' not in sys.modules\n\n"
+        "def test_with_the_mock(pruefstand_client):\n"
+        "    assert pruefstand_client.get('/healthz').status_code == 200\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "pytest"), "-q", "-p", "no:cacheprovider", "test_host.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
