@@ -1,20 +1,46 @@
-"""The `pruefstand` command: one group, a subcommand per module in mock_server/commands."""
+"""The `pruefstand` command: one group, a subcommand per module in mock_server/commands, each imported only when it
+runs (so `pruefstand --help` does not pay for connexion, Schemathesis and the flows)."""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from mock_server.commands.fuzz import fuzz
-from mock_server.commands.lint import example, lint
-from mock_server.commands.replay import replay
-from mock_server.commands.serve import serve
+# name: (module, function, one-line help shown by `pruefstand --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": (
+        "mock_server.commands.serve",
+        "serve",
+        "Serve every API on one port: MaCo at /maco, TMF622, Strom-Quittung, admin at /_admin, Swagger UI per API.",
+    ),
+    "fuzz": ("mock_server.commands.fuzz", "fuzz", "Fuzz an API with Schemathesis against its contract."),
+    "replay": ("mock_server.commands.replay", "replay", "Replay scenario files against the mock or a real system."),
+    "lint": ("mock_server.commands.lint", "lint", "Check the bundled contracts and scenarios (and PATHS)."),
+    "example": ("mock_server.commands.lint", "example", "Print a named request example of an operation as JSON."),
+}
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """Commands looked up by name and imported on first use; the listing uses the short help above."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, function, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module), function)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pruefstand")
 def main() -> None:
     """pruefstand: stateful mocks, scenario replay and contract fuzzing for German energy and telecom APIs."""
-
-
-for command in (serve, fuzz, replay, lint, example):
-    main.add_command(command)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -56,3 +58,19 @@ def test_example_lists_and_prints_the_published_examples() -> None:
     missing = CliRunner().invoke(main, ["example", "maco", "inbound", "Z99"])
     assert missing.exit_code == 1
     assert "has no example 'Z99'" in missing.output
+
+
+def test_help_lists_every_command_without_importing_them() -> None:
+    """`pruefstand --help` answers from the command table: no connexion, Schemathesis or flow is imported."""
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from mock_server.cli import main\n"
+        "result = CliRunner().invoke(main, ['-h'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "assert all(name in result.output for name in ('serve', 'fuzz', 'replay', 'lint', 'example'))\n"
+        "heavy = [m for m in ('connexion', 'schemathesis', 'mock_server.app') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
