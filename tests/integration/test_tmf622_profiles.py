@@ -183,3 +183,25 @@ def test_sort_dotted_fields_and_a_partial_page(client: TestClient) -> None:
         "productOrderItem": [{"id": "1", "action": "add"}],
     }
     assert client.get(f"{TMF}/productOrder", params={"sort": "colour"}).status_code == 400
+
+
+def test_the_hub_takes_the_seeds_query_wording_and_refuses_a_query_it_cannot_evaluate(client: TestClient) -> None:
+    listener = CallbackListener()
+    with listener.serving() as url:
+        seed_wording = "productOrder.category=terminationBySeller&productOrder.relatedPartyRefOrValue=c-1"
+        assert client.post(f"{TMF}/hub", json={"callback": url, "query": seed_wording}).status_code == 201
+        client.post(f"{TMF}/productOrder", json={**PLAIN, "category": "terminationBySeller"})
+        client.post(f"{TMF}/productOrder", json={**PLAIN, "category": "productChange"})  # not for this subscription
+        deadline = time.monotonic() + 10
+        while len(listener.received()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+    assert [m.body["event"]["productOrder"]["category"] for m in listener.received()] == ["terminationBySeller"] * 2
+    for query, problem in (
+        ("eventType=ProductOrderTeleportEvent", "eventType ProductOrderTeleportEvent is not an event this hub sends"),
+        ("colour=red", "colour is not an attribute of a ProductOrder"),
+        ("state=", "state has no value"),
+    ):
+        refused = client.post(f"{TMF}/hub", json={"callback": "http://127.0.0.1:9/x", "query": query})
+        assert refused.status_code == 400, query
+        assert f"$.query: {problem}" in refused.json()["message"]

@@ -119,7 +119,9 @@ class OrderHandlers:
         return select_fields(task, fields), 200, {"Content-Type": "application/json"}
 
     async def register(self, body: dict[str, Any]) -> Answer:
-        subscription = self._orders.hub.register(_sandbox(), body["callback"], body.get("query"))
+        subscription = self._orders.hub.register(
+            _sandbox(), body["callback"], body.get("query"), attributes=self._known["order"]
+        )
         location = f"{BASE}/hub/{subscription['id']}"
         return subscription, 201, {"Location": location, "Content-Type": "application/json"}
 

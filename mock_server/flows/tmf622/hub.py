@@ -11,7 +11,7 @@ from mock_server.delivery.targets import TargetPolicy
 from mock_server.errors import BadRequest, MockError, NotFound
 from mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
 from mock_server.flows.tmf622.events import OrderEvent
-from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body
+from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, query_violations
 from mock_server.id_source import IdSource
 from mock_server.store import OutboundMessage, Store, UnitOfWork
 
@@ -37,12 +37,19 @@ class Hub:
         self._targets = targets or TargetPolicy()
         self._validators: dict[str, SchemaValidator] = {}
 
-    def register(self, sandbox: str, callback: str, query: str | None = "") -> dict[str, Any]:
+    def register(
+        self, sandbox: str, callback: str, query: str | None = "", attributes: Iterable[str] | None = None
+    ) -> dict[str, Any]:
         """A hub subscription; a callback the mock may not send to (not a URL, off the delivery allow-list, a private
-        or metadata address) is refused at once (400), since nothing would ever reach it."""
+        or metadata address), or a query it could never evaluate (an unknown event type or order attribute, when
+        the order's attributes are given) is refused at once (400), since nothing would ever reach it."""
         refusal = self._targets.refusal(callback)
         if refusal is not None:
             raise BadRequest([Violation("$.callback", refusal)])
+        if query and attributes is not None:
+            problems = query_violations(query, self._event_types(), attributes)
+            if problems:
+                raise BadRequest([Violation("$.query", problem) for problem in problems])
         # A query sent as null is left out (v4's query is a string; an empty one would be made up)
         subscription = {"id": self._ids.uuid(), "callback": callback, **({"query": query} if query is not None else {})}
         with self._store.transaction() as uow:
@@ -82,6 +89,14 @@ class Hub:
             )
             for stream, target, message in found:
                 uow.publish(sandbox, OutboundMessage(stream, event.event_type, target, message))
+
+    def _event_types(self) -> list[str]:
+        operations = (op for item in self._listener.document["paths"].values() for op in item.values())
+        return [
+            str(op["operationId"]).removeprefix("listen")
+            for op in operations
+            if isinstance(op, dict) and str(op.get("operationId", "")).startswith("listen")
+        ]
 
     def _validator(self, event_type: str) -> SchemaValidator:
         if event_type not in self._validators:

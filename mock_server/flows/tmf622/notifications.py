@@ -28,8 +28,7 @@ class Subscription:
 
     @property
     def filters(self) -> Sequence[Filter]:
-        pairs = dict(parse_qsl(self.query))
-        pairs.pop("eventType", None)
+        pairs = {attribute_path(k): v for k, v in parse_qsl(self.query) if k != "eventType"}
         return parse_filters(pairs)
 
     def wants(self, event_type: str, resource: Mapping[str, Any]) -> bool:
@@ -37,6 +36,38 @@ class Subscription:
         if self.event_types and event_type not in self.event_types:
             return False
         return matches(resource, self.filters)
+
+
+# The seed's wording for the order attributes a buyer subscribes on (KUE-LE: productOrder.relatedPartyRefOrValue=AG)
+_ALIASES = {"relatedPartyRefOrValue": "relatedParty.id", "relatedPartyRefOrValue.id": "relatedParty.id"}
+
+
+def attribute_path(key: str) -> str:
+    """A query key as a path in the order: `productOrder.` (the event's payload) dropped, the seed's names mapped."""
+    for prefix in ("productOrder.", "event.productOrder."):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    return _ALIASES.get(key, key)
+
+
+def query_violations(query: str, event_types: Iterable[str], attributes: Iterable[str]) -> list[str]:
+    """Why a hub query could never be evaluated (an unknown event type or order attribute, a key without value)."""
+    known_types, known_attributes = set(event_types), set(attributes)
+    found = []
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        return [f"{query!r} is not a query string (key=value&key=value)"]
+    for key, value in pairs:
+        if key == "eventType":
+            unknown = [t for t in value.split(",") if t not in known_types]
+            if unknown or not value:
+                found.append(f"eventType {', '.join(unknown) or '(empty)'} is not an event this hub sends")
+        elif not value:
+            found.append(f"{key} has no value")
+        elif attribute_path(key).split(".")[0] not in known_attributes:
+            found.append(f"{key} is not an attribute of a ProductOrder")
+    return found
 
 
 def listener_path(event_type: str) -> str:
