@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -138,6 +138,20 @@ def bounded(message: str) -> str:
     return message.encode("utf-8", "replace").decode("utf-8")
 
 
+REALM = "pruefstand"
+
+
+def www_authenticate(path: str, headers: Mapping[str, str], message: str) -> str:
+    """The challenge of a 401: RFC 6749 §5.2 at the token endpoint (the client authenticates with its credentials),
+    RFC 6750 §3 elsewhere (`error="invalid_token"` when a token was presented, the realm alone when none was)."""
+    if path.endswith("/oauth/token"):
+        return f'Basic realm="{REALM}"'
+    if not headers.get("authorization"):
+        return f'Bearer realm="{REALM}"'
+    description = message.split(": ", 1)[-1].replace('"', "'").replace("\\", "/")[:200]
+    return f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
+
+
 def error_handler(
     shapes: ErrorShapes, allowed: AllowedMethods
 ) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
@@ -145,6 +159,8 @@ def error_handler(
         status, message = status_and_message(exc)
         message = bounded(message)
         response = shapes.for_path(request.url.path)(status, message)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = www_authenticate(request.url.path, request.headers, message)
         if status == 405:  # name every method the contract offers on this path (RFC 9110 §15.5.6)
             methods = list(allowed.for_path(request.url.path))
             extra = getattr(exc, "headers", None) or {}

@@ -300,7 +300,7 @@ class TestToken:
         ("change", "status", "error"),
         [
             ({"client_secret": "wrong"}, 401, "invalid_client"),
-            ({"password": "wrong"}, 401, "invalid_grant"),
+            ({"password": "wrong"}, 400, "invalid_grant"),  # RFC 6749 §5.2
             ({"grant_type": "client_credentials"}, 400, "invalid_request"),
         ],
     )
@@ -312,6 +312,18 @@ class TestToken:
         response = client.post("/maco/oauth/token", data={**token_form(settings), **change})
         assert response.status_code == status
         assert response.json()["error"] == error
+        if status == 401:
+            assert response.headers["WWW-Authenticate"] == 'Basic realm="pruefstand"'
+
+    def test_401_answers_carry_the_bearer_challenge_of_rfc_6750(self, client: TestClient, example: Any) -> None:
+        missing = client.post("/maco/inbound", json=example("Z41_Marktlokation"))
+        assert (missing.status_code, missing.headers["WWW-Authenticate"]) == (401, 'Bearer realm="pruefstand"')
+        unknown = client.post(
+            "/maco/inbound", json=example("Z41_Marktlokation"), headers={"Authorization": "Bearer nope"}
+        )
+        assert unknown.status_code == 401
+        assert unknown.headers["WWW-Authenticate"].startswith('Bearer realm="pruefstand", error="invalid_token"')
+        assert "bearer token unknown" in unknown.headers["WWW-Authenticate"]
 
     def test_missing_field_is_invalid_request_naming_it(self, client: TestClient, settings: Settings) -> None:
         from tests.conftest import token_form

@@ -51,7 +51,8 @@ class TokenService:
         if not (_same(form.get("client_id"), s.client_id) and _same(form.get("client_secret"), s.client_secret)):
             raise Unauthenticated("invalid_client: unknown client_id or wrong client_secret")
         if not (_same(form.get("username"), s.username) and _same(form.get("password"), s.password)):
-            raise Unauthenticated("invalid_grant: wrong username or password")
+            # RFC 6749 §5.2: the client is known, the grant is not: 400 invalid_grant
+            raise BadRequest([Violation("username/password", "wrong username or password")], prefix="invalid_grant")
         token = secrets.token_urlsafe(32)
         expires_at = self._clock.now(sandbox).timestamp() + s.token_lifetime
         with self._store.transaction() as uow:
