@@ -112,8 +112,21 @@ def test_delete_removes_a_plain_order_and_the_fit_profile_keeps_every_order(clie
     kept = client.delete(f"{TMF}/productOrder/{order['id']}", headers={"X-Pruefstand-Profile": "fit"})
     assert kept.status_code == 409
     assert "the fit profile keeps every order" in kept.json()["message"]
-    gone = client.delete(f"{TMF}/productOrder/{order['id']}")
+    listener = CallbackListener()
+    with listener.serving() as url:
+        assert client.post(f"{TMF}/hub", json={"callback": url, "query": "eventType=ProductOrderDeleteEvent"})
+        gone = client.delete(f"{TMF}/productOrder/{order['id']}")
+        deadline = time.monotonic() + 10
+        while not listener.received() and time.monotonic() < deadline:
+            time.sleep(0.05)
     assert gone.status_code == 204
+    [deleted] = [m.body for m in listener.received()]
+    assert (deleted["eventType"], deleted["@type"], deleted["event"]["productOrder"]["id"]) == (
+        "ProductOrderDeleteEvent",
+        "ProductOrderDeleteEvent",
+        order["id"],
+    )
+    assert v4_errors("ProductOrderDeleteEvent", deleted) == []
     assert client.get(f"{TMF}/productOrder/{order['id']}").status_code == 404
     assert client.delete(f"{TMF}/productOrder/{order['id']}").status_code == 404
 

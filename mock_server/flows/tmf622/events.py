@@ -42,6 +42,11 @@ class ProductOrderAttributeValueChangeEvent(OrderEvent):
 
 
 @dataclass(frozen=True)
+class ProductOrderDeleteEvent(OrderEvent):
+    event_type: ClassVar[str] = "ProductOrderDeleteEvent"
+
+
+@dataclass(frozen=True)
 class ProductOrderInformationRequiredEvent(OrderEvent):
     event_type: ClassVar[str] = "ProductOrderInformationRequiredEvent"
 

@@ -88,6 +88,7 @@ def event_body(
     """The TMF notification envelope with the resource under `event.<resource_name>`. `fieldPath` is the FIT list of
     {path, typeOfChange}, or with `as_text` the TMF622 v4 string (the changed attributes, comma-separated)."""
     body: dict[str, Any] = {
+        "@type": event_type,  # the envelope names its type, as the FIT examples write it
         "eventId": event_id,
         "eventTime": at,
         "eventType": event_type,

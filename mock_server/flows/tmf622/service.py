@@ -28,6 +28,7 @@ from mock_server.flows.tmf622.events import (
     OrderEvent,
     ProductOrderAttributeValueChangeEvent,
     ProductOrderCreateEvent,
+    ProductOrderDeleteEvent,
     ProductOrderInformationRequiredEvent,
     ProductOrderMilestoneEvent,
     ProductOrderStateChangeEvent,
@@ -178,6 +179,7 @@ class OrderService:
             uow.delete(sandbox, ORDER_KIND, order_id)
             uow.delete(sandbox, INFO_REQUEST_KIND, order_id)
             drop_plan(uow, sandbox, order_id)
+            self._publish(uow, sandbox, p, [ProductOrderDeleteEvent(order, self._stamp(self._clock.now(sandbox)))])
 
     def patch_order(
         self,
