@@ -13,6 +13,7 @@ from contracts import BUNDLED_APIS, ContractError
 from contracts.fuzz_reports import junit_xml, markdown
 from contracts.fuzzing import DEFAULT_EXCLUDED_CHECKS, FuzzOptions, FuzzStarted, OperationFuzzed
 from contracts.fuzzing import fuzz as run_fuzz
+from mock_server.commands.arguments import checked_url, writable
 from mock_server.errors import MockError
 from mock_server.fuzz_target import Credentials, in_process_target, url_target
 from mock_server.settings import load_settings
@@ -61,6 +62,8 @@ def fuzz(
         raise click.UsageError("name a bundled API or give --spec FILE")
     if spec_file is not None and url is None:
         raise click.UsageError("--spec needs --url: the mock in-process serves only the bundled APIs")
+    url = checked_url(url, "--url")
+    junit_file, report_file = writable(junit_file, "--junit"), writable(report_file, "--report")
     extra = dict(_parse_header(h) for h in headers)
     logging.getLogger("connexion").setLevel(logging.CRITICAL)
     settings = load_settings()

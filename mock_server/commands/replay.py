@@ -22,6 +22,7 @@ from contracts.scenarios import (
 )
 from contracts.scenarios import reports as scenario_reports
 from contracts.spec_catalog import bundled_specs
+from mock_server.commands.arguments import checked_url, writable
 from mock_server.commands.lint import scenario_files
 from mock_server.scenario_target import DEFAULT_CLOCK_START, DEFAULT_SEED
 from mock_server.scenario_target import in_process_target as scenario_in_process
@@ -73,6 +74,9 @@ def replay(
     json_file: Path | None,
 ) -> None:
     """Replay scenario files (or folders of them) against the mock in-process, or against --url; exit 1 on failure."""
+    url = checked_url(url, "--url")
+    junit_file, report_file = writable(junit_file, "--junit"), writable(report_file, "--report")
+    json_file = writable(json_file, "--json")
     logging.getLogger("connexion").setLevel(logging.CRITICAL)
     specs = {name: load_spec(path) for name, path in bundled_specs().items()}
     try:
@@ -128,4 +132,4 @@ def _parse_api_url(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name or not value:
         raise click.BadParameter(f"{text!r} is not NAME=URL", param_hint="--api-url")
-    return name, value
+    return name, str(checked_url(value, "--api-url"))

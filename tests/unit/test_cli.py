@@ -74,3 +74,18 @@ def test_help_lists_every_command_without_importing_them() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_url_without_scheme_is_one_line_before_any_work(tmp_path: Path) -> None:
+    for command in (["fuzz", "maco"], ["replay", "scenarios/maco"]):
+        result = CliRunner().invoke(main, [*command, "--url", "127.0.0.1:8080/maco"])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for --url: '127.0.0.1:8080/maco' is not an http(s) URL with a host" in result.output
+
+
+def test_report_folders_are_created_before_the_run(tmp_path: Path) -> None:
+    report = tmp_path / "deep" / "er" / "replay.xml"
+    scenario = Path(__file__).parents[2] / "scenarios" / "maco" / "token_expires.yaml"
+    result = CliRunner().invoke(main, ["replay", str(scenario), "--junit", str(report)])
+    assert result.exit_code == 0, result.output
+    assert report.read_text(encoding="utf-8").startswith("<?xml")
