@@ -32,7 +32,8 @@ import httpx
 import yaml
 
 from contracts import bundled_spec_path
-from mock_server.postgres_server import create_database, free_port, temporary_postgres
+from mock_server.postgres_server import create_database, temporary_postgres
+from mock_server.process_hygiene import free_port
 
 RECEIPT = {
     "tx_energy": 2.5,

@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import statistics
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+from flows import timed  # bench/flows.py: median ms per call over rounds
 from starlette.testclient import TestClient
 
 from mock_server.app import create_app
@@ -38,18 +37,6 @@ from mock_server.store import Store, open_store
 TMF = "/tmf-api/productOrderingManagement/v4"
 ADMIN = {"Authorization": "Bearer bench-admin"}
 BUYER = "500011"
-
-
-def timed(call: Callable[[int], object], n: int, repeat: int) -> float:
-    rounds = []
-    counter = 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        for _ in range(n):
-            call(counter)
-            counter += 1
-        rounds.append((time.perf_counter() - started) * 1000 / n)
-    return statistics.median(rounds)
 
 
 def fill(store: Store, have: int, want: int) -> None:

@@ -8,7 +8,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mock_server.errors import MockError
+from mock_server.process_hygiene import free_port
 
 INSTALL_HINT = "install Debian's postgresql package: bash scripts/setup-postgres (apt-get install -y postgresql)"
 
@@ -36,12 +36,6 @@ def server_bindir() -> Path:
     if not found:
         raise PostgresMissing(f"no PostgreSQL server binaries (initdb, pg_ctl) found; {INSTALL_HINT}")
     return Path(found[-1]).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

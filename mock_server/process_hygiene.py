@@ -26,6 +26,13 @@ def die_with_supervisor() -> None:
         os._exit(1)
 
 
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on right now (for tests, benchmarks and throw-away servers)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def port_refusal(host: str, port: int) -> str | None:
     """Why the server could not listen on host:port (None: it can), checked before the banner and the workers."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

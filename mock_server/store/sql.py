@@ -4,12 +4,13 @@ query builder for `find`/`count`, and the outbox statements. A `Dialect` holds t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mock_server.store.indexing import Index, Range, index_values
+from mock_server.store.indexing import Index, Range, by_kind, index_values, signature
+from mock_server.store.migrations import migrations
 from mock_server.store.protocol import Document, OutboundMessage, RecordExists, Where
 
 
@@ -52,10 +53,17 @@ class SqlUnitOfWork:
     an advisory lock, so two replicas' read-modify-writes in one sandbox never interleave); messages published are
     written to the outbox here and announced after the commit by the store."""
 
-    def __init__(self, conn: Connection, dialect: Dialect, indexes: Mapping[str, Mapping[str, Index]]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        dialect: Dialect,
+        indexes: Mapping[str, Mapping[str, Index]],
+        wall_clock: Callable[[], float],
+    ) -> None:
         self._conn = conn
         self._d = dialect
         self._indexes = indexes
+        self._wall_clock = wall_clock
         self._locked: set[str] = set()
         self.published = 0
 
@@ -143,8 +151,9 @@ class SqlUnitOfWork:
         ).fetchone()
         return int(row[0])
 
-    def publish_at(self, sandbox: str, message: OutboundMessage, now: float) -> None:
+    def publish(self, sandbox: str, message: OutboundMessage) -> None:
         self._touch(sandbox)
+        now = self._wall_clock()
         payload, headers = dumps(message.payload), dumps(message.headers)
         self._x(
             "INSERT INTO outbox (sandbox, stream, kind, target, payload, headers, status, next_attempt_at, "
@@ -411,19 +420,6 @@ class SqlOutbox:
             )
 
 
-def reset_rows(conn: Connection, dialect: Dialect, sandbox: str) -> int:
-    """Delete one sandbox's records, index rows and deliveries (counters stay: no number is handed out twice)."""
-    removed = conn.execute(dialect.sql("DELETE FROM records WHERE sandbox = ?"), (sandbox,)).rowcount
-    conn.execute(dialect.sql("DELETE FROM record_index WHERE sandbox = ?"), (sandbox,))
-    conn.execute(dialect.sql("DELETE FROM record_counts WHERE sandbox = ?"), (sandbox,))
-    conn.execute(
-        dialect.sql("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE sandbox = ?)"),
-        (sandbox,),
-    )
-    conn.execute(dialect.sql("DELETE FROM outbox WHERE sandbox = ?"), (sandbox,))
-    return int(removed)
-
-
 def reindex(
     conn: Connection, dialect: Dialect, by_kind: Mapping[str, Mapping[str, Index]], signatures: Mapping[str, str]
 ) -> None:
@@ -446,9 +442,108 @@ def reindex(
         )
 
 
-def sandboxes_with(conn: Connection, dialect: Dialect, kind: str, field: str, value: str) -> list[str]:
-    rows = conn.execute(
-        dialect.sql("SELECT DISTINCT sandbox FROM record_index WHERE kind = ? AND field = ? AND value = ?"),
-        (kind, field, value),
-    ).fetchall()
-    return sorted(str(r[0]) for r in rows)
+class SqlStore:
+    """What both backends do alike, over their own connections: `_write` (one transaction), `_read`, and
+    `_lock_schema` (replicas migrating at once take turns). The backends add how they connect."""
+
+    def __init__(self, dialect: Dialect, wall_clock: Callable[[], float]) -> None:
+        self._d = dialect
+        self._wall_clock = wall_clock
+        self._indexes: dict[str, dict[str, Index]] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self.outbox = SqlOutbox(dialect, self._write, self._read)
+
+    def _write(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _read(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _lock_schema(self, conn: Connection) -> None:
+        """Serialise schema changes across processes (inside a `_write` transaction)."""
+
+    def _migrate(self) -> None:
+        """Apply the engine's numbered migrations not yet applied, in one transaction with their records."""
+        with self._write() as conn:
+            self._lock_schema(conn)
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT)")
+            done = {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+            for migration in migrations(self._d.name):
+                if migration.version in done:
+                    continue
+                for statement in migration.statements:
+                    conn.execute(statement)
+                conn.execute(
+                    self._d.sql("INSERT INTO schema_migrations (version, name) VALUES (?, ?)"),
+                    (migration.version, migration.name),
+                )
+
+    def declare_indexes(self, indexes: list[Index]) -> None:
+        grouped = by_kind(indexes)
+        with self._write() as conn:
+            self._lock_schema(conn)
+            reindex(conn, self._d, grouped, {kind: signature(fields) for kind, fields in grouped.items()})
+        self._indexes = {**self._indexes, **grouped}
+
+    def on_publish(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlUnitOfWork]:
+        with self._write() as conn:
+            uow = SqlUnitOfWork(conn, self._d, self._indexes, self._wall_clock)
+            yield uow
+        if uow.published:  # after the commit, never for a rollback
+            for listener in self._listeners:
+                listener()
+
+    def get(self, sandbox: str, kind: str, key: str) -> Document | None:
+        with self._read() as conn:
+            return read_one(conn, self._d, sandbox, kind, key)
+
+    def find(
+        self,
+        sandbox: str,
+        kind: str,
+        where: Where | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        descending: bool = False,
+    ) -> list[Document]:
+        with self._read() as conn:
+            return read_many(conn, self._d, self._indexes, sandbox, kind, where, limit, offset, descending)
+
+    def count(self, sandbox: str, kind: str, where: Where | None = None) -> int:
+        with self._read() as conn:
+            return read_count(conn, self._d, self._indexes, sandbox, kind, where)
+
+    def locate(self, kind: str, key: str) -> tuple[str, Document] | None:
+        with self._read() as conn:
+            sql = self._d.sql("SELECT sandbox, doc FROM records WHERE kind = ? AND key = ? LIMIT 1")
+            found = conn.execute(sql, (kind, key)).fetchone()
+        return (str(found[0]), _loads(found[1])) if found else None
+
+    def sandboxes_with(self, kind: str, field: str, value: str) -> list[str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                self._d.sql("SELECT DISTINCT sandbox FROM record_index WHERE kind = ? AND field = ? AND value = ?"),
+                (kind, field, value),
+            ).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def reset_sandbox(self, sandbox: str) -> int:
+        """Delete one sandbox's records, index rows and deliveries (counters stay: no number is handed out twice)."""
+        with self._write() as conn:
+            self._d.lock_sandbox(conn, sandbox)
+            removed = conn.execute(self._d.sql("DELETE FROM records WHERE sandbox = ?"), (sandbox,)).rowcount
+            for table in ("record_index", "record_counts"):
+                conn.execute(self._d.sql(f"DELETE FROM {table} WHERE sandbox = ?"), (sandbox,))
+            conn.execute(
+                self._d.sql(
+                    "DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE sandbox = ?)"
+                ),
+                (sandbox,),
+            )
+            conn.execute(self._d.sql("DELETE FROM outbox WHERE sandbox = ?"), (sandbox,))
+        return int(removed)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_server.process_hygiene import free_port
 from mock_server.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, token_form
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

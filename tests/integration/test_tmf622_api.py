@@ -420,6 +420,11 @@ def test_the_allow_list_adds_names_and_networks_to_loopback(callback: str, allow
     with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
         answer = client.post(f"{TMF}/hub", json={"callback": callback})
     assert answer.status_code == status, answer.text
+    if status == 201:
+        assert answer.json()["callback"] == callback
+    else:
+        assert "is not on the delivery allow-list" in answer.json()["message"]
+        assert answer.json()["message"].startswith("Validation Failed: $.callback: a private or reserved address")
 
 
 def test_events_go_to_the_callback_as_is_when_so_configured() -> None:

@@ -36,6 +36,12 @@ class Hub:
         self._append_listener_path = append_listener_path
         self._targets = targets or TargetPolicy()
         self._validators: dict[str, SchemaValidator] = {}
+        operations = (op for item in listener_spec.document["paths"].values() for op in item.values())
+        self._event_types = frozenset(  # what the listener contract lets the hub send
+            str(op["operationId"]).removeprefix("listen")
+            for op in operations
+            if isinstance(op, dict) and str(op.get("operationId", "")).startswith("listen")
+        )
 
     def register(
         self, sandbox: str, callback: str, query: str | None = "", attributes: Iterable[str] | None = None
@@ -47,7 +53,7 @@ class Hub:
         if refusal is not None:
             raise BadRequest([Violation("$.callback", refusal)])
         if query and attributes is not None:
-            problems = query_violations(query, self._event_types(), attributes)
+            problems = query_violations(query, self._event_types, attributes)
             if problems:
                 raise BadRequest([Violation("$.query", problem) for problem in problems])
         # A query sent as null is left out (v4's query is a string; an empty one would be made up)
@@ -89,14 +95,6 @@ class Hub:
             )
             for stream, target, message in found:
                 uow.publish(sandbox, OutboundMessage(stream, event.event_type, target, message))
-
-    def _event_types(self) -> list[str]:
-        operations = (op for item in self._listener.document["paths"].values() for op in item.values())
-        return [
-            str(op["operationId"]).removeprefix("listen")
-            for op in operations
-            if isinstance(op, dict) and str(op.get("operationId", "")).startswith("listen")
-        ]
 
     def _validator(self, event_type: str) -> SchemaValidator:
         if event_type not in self._validators:

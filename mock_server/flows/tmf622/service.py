@@ -76,14 +76,13 @@ class OrderService:
     def profile_for(self, reader: Reader, sandbox: str, requested: str | None = None) -> Profile:
         """The profile a request works in: the one it names (header), else the sandbox's choice (admin API), else
         the setting `tmf622_default_profile`; `auto` is FIT for a sandbox with FIT data (framework agreements),
-        plain TMF622 v4 otherwise."""
+        plain TMF622 v4 otherwise. A service built with one profile works in that one."""
+        if len(self._profiles) == 1 and requested is None:
+            return next(iter(self._profiles.values()))
         name = requested or self.chosen_profile(reader, sandbox) or self._default_profile
         if name == "auto":
             name = "fit" if reader.count(sandbox, AGREEMENT_KIND) else "tmf622"
         if name not in self._profiles:
-            only = next(iter(self._profiles.values()))
-            if len(self._profiles) == 1 and requested is None:
-                return only
             raise BadRequest(
                 [Violation(f"header {PROFILE_HEADER}", f"unknown profile {name!r}; one of {', '.join(self._profiles)}")]
             )
