@@ -147,7 +147,10 @@ class AdminHandlers:
         return _json(order, 201)
 
     async def set_tmf622_state(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
-        return _json(self._orders.change_state(sandbox, order_id, body["state"], body.get("reasonCode")))
+        changed = self._orders.change_state(
+            sandbox, order_id, body["state"], body.get("reasonCode"), state_change_date=body.get("stateChangeDate")
+        )
+        return _json(changed)
 
     async def add_tmf622_supplier_contact(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
         order = self._orders.add_supplier_contact(
@@ -164,8 +167,8 @@ class AdminHandlers:
     async def require_tmf622_information(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
         return _json(self._orders.require_information(sandbox, order_id, body["fields"], body.get("reasonCode")))
 
-    async def run_tmf622_next_step(self, sandbox: str, order_id: str) -> Answer:
-        return _json(self._orders.run_next(sandbox, order_id))
+    async def run_tmf622_next_step(self, sandbox: str, order_id: str, body: dict[str, Any] | None = None) -> Answer:
+        return _json(self._orders.run_next(sandbox, order_id, (body or {}).get("stateChangeDate")))
 
 
 def _clock_body(sandbox: str, reading: ClockReading) -> dict[str, Any]:

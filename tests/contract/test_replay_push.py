@@ -127,15 +127,15 @@ def test_lint_names_the_file_step_and_key_of_a_push_to_an_unknown_operation(tmp_
 
 def test_a_seller_whose_events_do_not_arrive_fails_the_termination_at_the_first_await(tmp_path: Path) -> None:
     """The mock set to post events to the callback as is: the buyer's listener gets nothing at /listener/…, so the
-    termination scenario fails at step 4, naming the event it waited for, and skips the rest."""
+    termination scenario fails at step 5, naming the event it waited for, and skips the rest."""
     text = (scenarios_root() / "tmf622" / "termination_by_seller.yaml").read_text(encoding="utf-8")
     short = tmp_path / "termination.yaml"
     short.write_text(text.replace("within: 15", "within: 2"), encoding="utf-8")
     result = CliRunner().invoke(main, ["replay", str(short)], env={"PRUEFSTAND_TMF622_CALLBACK": "callback"})
     assert result.exit_code == 1
-    assert "FAIL 4. (2, 3) the buyer receives ProductOrderCreateEvent and StateChange acknowledged" in result.output
+    assert "FAIL 5. (2, 3) the buyer receives ProductOrderCreateEvent and StateChange acknowledged" in result.output
     assert "event 1 at /listener/productOrderCreateEvent: not received" in result.output
-    assert "skip 5." in result.output
+    assert "skip 6." in result.output
 
 
 def _identifiers(report: Path) -> list[Any]:
@@ -166,5 +166,5 @@ def test_in_process_runs_repeat_themselves_identifier_for_identifier(tmp_path: P
     seeded, again, real = runs
     assert len(seeded) > 20
     assert seeded == again
-    assert "2026-01-01T09:00:00+01:00" in seeded  # the orders' date: the clock stands at the start instant
+    assert "2022-05-11T10:30:00+02:00" in seeded  # the order's date: the scenario sets the seed's clock
     assert seeded != real

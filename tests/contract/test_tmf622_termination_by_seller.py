@@ -36,12 +36,12 @@ INVENTORY = {
         {"id": PRODUCT, "owner": BUYER, "singleContractId": "3091231119", "buyerServiceContract": "500012"},
     ],
 }
-# The seed's timeline: created 10:30, accepted 10:31, contact 10:34, inProgress 20 May 10:40, completed 16 Dec 10:45,
-# terminationDate 10:45:30, closed 10:46 (German time, as the seed's tables write it).
+# The seed's timeline of events: created 10:30, accepted 10:32 (dated 10:31), contact 10:34, inProgress 20 May 10:40,
+# completed 16 Dec 10:45, terminationDate 10:45:30, closed 10:46 (German time, as the seed's tables write it).
 SEED_TIMES = [
     "2022-05-11T10:30:00+02:00",
     "2022-05-11T10:30:00+02:00",
-    "2022-05-11T10:31:00+02:00",
+    "2022-05-11T10:32:00+02:00",
     "2022-05-11T10:34:00+02:00",
     "2022-05-20T10:40:00+02:00",
     "2022-12-16T10:45:00+01:00",
@@ -70,15 +70,15 @@ SUPPLIER_CONTACT = {
     "givenName": "Lisa",
     "familyName": "Bach",
     "contactMedium": [
-        {"@type": "PhoneContactMedium", "contactType": "fixed", "phoneNumber": "0221/789456"},
-        {"@type": "PhoneContactMedium", "contactType": "mobile", "phoneNumber": "0178/78787878"},
-        {"@type": "EmailContactMedium", "contactType": "email", "emailAddress": "l.bach@example.net"},
+        {"mediumType": "phone", "characteristic": {"contactType": "fixed", "phoneNumber": "0221/789456"}},
+        {"mediumType": "phone", "characteristic": {"contactType": "mobile", "phoneNumber": "0178/78787878"}},
+        {"mediumType": "email", "characteristic": {"contactType": "email", "emailAddress": "l.bach@example.net"}},
     ],
 }
 # The seed's steps 2-9: listener path, state, reason, and the history entry the event adds (the state left).
 SEED = [
-    ("productOrderCreateEvent", "acknowledged", None, None),
-    ("productOrderStateChangeEvent", "acknowledged", None, None),
+    ("productOrderCreateEvent", "acknowledged", KEINE_AENDERUNG, None),
+    ("productOrderStateChangeEvent", "acknowledged", KEINE_AENDERUNG, None),
     ("productOrderStateChangeEvent", "accepted", KEINE_AENDERUNG, "acknowledged"),
     ("productOrderAttributeValueChangeEvent", "accepted", KEINE_AENDERUNG, None),
     ("productOrderStateChangeEvent", "inProgress", KEINE_AENDERUNG, "accepted"),
@@ -143,8 +143,10 @@ def test_the_buyers_listener_receives_the_seed_sequence_field_by_field() -> None
         if left is not None:
             entry = po["stateChangeHistory"][-1]
             assert (entry["@type"], entry["state"]) == ("StateChange", left), f"step {number}"
-        if path == "productOrderStateChangeEvent" and state != "acknowledged":
-            assert po["stateChangeDate"] == body["eventTime"]
+        if path == "productOrderStateChangeEvent":
+            # the seed dates the acceptance 10:31 and sends its event 10:32; every other change is sent when made
+            expected = "2022-05-11T10:31:00+02:00" if state == "accepted" else body["eventTime"]
+            assert po["stateChangeDate"] == expected, f"step {number}"
     contact_event, date_event = received[3].body, received[6].body
     assert contact_event["fieldPath"] == [
         {"path": "/relatedParty/", "typeOfChange": "add"},
@@ -166,7 +168,15 @@ def test_the_buyers_listener_receives_the_seed_sequence_field_by_field() -> None
         "completed",
     ]
     assert order["completionDate"] == "2022-12-16T10:45:00+01:00"
-    assert [h["changeDate"] for h in order["stateChangeHistory"]] == [SEED_TIMES[1], *SEED_TIMES[2:3], *SEED_TIMES[4:6]]
+    assert [h["changeDate"] for h in order["stateChangeHistory"]] == [
+        "2022-05-11T10:30:00+02:00",
+        "2022-05-11T10:31:00+02:00",
+        "2022-05-20T10:40:00+02:00",
+        "2022-12-16T10:45:00+01:00",
+    ]
+    # the seed's history entries carry their reasons: acknowledged and accepted 0000, inProgress 0000, completed 0010
+    reasons = [h.get("changeReason") for h in order["stateChangeHistory"]]
+    assert reasons == [KEINE_AENDERUNG, KEINE_AENDERUNG, KEINE_AENDERUNG, AUSGEFUEHRT]
     assert (product["status"], product["terminationDate"]) == ("terminated", "2022-12-16T10:45:00+01:00")
 
 

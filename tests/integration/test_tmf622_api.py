@@ -526,3 +526,27 @@ def test_the_seller_asks_for_information_and_the_buyers_patches_let_the_order_go
     states = [e["event"]["productOrder"]["state"] for e in events if e["eventType"] == "ProductOrderStateChangeEvent"]
     assert states == ["acknowledged", "accepted", "pending", "inProgress", "completed", "closed"]
     assert final["state"] == "closed"
+
+
+def test_the_seller_may_date_a_change_before_its_event_and_a_bad_date_changes_nothing(client: TestClient) -> None:
+    client.post(f"{TMF}/hub", json={"callback": "http://127.0.0.1:9/buyer"})
+    client.put("/_admin/sandboxes/default/clock", json={"now": "2022-05-11T08:30:00Z", "frozen": True}, headers=ADMIN)
+    order = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    assert order["stateChangeReason"] == {"code": "0000", "description": "Keine Änderung zum Auftrag"}  # FIT: 0000
+    client.put("/_admin/sandboxes/default/clock", json={"now": "2022-05-11T08:32:00Z", "frozen": True}, headers=ADMIN)
+    step = f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}/next"
+    ahead = client.post(step, json={"stateChangeDate": "2022-05-11T10:33:00+02:00"}, headers=ADMIN)
+    assert ahead.status_code == 400
+    assert "$.stateChangeDate" in ahead.json()["detail"]
+    assert "lies after now" in ahead.json()["detail"]
+    assert client.get(order["href"]).json()["state"] == "acknowledged"
+    accepted = client.post(step, json={"stateChangeDate": "2022-05-11T10:31:00+02:00"}, headers=ADMIN).json()
+    assert (accepted["state"], accepted["stateChangeDate"]) == ("accepted", "2022-05-11T10:31:00+02:00")
+    assert accepted["stateChangeHistory"][-1]["changeReason"]["code"] == "0000"  # the acknowledged entry
+    event = [d for d in journal(client) if d["kind"] == "ProductOrderStateChangeEvent"][-1]["payload"]
+    assert (event["eventTime"], event["event"]["productOrder"]["stateChangeDate"]) == (
+        "2022-05-11T10:32:00+02:00",
+        "2022-05-11T10:31:00+02:00",
+    )
+    agreement = client.get("/_admin/sandboxes/default/tmf622/inventory", headers=ADMIN).json()["agreements"][0]
+    assert agreement["id"] == f"RV-{BUYER}"  # agreements carry an id (here their businessId)

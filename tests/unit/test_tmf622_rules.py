@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from mock_server.errors import Conflict
+from mock_server.errors import BadRequest, Conflict
 from mock_server.flows.tmf622 import rules
 from mock_server.flows.tmf622.events import (
     CancelProductOrderCreateEvent,
     CancelProductOrderStateChangeEvent,
     ProductOrderStateChangeEvent,
 )
-from mock_server.flows.tmf622.profile import Profile
+from mock_server.flows.tmf622.profile import PLAIN_PROFILE, Profile
 from mock_server.flows.tmf622.states import Reason
 
 PROFILE = Profile.load()
@@ -81,3 +81,33 @@ def test_the_buyers_answers_count_until_every_field_asked_for_is_given() -> None
 def test_a_completed_state_change_dates_the_completion() -> None:
     changed = rules.state_change(PROFILE, order("inProgress"), "completed", "0010", NOW)
     assert (changed["completionDate"], changed["stateChangeReason"]["code"]) == (NOW, "0010")
+
+
+def test_a_state_change_may_be_dated_before_its_event_but_not_ahead_of_it_nor_before_the_last_change() -> None:
+    changed = rules.state_change(
+        PROFILE,
+        order("acknowledged"),
+        "accepted",
+        "0000",
+        "2022-05-11T10:32:00+02:00",
+        changed_at="2022-05-11T10:31:00+02:00",
+    )
+    assert changed["stateChangeDate"] == "2022-05-11T10:31:00+02:00"
+    assert changed["stateChangeHistory"][-1]["changeDate"] == "2022-05-11T10:30:00+02:00"
+    for bad, says in [
+        ("2022-05-11T10:33:00+02:00", "lies after now"),
+        ("2022-05-11T08:29:00Z", "before the order's last change"),
+        ("2022-05-11T10:31:00", "not a date-time with an offset"),
+        ("2022-05-11", "not a date-time with an offset"),
+    ]:
+        with pytest.raises(BadRequest) as refused:
+            rules.state_change(PROFILE, order("acknowledged"), "accepted", "0000", "2022-05-11T10:32:00+02:00", bad)
+        assert refused.value.violations[0].path == "$.stateChangeDate"
+        assert says in refused.value.violations[0].message, bad
+
+
+def test_the_fit_profile_dates_its_acceptance_a_minute_before_the_event_and_starts_with_0000() -> None:
+    accepted = next(s for s in PROFILE.steps if s.state == "accepted")
+    assert accepted.changed_before == 60
+    assert PROFILE.initial_state_reason() == {"code": "0000", "description": "Keine Änderung zum Auftrag"}
+    assert Profile.load(PLAIN_PROFILE).initial_state_reason() is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import json_merge_patch
@@ -71,9 +72,25 @@ def buyer_of(body: Mapping[str, Any]) -> str | Violation:
     )
 
 
-def new_order(order_id: str, body: Mapping[str, Any], buyer: str | None, now: str, initial: str) -> dict[str, Any]:
+def instant_seconds(text: str) -> float | None:
+    """A date-time with an offset as POSIX seconds; None for anything else."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return None if moment.tzinfo is None else moment.timestamp()
+
+
+def new_order(
+    order_id: str,
+    body: Mapping[str, Any],
+    buyer: str | None,
+    now: str,
+    initial: str,
+    initial_reason: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """A buyer's order as stored: what was posted, the server's fields, and the buyer as related party (when one is
-    known; a plain v4 order may name nobody)."""
+    known; a plain v4 order may name nobody); the first state's reason where the profile gives one."""
     parties = list(body.get("relatedParty") or [])
     if buyer is not None and not any(str(p.get("role", "")).lower() in BUYER_ROLES for p in parties):
         parties.insert(0, {"id": buyer, "role": "customer", "@referredType": "Organization"})
@@ -87,6 +104,7 @@ def new_order(order_id: str, body: Mapping[str, Any], buyer: str | None, now: st
         "orderPostedDate": body.get("orderPostedDate", now),
         "state": initial,
         "stateChangeDate": now,
+        **({"stateChangeReason": dict(initial_reason)} if initial_reason else {}),
         "relatedParty": parties,
     }
 
@@ -102,6 +120,7 @@ def termination_by_seller(
     external_id: str,
     category: str,
     order_posted: str | None,
+    initial_reason: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The seller's termination order as the FIT seed's field table has it: category, orderPostedDate, the requested
     termination date, the single contract and the buyer service contract (Leistungs- and Auftraggeber-Nummer), the
@@ -136,6 +155,7 @@ def termination_by_seller(
         "orderPostedDate": order_posted or now,
         "state": initial,
         "stateChangeDate": now,
+        **({"stateChangeReason": dict(initial_reason)} if initial_reason else {}),
         "requestedCompletionDate": requested,
         "requestedCompletionTimePeriod": {"startDateTime": requested},
         "externalId": [{"id": external_id, "owner": "seller", "externalIdentifierType": "sellerOrderNumber"}],

@@ -18,7 +18,7 @@ class Inventory:
 
     def seed_agreement(self, sandbox: str, buyer: str, agreement: Mapping[str, Any]) -> None:
         with self._store.transaction() as uow:
-            uow.put(sandbox, AGREEMENT_KIND, buyer, {**agreement, "buyer": buyer})
+            uow.put(sandbox, AGREEMENT_KIND, buyer, with_id({**agreement, "buyer": buyer}))
 
     def seed_product(self, sandbox: str, product: Mapping[str, Any]) -> None:
         with self._store.transaction() as uow:
@@ -37,7 +37,7 @@ class Inventory:
         termination that happened since)."""
         with self._store.transaction() as uow:
             for kind, key, doc in [
-                *((AGREEMENT_KIND, str(a["buyer"]), dict(a)) for a in agreements),
+                *((AGREEMENT_KIND, str(a["buyer"]), with_id(a)) for a in agreements),
                 *((PRODUCT_KIND, str(p["id"]), {"status": "active", **p}) for p in products),
             ]:
                 if replace or uow.get(sandbox, kind, key) is None:
@@ -94,3 +94,10 @@ class Inventory:
                 raise Conflict(
                     f"precondition: product {product_id!r} has an open order {other['id']} in state {other['state']!r}"
                 )
+
+
+def with_id(agreement: Mapping[str, Any]) -> dict[str, Any]:
+    """A framework agreement always has an id (TMF AgreementRef): the one given, else its businessId, else one made
+    from the buyer (RV-<Auftraggeber-Nummer>)."""
+    given = agreement.get("id") or agreement.get("businessId") or f"RV-{agreement['buyer']}"
+    return {"id": str(given), **{k: v for k, v in agreement.items() if k != "id"}}

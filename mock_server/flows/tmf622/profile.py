@@ -28,12 +28,14 @@ ATTRIBUTE_STEPS = ("supplierContact", "terminationDate")
 class Step:
     """One thing the seller does: move the order to `state` (with a reason code), or add `attributes` (the supplier
     contact with the binding completion date, or the product's termination date). `when: delete` limits a step to
-    orders with a delete item."""
+    orders with a delete item. `changed_before`: the state change is dated this many seconds before its event goes
+    out (the seed's accepted step: stateChangeDate 10:31, eventTime 10:32)."""
 
     state: str | None = None
     reason: str | None = None
     attributes: str | None = None
     when: str | None = None
+    changed_before: float = 0.0
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Step:
@@ -42,15 +44,24 @@ class Step:
             reason=None if data.get("reason") is None else str(data["reason"]),
             attributes=data.get("attributes"),
             when=data.get("when"),
+            changed_before=float(data.get("changed_before") or 0),
         )
+        if step.changed_before < 0 or (step.changed_before and step.state is None):
+            raise ValueError(
+                f"progress step {dict(data)!r}: changed_before is a number of seconds >= 0, on a state step"
+            )
         if (step.state is None) == (step.attributes is None) or (
             step.attributes is not None and step.attributes not in ATTRIBUTE_STEPS
         ):
             raise ValueError(f"progress step {dict(data)!r}: give either a state or attributes in {ATTRIBUTE_STEPS}")
         return step
 
-    def as_json(self) -> dict[str, str]:
-        return {k: v for k, v in (("state", self.state), ("reason", self.reason), ("attributes", self.attributes)) if v}
+    def as_json(self) -> dict[str, Any]:
+        fields = (("state", self.state), ("reason", self.reason), ("attributes", self.attributes), ("when", self.when))
+        data: dict[str, Any] = {k: v for k, v in fields if v}
+        if self.changed_before:
+            data["changed_before"] = self.changed_before
+        return data
 
     def applies_to(self, order: Mapping[str, Any]) -> bool:
         return self.when is None or any(i.get("action") == self.when for i in order.get("productOrderItem", []))
@@ -93,6 +104,7 @@ class Profile:
     waiting_state: str = "pending"  # where an order waits for the buyer's information
     resume_state: str = "inProgress"  # where it goes on once the buyer answered
     resume_reason: str | None = "0000"
+    initial_reason: str | None = None  # the reason a new order's first state carries (FIT: 0000)
     name: str = "fit"
     buyer_required: bool = True  # an order must name its Auftraggeber (FIT) or may name nobody (plain v4)
     preconditions: bool = True  # framework agreement, inventory, no second open order (FIT)
@@ -117,6 +129,9 @@ class Profile:
             resume_reason=None
             if data["order"].get("resume_reason", "0000") is None
             else str(data["order"].get("resume_reason", "0000")),
+            initial_reason=None
+            if data["order"].get("initial_reason") is None
+            else str(data["order"]["initial_reason"]),
             name=str(data.get("name", "fit")),
             buyer_required=data.get("buyer", "required") == "required",
             preconditions=bool(data.get("preconditions", True)),
@@ -139,6 +154,11 @@ class Profile:
 
     def reason(self, code: str | None) -> tuple[str, str] | None:
         return None if code is None else (code, self.reasons.get(code, ""))
+
+    def initial_state_reason(self) -> dict[str, str] | None:
+        """`stateChangeReason` of a new order (FIT: 0000 "Keine Änderung zum Auftrag"), or None."""
+        found = self.reason(self.initial_reason)
+        return None if found is None else {"code": found[0], "description": found[1]}
 
 
 def new_plan(

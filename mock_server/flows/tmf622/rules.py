@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.errors import Conflict
+from contracts import Violation
+from mock_server.errors import BadRequest, Conflict
 from mock_server.flows.tmf622 import documents
 from mock_server.flows.tmf622.documents import BASE
 from mock_server.flows.tmf622.events import (
@@ -19,16 +20,36 @@ from mock_server.flows.tmf622.events import (
 )
 from mock_server.flows.tmf622.profile import Profile
 from mock_server.flows.tmf622.states import Reason, StateMachine, transition
+from mock_server.store.indexing import instant_key
 
 
-def state_change(profile: Profile, order: Mapping[str, Any], target: str, code: str | None, at: str) -> dict[str, Any]:
+def state_change(
+    profile: Profile, order: Mapping[str, Any], target: str, code: str | None, at: str, changed_at: str | None = None
+) -> dict[str, Any]:
     """The order moved to `target` along the profile's machine, with the reason the code names; a completed order
-    gets its completionDate. (Its event: `ProductOrderStateChangeEvent(changed, at)`, once the caller is done.)"""
+    gets its completionDate. `changed_at` dates the change (stateChangeDate) before its event at `at`, as the FIT
+    seed's accepted step does; it may not lie after `at` nor before the order's last change.
+    (Its event: `ProductOrderStateChangeEvent(changed, at)`, once the caller is done.)"""
     found = profile.reason(code)
-    changed = transition(profile.orders, order, target, Reason(*found) if found else None, at)
+    dated = at if changed_at is None else _checked_change_date(order, changed_at, at)
+    changed = transition(profile.orders, order, target, Reason(*found) if found else None, dated)
     if target == profile.completed_state:
-        changed["completionDate"] = at
+        changed["completionDate"] = dated
     return changed
+
+
+def _checked_change_date(order: Mapping[str, Any], changed_at: str, at: str) -> str:
+    field = "$.stateChangeDate"
+    moment = instant_key(changed_at) if len(changed_at.strip()) > 10 else None
+    if moment is None:
+        raise BadRequest([Violation(field, f"{changed_at!r} is not a date-time with an offset")])
+    if moment > str(instant_key(at)):
+        raise BadRequest([Violation(field, f"{changed_at} lies after now ({at}): a change is not dated ahead")])
+    last = instant_key(str(order.get("stateChangeDate", "")))
+    if last is not None and moment < last:
+        last_change = order["stateChangeDate"]
+        raise BadRequest([Violation(field, f"{changed_at} lies before the order's last change ({last_change})")])
+    return changed_at
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ class OrderService:
             if isinstance(named, Violation) and p.buyer_required:
                 raise Unprocessable(str(named))
             found = None if isinstance(named, Violation) else named
-            order = documents.new_order(order_id, body, found, now, p.orders.initial)
+            order = documents.new_order(order_id, body, found, now, p.orders.initial, p.initial_state_reason())
             if p.preconditions and found is not None:
                 self.inventory.check_preconditions(uow, sandbox, found, body, p)
             self._announce(uow, sandbox, order, now, p)
@@ -299,6 +299,7 @@ class OrderService:
                 external_id=number,
                 category=category,
                 order_posted=order_posted,
+                initial_reason=p.initial_state_reason(),
             )
             reason = Reason("KUE-LE", f"Abgebrochen: Kündigung durch den Leistungserbringer, Auftrag {order_id}")
             open_orders = self.inventory.open_orders_on(uow, sandbox, product_id, p)
@@ -320,15 +321,22 @@ class OrderService:
         return order
 
     def change_state(
-        self, sandbox: str, order_id: str, target: str, reason_code: str | None = None, *, manual: bool = True
+        self,
+        sandbox: str,
+        order_id: str,
+        target: str,
+        reason_code: str | None = None,
+        *,
+        manual: bool = True,
+        state_change_date: str | None = None,
     ) -> dict[str, Any]:
-        """Move the order along the profile's state machine; emits exactly one ProductOrderStateChangeEvent.
-        A manual change ends the order's automatic plan."""
+        """Move the order along the profile's state machine; emits exactly one ProductOrderStateChangeEvent (at the
+        sandbox clock; `state_change_date` may date the change earlier). A manual change ends the automatic plan."""
         now = self._stamp(self._clock.now(sandbox))
         with self._store.transaction() as uow:
             p = self.profile_for(uow, sandbox)
             order = self._stored_order(uow, sandbox, order_id)
-            changed = self._to_state(uow, sandbox, p, order, target, reason_code, now)
+            changed = self._to_state(uow, sandbox, p, order, target, reason_code, now, state_change_date)
             if manual:
                 drop_plan(uow, sandbox, order_id)
         return changed
@@ -387,10 +395,11 @@ class OrderService:
                 ran += 1
         return ran
 
-    def run_next(self, sandbox: str, order_id: str) -> dict[str, Any]:
-        """Run the next planned step of an order now (manual mode, or ahead of the clock)."""
+    def run_next(self, sandbox: str, order_id: str, state_change_date: str | None = None) -> dict[str, Any]:
+        """Run the next planned step of an order now (manual mode, or ahead of the clock); a state step may be dated
+        earlier than its event with `state_change_date`."""
         order = self._stored_order(self._store, sandbox, order_id)
-        if not self._run_step(sandbox, order_id, due_only=None):
+        if not self._run_step(sandbox, order_id, due_only=None, changed_at=state_change_date):
             raise Conflict(
                 f"productOrder {order_id} in state {order['state']!r} has no planned step left (its plan ended, or a "
                 "manual change ended it); move it with .../state instead"
@@ -420,7 +429,9 @@ class OrderService:
         return outcome.task
 
     # inside a transaction
-    def _run_step(self, sandbox: str, order_id: str, *, due_only: float | None) -> dict[str, Any]:
+    def _run_step(
+        self, sandbox: str, order_id: str, *, due_only: float | None, changed_at: str | None = None
+    ) -> dict[str, Any]:
         """Run the plan's first step in one transaction with the plan's update; {} when there was nothing to run
         (another worker ran it, the plan ended, the step no longer fits the order's state)."""
         with self._store.transaction() as uow:
@@ -435,8 +446,16 @@ class OrderService:
                 drop_plan(uow, sandbox, order_id)  # someone moved the order elsewhere: the plan is over
                 return {}
             ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
+            if changed_at is not None and step.state is None:
+                raise BadRequest(
+                    [Violation("$.stateChangeDate", f"the next step ({step.name}) changes no state: give no date")]
+                )
             if not already:
-                self._apply(uow, sandbox, p, order, step, plan, self._stamp(datetime.fromtimestamp(ran_at, UTC)))
+                if changed_at is None and step.changed_before:
+                    last = documents.instant_seconds(str(order.get("stateChangeDate", ""))) or 0.0
+                    changed_at = self._stamp(datetime.fromtimestamp(max(last, ran_at - step.changed_before), UTC))
+                at = self._stamp(datetime.fromtimestamp(ran_at, UTC))
+                self._apply(uow, sandbox, p, order, step, plan, at, changed_at)
             rest = after_step(plan, ran_at)
             if rest["steps"]:
                 uow.put(sandbox, PLAN_KIND, order_id, rest)
@@ -453,9 +472,10 @@ class OrderService:
         step: Step,
         plan: Mapping[str, Any],
         at: str,
+        changed_at: str | None = None,
     ) -> None:
         if step.state is not None:
-            self._to_state(uow, sandbox, p, order, step.state, step.reason, at)
+            self._to_state(uow, sandbox, p, order, step.state, step.reason, at, changed_at)
         elif step.attributes == "supplierContact":
             expected = str(plan.get("expectedCompletionDate") or order.get("requestedCompletionDate") or at)
             self._supplier_contact(uow, sandbox, p, order, expected, None, at)
@@ -471,8 +491,9 @@ class OrderService:
         target: str,
         code: str | None,
         at: str,
+        changed_at: str | None = None,
     ) -> dict[str, Any]:
-        changed = rules.state_change(p, order, target, code, at)
+        changed = rules.state_change(p, order, target, code, at, changed_at)
         if target == p.completed_state:
             self._complete_items(uow, sandbox, changed, at)
         uow.put(sandbox, ORDER_KIND, str(order["id"]), changed)
