@@ -6,10 +6,12 @@ dataclasses; reporters (console, JUnit XML, Markdown) consume them and this modu
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonpointer
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
@@ -33,6 +35,9 @@ class FuzzTarget:
     base_path: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     excluded_tags: tuple[str, ...] = ()
+    # Schemas replaced before fuzzing, by JSON pointer into the contract: what the target's deployment allows beyond
+    # what a contract can say (e.g. a hub callback pinned to a loopback listener the fuzzer owns).
+    pinned: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +152,24 @@ def as_server(app: Any) -> Any:
     return served
 
 
+def _pinned(document: Mapping[str, Any], pinned: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A copy of the contract with the schemas at the given JSON pointers replaced; a pointer that names nothing is
+    an error (a pin that silently misses would fuzz what it was meant to keep out)."""
+    copied = copy.deepcopy(dict(document))
+    for pointer, schema in pinned.items():
+        try:
+            jsonpointer.resolve_pointer(copied, pointer)
+        except jsonpointer.JsonPointerException as exc:
+            raise ValueError(f"pinned schema {pointer}: not in the contract") from exc
+        jsonpointer.set_pointer(copied, pointer, copy.deepcopy(dict(schema)))
+    return copied
+
+
 def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
     """Run Schemathesis over every operation of the contract; yield progress and, last, the findings."""
     register_domain_checks()
-    schema: Any = schemathesis.openapi.from_dict(target.spec.document, config=_config(target, options))
+    document = _pinned(target.spec.document, target.pinned)
+    schema: Any = schemathesis.openapi.from_dict(document, config=_config(target, options))
     for tag in target.excluded_tags:
         schema = schema.exclude(tag=tag)
     if target.app is not None:

@@ -58,7 +58,20 @@ def _unexpected(error: ValidationError) -> list[str]:
     return sorted(k for k in error.instance if k not in declared and not any(p.search(k) for p in patterns))
 
 
+def expected_in_words(error: ValidationError) -> str | None:
+    """For a `pattern` the schema explains with `x-expected` (a long pattern, e.g. a list of attribute names): the
+    value and what was expected, in words instead of the regular expression."""
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator != "pattern" or not schema.get("x-expected"):
+        return None
+    shown = repr(error.instance)
+    return f"{shown if len(shown) <= 80 else shown[:77] + '...'} is not {schema['x-expected']}"
+
+
 def _describe(error: ValidationError) -> str:
+    in_words = expected_in_words(error)
+    if in_words is not None:
+        return in_words
     if error.validator == "required":
         return f"{error.message} (required by the contract)"
     if error.validator == "enum":

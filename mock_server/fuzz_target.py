@@ -75,7 +75,35 @@ def in_process_target(api: str, settings: Settings, headers: Mapping[str, str]) 
         auth = {"Authorization": f"Bearer {token}"}
     elif api == "admin":
         auth = {"Authorization": f"Bearer {admin_token}"}
-    return FuzzTarget(spec=spec, app=app, base_path=base_path, headers={**auth, **headers})
+    return FuzzTarget(
+        spec=spec, app=app, base_path=base_path, headers={**auth, **headers}, pinned=_pins(spec, OWN_LISTENER)
+    )
+
+
+# Where callbacks of a fuzzed mock point: the discard port on loopback. Registering anything else is refused by the
+# outbound allow-list, as it should be; the fuzzer never makes the mock call out to a host it generated.
+OWN_LISTENER = "http://127.0.0.1:9/pruefstand-fuzz"
+_CALLBACK_FIELDS = ("callback", "url")
+
+
+def _pins(spec: Spec, listener: str) -> dict[str, dict[str, object]]:
+    """Every request-body property that registers a callback (the TMF622 hub's `callback`, the admin API's backend
+    `url`) pinned to the fuzzer's own loopback listener."""
+    pins: dict[str, dict[str, object]] = {}
+    for path, item in spec.document.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict):
+                continue
+            for media, content in (operation.get("requestBody") or {}).get("content", {}).items():
+                properties = (content.get("schema") or {}).get("properties") or {}
+                for name in _CALLBACK_FIELDS:
+                    if name in properties and properties[name].get("type") == "string":
+                        pointer = "/".join(
+                            p.replace("~", "~0").replace("/", "~1")
+                            for p in ("", "paths", path, method, "requestBody", "content", media, "schema")
+                        )
+                        pins[f"{pointer}/properties/{name}"] = {"type": "string", "enum": [listener]}
+    return pins
 
 
 def url_target(

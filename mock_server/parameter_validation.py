@@ -10,6 +10,8 @@ from connexion.utils import is_null, is_nullable
 from connexion.validators import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
+from contracts.message_validation import expected_in_words
+
 _FORMATS = Draft4Validator.FORMAT_CHECKER
 
 
@@ -26,6 +28,7 @@ class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
         try:
             Draft4Validator(schema, format_checker=_FORMATS).validate(value)
         except ValidationError as exc:
-            message = exc.message if len(exc.message) <= 160 else exc.message[:157] + "..."
+            message = expected_in_words(exc) or exc.message
+            message = message if len(message) <= 160 else message[:157] + "..."
             return f"{parameter_type} parameter {param['name']}: {message}"
         return None

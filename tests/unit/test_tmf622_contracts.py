@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import jsonpointer
+import pytest
+
 from contracts import load_spec, specs_root
+from contracts.fuzzing import _pinned
 from contracts.spec_catalog import contract_files
 from mock_server.flows.tmf622.documents import PATCHABLE
+from mock_server.flows.tmf622.notifications import query_violations
+from mock_server.fuzz_target import OWN_LISTENER, _pins
+from mock_server.tmf630 import schema_attributes
 
 SELLER = specs_root() / "tmf622" / "product-ordering.yaml"
 LISTENER = specs_root() / "tmf622" / "listener.yaml"
@@ -75,3 +83,51 @@ def test_what_a_buyer_may_patch_is_what_the_contract_lists() -> None:
     schema = spec.operation("patchProductOrder")["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["properties"]) == PATCHABLE
     assert schema["additionalProperties"] is False
+
+
+def test_the_hub_query_pattern_admits_what_the_hub_evaluates_and_nothing_else() -> None:
+    """The contract says which hub queries can be evaluated (so a fuzzer with positive-data acceptance sends only
+    those); the pattern and the hub's own check agree on every case, and the pattern knows every event type the
+    listener contract has and every ProductOrder attribute."""
+    spec = load_spec(specs_root() / "tmf622" / "product-ordering.yaml")
+    listener = load_spec(specs_root() / "tmf622" / "listener.yaml")
+    schema = spec.operation("registerListener")["requestBody"]["content"]["application/json"]["schema"]
+    pattern = re.compile(schema["properties"]["query"]["pattern"])
+    order = spec.operation("retrieveProductOrder")["responses"]["200"]["content"]["application/json"]["schema"]
+    attributes = schema_attributes(order)
+    types = {
+        str(op["operationId"]).removeprefix("listen")
+        for item in listener.document["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and str(op.get("operationId", "")).startswith("listen")
+    }
+    cases = [
+        "",
+        "category=terminationBySeller&relatedParty.id=500011",
+        "productOrder.relatedPartyRefOrValue=500011&productOrder.category=terminationBySeller",
+        "event.productOrder.state=completed",
+        "eventType=" + ",".join(sorted(types)),
+        *(f"{a}=x" for a in attributes),
+        "eventType=NoSuchEvent",
+        "colour=red",
+        "state=",
+        "state",
+        "relatedPartyRefOrValue.name=x",
+        "state=x&&id=1",
+        "\n",
+    ]
+    for query in cases:
+        accepted = pattern.search(query) is not None
+        assert accepted == (not query or not query_violations(query, types, attributes)), query
+    assert not pattern.search("\n")  # no end-of-line trick: the pattern ends at the end of the text
+
+
+def test_a_pinned_schema_must_name_a_place_in_the_contract() -> None:
+    spec = load_spec(specs_root() / "tmf622" / "product-ordering.yaml")
+    pins = _pins(spec, OWN_LISTENER)
+    pinned = _pinned(spec.document, pins)
+    [pointer] = pins
+    assert jsonpointer.resolve_pointer(pinned, pointer) == {"type": "string", "enum": [OWN_LISTENER]}
+    assert jsonpointer.resolve_pointer(spec.document, pointer)["pattern"] == "^https?://"  # the contract is unchanged
+    with pytest.raises(ValueError, match="not in the contract"):
+        _pinned(spec.document, {"/paths/~1nothing/post": {}})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.tmf630 import Filter, matches, page, parse_filters, select_fields
+from contracts import load_spec, specs_root
+from mock_server.tmf630 import Filter, matches, page, parse_filters, schema_attributes, select_fields
 
 ORDER = {
     "id": "42",
@@ -66,3 +69,20 @@ def test_a_comma_in_a_filter_value_means_either_value() -> None:
     orders = [{"id": "1", "state": "acknowledged"}, {"id": "2", "state": "accepted"}, {"id": "3", "state": "closed"}]
     wanted = parse_filters({"state": "acknowledged,closed"})
     assert [o["id"] for o in orders if matches(o, wanted)] == ["1", "3"]
+
+
+def test_the_sort_patterns_of_the_contract_name_exactly_the_attributes_of_their_resource() -> None:
+    """`sort` in the contract lists what may be sorted on (so a fuzzer with positive-data acceptance only sends what
+    the mock accepts); it must follow the resource schemas when they change."""
+    spec = load_spec(specs_root() / "tmf622" / "product-ordering.yaml")
+    for listing, retrieve in (
+        ("listProductOrder", "retrieveProductOrder"),
+        ("listCancelProductOrder", "retrieveCancelProductOrder"),
+    ):
+        [sort] = [p for p in spec.operation(listing)["parameters"] if p["name"] == "sort"]
+        pattern = re.compile(sort["schema"]["pattern"])
+        named = set(pattern.pattern.split("(?:", 2)[1].split(")")[0].split("|"))
+        schema = spec.operation(retrieve)["responses"]["200"]["content"]["application/json"]["schema"]
+        assert {n.replace("\\", "") for n in named} == schema_attributes(schema)
+        assert all(pattern.match(ok) for ok in ("-state,id", " state", "state.sub.path"))
+        assert not any(pattern.match(bad) for bad in ("colour", "state,", "-"))

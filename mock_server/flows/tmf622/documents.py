@@ -195,16 +195,30 @@ PATCHABLE = frozenset(
 )
 
 
+class PatchConflict(Exception):
+    """A JSON Patch that does not apply to the order in its current state."""
+
+
 def json_patched(
     order: Mapping[str, Any], operations: Sequence[Mapping[str, Any]]
 ) -> tuple[dict[str, Any], list[dict[str, str]], list[str]]:
     """RFC 6902 JSON Patch of a buyer's changes: the patched order, the fieldPath entries of the first-level
     attributes that changed, and their names. Refused (PermissionError naming the attribute) where it would touch
-    what the seller owns or what TMF622 does not know; an operation that cannot apply is a ValueError."""
-    try:
-        patched: dict[str, Any] = jsonpatch.apply_patch(copy.deepcopy(dict(order)), list(operations))
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise ValueError(str(exc)) from exc
+    what the seller owns or what TMF622 does not know; a malformed operation is a ValueError. An operation that does
+    not fit the order as it is now (a failed `test`, a path that is not there) is a PatchConflict: RFC 5789 2.2
+    calls that a conflicting state (409)."""
+    patched: Any = copy.deepcopy(dict(order))
+    for number, operation in enumerate(operations):  # one at a time, to name the one that does not apply
+        where = f"operation {number} ({operation.get('op')} {operation.get('path')})"
+        try:
+            patched = jsonpatch.apply_patch(patched, [operation])
+        except jsonpatch.JsonPatchTestFailed as exc:
+            found = "the value differs" if "not equal" in str(exc) else "the path is not there"
+            raise PatchConflict(f"{where}: the test failed, {found}") from exc
+        except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as exc:
+            raise PatchConflict(f"{where}: the path is not there in the order") from exc
+        except jsonpatch.JsonPatchException as exc:
+            raise ValueError(f"{where}: {str(exc)[:200]}") from exc
     if not isinstance(patched, dict):
         raise ValueError("a JSON Patch of an order must leave an object")
     changed = sorted(k for k in {*order, *patched} if order.get(k, _ABSENT) != patched.get(k, _ABSENT))

@@ -207,6 +207,8 @@ class OrderService:
                 raise BadRequest(
                     [Violation(str(exc), "is set by the seller and cannot be patched")], prefix="Not patchable"
                 ) from exc
+            except documents.PatchConflict as exc:
+                raise Conflict(f"the JSON Patch does not apply to productOrder {order_id} as it is now: {exc}") from exc
             except ValueError as exc:
                 raise BadRequest([Violation("$", str(exc))], prefix="Not patchable") from exc
             if not patched.get("productOrderItem"):
