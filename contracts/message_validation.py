@@ -148,7 +148,8 @@ class SchemaValidator:
             return []
         first = best_match(errors)
         rest = [e for e in errors if e is not first]
-        return [_violation(first), *(_violation(e) for e in rest)]
+        found = [_violation(first), *(_violation(e) for e in rest)]
+        return list(dict.fromkeys(found))  # the same violation reached along two schema paths is named once
 
 
 class DispatchingValidator:

@@ -46,6 +46,8 @@ from mock_server.flows.tmf622.plan_store import sandboxes_with_plans
 from mock_server.flows.tmf622.profile import DEFAULT_PROFILE, load_profiles
 from mock_server.flows.tmf622.seed_file import load_seed_file
 from mock_server.flows.tmf622.service import OrderService
+from mock_server.flows.tmf622.v5 import V5_BASE
+from mock_server.flows.tmf622.v5_routes import V5Routes
 from mock_server.http_errors import (
     ErrorShapes,
     Renderer,
@@ -277,16 +279,28 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         pythonic_params=True,
         **common,
     )
+    # TMF622 v5: the same orders, validated against the contract derived from the official v5 OAS (own routes: its
+    # recursive schemas cannot be inlined by connexion; errors in the same TMF shape)
+    v5_routes = V5Routes(orders, bundled_spec_path("tmf622/product-ordering-v5.json"), max_depth=settings.max_depth)
+    for route in v5_routes.routes():
+        app.add_url_rule(
+            route.path,
+            f"tmf622-v5 {route.path} {sorted(route.methods or ())}",
+            route.endpoint,
+            methods=sorted(route.methods or ()),
+        )
     allowed = AllowedMethods()
     allowed.add_api(QUITTUNG_BASE, quittung_spec.document)
     allowed.add_api(MACO_BASE, maco_spec.document)
     allowed.add_api(ADMIN_BASE, admin_spec.document)
     allowed.add_api(TMF622_BASE, tmf622_spec.document)
+    allowed.add_api(V5_BASE, v5_routes.contract)
     shapes: list[tuple[str, Renderer]] = [
         (MACO_BASE + "/oauth/token", oauth_error),
         (MACO_BASE, event_fail),
         (ADMIN_BASE, problem),
         (TMF622_BASE, tmf_error),
+        (V5_BASE, tmf_error),
         (QUITTUNG_BASE, quittung_error),
     ]
     for extra in settings.extra_apis:

@@ -26,12 +26,15 @@ class Filter:
     value: str
 
 
-def select_fields(resource: Mapping[str, Any], fields: str | None) -> dict[str, Any]:
-    """Only the named attributes (id and href always); a dotted name keeps that part of its first-level attribute
-    (`productOrderItem.action` keeps each item's action, and its id); everything when `fields` is empty."""
+def select_fields(
+    resource: Mapping[str, Any], fields: str | None, kept: tuple[str, ...] = ALWAYS_KEPT
+) -> dict[str, Any]:
+    """Only the named attributes (`kept` always: id and href; TMF v5 adds @type, which its schemas require); a
+    dotted name keeps that part of its first-level attribute (`productOrderItem.action` keeps each item's action,
+    and its id); everything when `fields` is empty."""
     if not fields:
         return dict(resource)
-    wanted = [name.strip() for name in fields.split(",") if name.strip()] + list(ALWAYS_KEPT)
+    wanted = [name.strip() for name in fields.split(",") if name.strip()] + list(kept)
     selected: dict[str, Any] = {}
     for name in wanted:
         head, _, rest = name.partition(".")

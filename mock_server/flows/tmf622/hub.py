@@ -12,6 +12,7 @@ from mock_server.errors import BadRequest, MockError, NotFound
 from mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
 from mock_server.flows.tmf622.events import OrderEvent
 from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, query_violations
+from mock_server.flows.tmf622.v5 import event_v5
 from mock_server.id_source import IdSource
 from mock_server.store import OutboundMessage, Store, UnitOfWork
 
@@ -44,7 +45,12 @@ class Hub:
         )
 
     def register(
-        self, sandbox: str, callback: str, query: str | None = "", attributes: Iterable[str] | None = None
+        self,
+        sandbox: str,
+        callback: str,
+        query: str | None = "",
+        attributes: Iterable[str] | None = None,
+        version: str = "v4",
     ) -> dict[str, Any]:
         """A hub subscription; a callback the mock may not send to (not a URL, off the delivery allow-list, a private
         or metadata address), or a query it could never evaluate (an unknown event type or order attribute, when
@@ -59,7 +65,7 @@ class Hub:
         # A query sent as null is left out (v4's query is a string; an empty one would be made up)
         subscription = {"id": self._ids.uuid(), "callback": callback, **({"query": query} if query is not None else {})}
         with self._store.transaction() as uow:
-            uow.insert(sandbox, SUBSCRIPTION_KIND, subscription["id"], subscription)
+            uow.insert(sandbox, SUBSCRIPTION_KIND, subscription["id"], {**subscription, "version": version})
         return subscription
 
     def unregister(self, sandbox: str, subscription_id: str) -> None:
@@ -73,10 +79,11 @@ class Hub:
         """Validate each event against the listener contract and queue it, in order, for every subscription whose
         query wants it (a task's event is matched on the order it belongs to)."""
         subscriptions = [
-            Subscription(s["id"], s["callback"], s.get("query") or "")
+            Subscription(s["id"], s["callback"], s.get("query") or "", s.get("version") or "v4")
             for s in uow.find(sandbox, SUBSCRIPTION_KIND)
             if not s.get("deleted")  # tombstones of state files from before subscriptions were deleted
         ]
+        by_version = {v: [s for s in subscriptions if s.version == v] for v in {s.version for s in subscriptions}}
         for event in events:
             body = event_body(
                 event.event_type,
@@ -90,9 +97,17 @@ class Hub:
             violations = self._validator(event.event_type).violations(body)
             if violations:
                 raise EventContractError(f"{event.event_type}: " + "; ".join(str(v) for v in violations))
-            found = deliveries_for(
-                subscriptions, event.event_type, event.subject, body, append_listener_path=self._append_listener_path
-            )
+            found = [
+                delivery
+                for version, wanting in by_version.items()
+                for delivery in deliveries_for(
+                    wanting,
+                    event.event_type,
+                    event.subject,
+                    event_v5(body) if version == "v5" else body,
+                    append_listener_path=self._append_listener_path,
+                )
+            ]
             for stream, target, message in found:
                 uow.publish(sandbox, OutboundMessage(stream, event.event_type, target, message))
 

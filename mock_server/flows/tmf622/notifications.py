@@ -20,6 +20,7 @@ class Subscription:
     id: str
     callback: str
     query: str = ""
+    version: str = "v4"  # the API version it registered through: its events come in that version's shapes
 
     @property
     def event_types(self) -> frozenset[str]:
@@ -39,7 +40,11 @@ class Subscription:
 
 
 # The seed's wording for the order attributes a buyer subscribes on (KUE-LE: productOrder.relatedPartyRefOrValue=AG)
-_ALIASES = {"relatedPartyRefOrValue": "relatedParty.id", "relatedPartyRefOrValue.id": "relatedParty.id"}
+_ALIASES = {
+    "relatedPartyRefOrValue": "relatedParty.id",
+    "relatedPartyRefOrValue.id": "relatedParty.id",
+    "relatedParty.partyOrPartyRole.id": "relatedParty.id",  # TMF622 v5's wording
+}
 
 
 def attribute_path(key: str) -> str:

@@ -1,0 +1,185 @@
+"""TMF622 v5 over HTTP: the same orders as v4, at /tmf-api/productOrderingManagement/v5, validated against the
+contract derived from the official v5.0.0 OAS (specs/tmf622/product-ordering-v5.json).
+
+Not mounted through connexion: v5's schemas are recursive (a Product holds Products) and connexion inlines every
+`$ref`; these routes validate with lazy `$ref` resolution instead (contracts.derived_contract.schema_ref), with the
+same body guards as the connexion APIs (size, media type, UTF-8, depth). Answers and events are v5 views of the
+stored documents (flows/tmf622/v5.py); the tests check them against the official v5 schemas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contracts import MalformedMessage, SchemaValidator, Violation
+from contracts.derived_contract import schema_ref
+from contracts.json_body import parse_json_body
+from mock_server.errors import BadRequest, UnsupportedMediaType
+from mock_server.flows.tmf622 import v5
+from mock_server.flows.tmf622.service import OrderService
+from mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
+from mock_server.tmf630 import content_range, filter_violations, parse_filters, select_fields, sort_violations
+
+_ORDER_JSON = ("application/json",)
+_PATCH_JSON = ("application/merge-patch+json", "application/json")
+
+
+class V5Routes:
+    def __init__(self, orders: OrderService, contract_path: Path, *, max_depth: int) -> None:
+        self._orders = orders
+        self.contract: dict[str, Any] = json.loads(contract_path.read_text(encoding="utf-8"))
+        self._max_depth = max_depth
+        self._validators = {
+            name: SchemaValidator(schema_ref(self.contract, f"#/components/schemas/{name}"))
+            for name in ("ProductOrder_FVO", "ProductOrder_MVO", "CancelProductOrder_FVO", "Hub_FVO")
+        }
+        self._task_attributes = {"id", "href", "@type", "state", "productOrder", "creationDate", "cancellationReason",
+                                 "requestedCancellationDate", "effectiveCancellationDate"}  # fmt: skip
+
+    def routes(self) -> list[Route]:
+        base = v5.V5_BASE
+        return [
+            Route(f"{base}/productOrder", self.list_orders, methods=["GET"]),
+            Route(f"{base}/productOrder", self.create_order, methods=["POST"]),
+            Route(f"{base}/productOrder/{{id}}", self.retrieve_order, methods=["GET"]),
+            Route(f"{base}/productOrder/{{id}}", self.patch_order, methods=["PATCH"]),
+            Route(f"{base}/productOrder/{{id}}", self.delete_order, methods=["DELETE"]),
+            Route(f"{base}/cancelProductOrder", self.list_tasks, methods=["GET"]),
+            Route(f"{base}/cancelProductOrder", self.create_task, methods=["POST"]),
+            Route(f"{base}/cancelProductOrder/{{id}}", self.retrieve_task, methods=["GET"]),
+            Route(f"{base}/hub", self.register, methods=["POST"]),
+            Route(f"{base}/hub/{{id}}", self.unregister, methods=["DELETE"]),
+            Route(f"{base}/openapi.json", self._openapi, methods=["GET"]),
+        ]
+
+    async def _openapi(self, _request: Request) -> Response:
+        return JSONResponse(self.contract)
+
+    # orders
+    async def list_orders(self, request: Request) -> Response:
+        query, offset, limit, sort = self._listing(request, v5.ORDER_ATTRIBUTES)
+        found, total = self._orders.orders(_sandbox(request), query, offset, limit, sort)
+        return _page([v5.order_v5(o) for o in found], total, offset, request.query_params.get("fields"))
+
+    async def create_order(self, request: Request) -> Response:
+        body = await self._body(request, "ProductOrder_FVO", _ORDER_JSON)
+        order = self._orders.create_order(_sandbox(request), v5.order_from_v5(body), profile=_profile(request))
+        shown = v5.order_v5(order)
+        headers = {"Location": shown["href"]}
+        return JSONResponse(_selected(shown, request.query_params.get("fields")), 201, headers=headers)
+
+    async def retrieve_order(self, request: Request) -> Response:
+        order = self._orders.order(_sandbox(request), request.path_params["id"])
+        return JSONResponse(_selected(v5.order_v5(order), request.query_params.get("fields")))
+
+    async def patch_order(self, request: Request) -> Response:
+        body = await self._body(request, "ProductOrder_MVO", _PATCH_JSON)
+        changes = v5.order_from_v5(body)
+        patched = self._orders.patch_order(
+            _sandbox(request), request.path_params["id"], changes, profile=_profile(request)
+        )
+        return JSONResponse(_selected(v5.order_v5(patched), request.query_params.get("fields")))
+
+    async def delete_order(self, request: Request) -> Response:
+        self._orders.delete_order(_sandbox(request), request.path_params["id"], profile=_profile(request))
+        return Response(status_code=204)
+
+    # cancellations
+    async def list_tasks(self, request: Request) -> Response:
+        query, offset, limit, sort = self._listing(request, self._task_attributes)
+        found, total = self._orders.tasks(_sandbox(request), query, offset, limit, sort)
+        return _page([v5.task_v5(t) for t in found], total, offset, request.query_params.get("fields"))
+
+    async def create_task(self, request: Request) -> Response:
+        body = await self._body(request, "CancelProductOrder_FVO", _ORDER_JSON)
+        task = self._orders.cancel(
+            _sandbox(request), str(body["productOrder"]["id"]), body.get("cancellationReason"), _profile(request)
+        )
+        shown = v5.task_v5(task)
+        return JSONResponse(shown, 201, headers={"Location": shown["href"]})
+
+    async def retrieve_task(self, request: Request) -> Response:
+        task = self._orders.task(_sandbox(request), request.path_params["id"])
+        return JSONResponse(_selected(v5.task_v5(task), request.query_params.get("fields")))
+
+    # hub
+    async def register(self, request: Request) -> Response:
+        body = await self._body(request, "Hub_FVO", _ORDER_JSON)
+        subscription = self._orders.hub.register(
+            _sandbox(request), body["callback"], body.get("query"), attributes=v5.ORDER_ATTRIBUTES, version="v5"
+        )
+        location = f"{v5.V5_BASE}/hub/{subscription['id']}"
+        return JSONResponse(v5.subscription_v5(subscription), 201, headers={"Location": location})
+
+    async def unregister(self, request: Request) -> Response:
+        self._orders.hub.unregister(_sandbox(request), request.path_params["id"])
+        return Response(status_code=204)
+
+    # parsing
+    async def _body(self, request: Request, schema: str, media_types: tuple[str, ...]) -> dict[str, Any]:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in media_types:
+            raise UnsupportedMediaType(
+                f"Content-Type {media_type or '(none)'} is not taken here; send {' or '.join(media_types)}"
+            )
+        try:
+            body = parse_json_body(await request.body(), max_depth=self._max_depth)
+        except MalformedMessage as exc:
+            raise BadRequest([Violation("$", str(exc))]) from exc
+        violations = self._validators[schema].violations(body)
+        if violations:
+            raise BadRequest(violations)
+        return dict(body)
+
+    def _listing(
+        self, request: Request, attributes: set[str] | frozenset[str]
+    ) -> tuple[dict[str, str], int | None, int | None, str | None]:
+        params = dict(request.query_params)
+        offset, limit = _count(params, "offset", 0), _count(params, "limit", 1)
+        sort = params.get("sort")
+        query = {_v4_key(k): v for k, v in params.items()}
+        violations = filter_violations(parse_filters(query), set(attributes) | {"relatedParty"}, set())
+        violations += sort_violations(sort, set(attributes))
+        if violations:
+            raise BadRequest(violations)
+        return query, offset, limit, sort
+
+
+def _v4_key(key: str) -> str:
+    """A v5 filter key on the stored (v4-shaped) order: relatedParty.partyOrPartyRole.id is relatedParty.id."""
+    return key.replace(".partyOrPartyRole.", ".")
+
+
+def _count(params: Mapping[str, str], name: str, minimum: int) -> int | None:
+    text = params.get(name)
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < minimum or len(text) > 9:
+        raise BadRequest([Violation(f"query parameter {name}", f"{text!r} is not an integer >= {minimum}")])
+    return int(text)
+
+
+def _page(items: list[dict[str, Any]], total: int, offset: int | None, fields: str | None) -> Response:
+    headers = content_range(offset or 0, len(items), total)
+    shown = [_selected(item, fields) for item in items]
+    return JSONResponse(shown, 206 if len(items) < total else 200, headers=headers)
+
+
+def _selected(resource: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """TMF630 `fields`, keeping what v5 requires of every object: id, href and @type."""
+    return select_fields(resource, fields, ("id", "href", "@type"))
+
+
+def _sandbox(request: Request) -> str:
+    return sandbox_name(request.headers.get(SANDBOX_HEADER))
+
+
+def _profile(request: Request) -> str | None:
+    return request.headers.get(PROFILE_HEADER) or None
