@@ -22,9 +22,9 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.settings import load_settings
-from mock_server.store import SQLiteStore
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.store import SQLiteStore
 
 ADMIN = {"Authorization": "Bearer bench-admin"}
 Q = "/v2.0/quittung"

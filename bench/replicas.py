@@ -31,9 +31,9 @@ from typing import Any
 import httpx
 import yaml
 
-from contracts import bundled_spec_path
-from mock_server.postgres_server import create_database, temporary_postgres
-from mock_server.process_hygiene import free_port
+from pruefstand.contracts import bundled_spec_path
+from pruefstand.mock_server.postgres_server import create_database, temporary_postgres
+from pruefstand.mock_server.process_hygiene import free_port
 
 RECEIPT = {
     "tx_energy": 2.5,

@@ -28,11 +28,11 @@ import psycopg
 from flows import timed  # bench/flows.py: median ms per call over rounds
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.flows.tmf622.documents import ORDER_KIND, new_order
-from mock_server.postgres_server import create_database, temporary_postgres
-from mock_server.settings import load_settings
-from mock_server.store import Store, open_store
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.flows.tmf622.documents import ORDER_KIND, new_order
+from pruefstand.mock_server.postgres_server import create_database, temporary_postgres
+from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.store import Store, open_store
 
 TMF = "/tmf-api/productOrderingManagement/v4"
 ADMIN = {"Authorization": "Bearer bench-admin"}

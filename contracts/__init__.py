@@ -1,10 +1,10 @@
 """pruefstand.contracts: load contracts and check messages against them. Knows nothing of the mock."""
 
-from contracts.errors import ContractError, MalformedMessage, SpecLoadError
-from contracts.json_body import parse_json_body
-from contracts.message_validation import DispatchingValidator, SchemaValidator, Violation, json_path
-from contracts.spec_catalog import BUNDLED_APIS, BundledApi, bundled_spec_path, specs_root
-from contracts.spec_loader import Spec, load_spec
+from pruefstand.contracts.errors import ContractError, MalformedMessage, SpecLoadError
+from pruefstand.contracts.json_body import parse_json_body
+from pruefstand.contracts.message_validation import DispatchingValidator, SchemaValidator, Violation, json_path
+from pruefstand.contracts.spec_catalog import BUNDLED_APIS, BundledApi, bundled_spec_path, specs_root
+from pruefstand.contracts.spec_loader import Spec, load_spec
 
 __all__ = [
     "BUNDLED_APIS",

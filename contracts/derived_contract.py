@@ -8,7 +8,7 @@ the branch is chosen by the discriminator, as OpenAPI 3 defines it; the `discrim
 dropped (a schema mapping its own name to itself, as every v5 entity does, sends a validator that follows
 discriminators in circles). It keeps the chosen paths and every component
 they reach. The schemas are recursive (a Product holds Products): validate them with lazy `$ref` resolution
-(`schema_ref`), not by inlining. `python -m contracts.derived_contract IN OUT` writes the derived contract.
+(`schema_ref`), not by inlining. `python -m pruefstand.contracts.derived_contract IN OUT` writes the derived contract.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def schema_ref(document: Mapping[str, Any], ref: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m contracts.derived_contract REFERENCE.yaml OUT.json", file=sys.stderr)
+        print("usage: python -m pruefstand.contracts.derived_contract REFERENCE.yaml OUT.json", file=sys.stderr)
         return 2
     source, target = Path(argv[0]), Path(argv[1])
     reference = yaml.load(source.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

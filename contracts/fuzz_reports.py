@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from contracts.fuzzing import FuzzFinding, FuzzFinished
+from pruefstand.contracts.fuzzing import FuzzFinding, FuzzFinished
 
 
 def _by_operation(finished: FuzzFinished) -> dict[str, list[FuzzFinding]]:

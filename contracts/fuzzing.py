@@ -17,8 +17,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
 from schemathesis.engine import Status, events, from_schema
 
-from contracts.domain_checks import register_domain_checks
-from contracts.spec_loader import Spec
+from pruefstand.contracts.domain_checks import register_domain_checks
+from pruefstand.contracts.spec_loader import Spec
 
 # Checks that are not run unless asked for: they report correct refusals of business rules as failures
 # (positive_data_acceptance) or need an API with a documented rate limit.

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from contracts.errors import MalformedMessage
+from pruefstand.contracts.errors import MalformedMessage
 
 DEFAULT_MAX_DEPTH = 64
 

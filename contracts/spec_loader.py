@@ -15,7 +15,7 @@ from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.readers import read_from_filename
 from prance.util.resolver import keep_ref_on_recursion
 
-from contracts.errors import SpecLoadError
+from pruefstand.contracts.errors import SpecLoadError
 
 JSONDict = dict[str, Any]
 Resolution = Literal["all", "external"]

@@ -1,5 +1,5 @@
-"""`python -m mock_server` is `pruefstand`."""
+"""`python -m pruefstand.mock_server` is `pruefstand`."""
 
-from mock_server.cli import main
+from pruefstand.mock_server.cli import main
 
 main()

@@ -22,33 +22,33 @@ from connexion.validators import VALIDATOR_MAP
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from contracts import DispatchingValidator, MalformedMessage, Spec, bundled_spec_path, load_spec
-from mock_server.admin.handlers import AdminHandlers
-from mock_server.allowed_methods import AllowedMethods
-from mock_server.body_limit import BodyLimitMiddleware
-from mock_server.body_validation import cached_json_response_validator, guarded_json_validator
-from mock_server.clock import Clock
-from mock_server.delivery import DeliveryWorker, RetryPolicy, TargetPolicy
-from mock_server.errors import MockError
-from mock_server.example_responder import ExampleResolver
-from mock_server.flows.maco.auth import TokenService
-from mock_server.flows.maco.callbacks import Backend, BackendCallbacks
-from mock_server.flows.maco.events import catalog_from_validator
-from mock_server.flows.maco.handlers import MacoHandlers
-from mock_server.flows.maco.service import TriggerService
-from mock_server.flows.quittung.amounts import Tariff
-from mock_server.flows.quittung.handlers import ReceiptHandlers
-from mock_server.flows.quittung.service import QuittungSettings, ReceiptService
-from mock_server.flows.quittung.signing_unit import SigningUnit
-from mock_server.flows.tmf622.documents import BASE as TMF622_BASE
-from mock_server.flows.tmf622.handlers import OrderHandlers
-from mock_server.flows.tmf622.plan_store import sandboxes_with_plans
-from mock_server.flows.tmf622.profile import DEFAULT_PROFILE, load_profiles
-from mock_server.flows.tmf622.seed_file import load_seed_file
-from mock_server.flows.tmf622.service import OrderService
-from mock_server.flows.tmf622.v5 import V5_BASE
-from mock_server.flows.tmf622.v5_routes import V5Routes
-from mock_server.http_errors import (
+from pruefstand.contracts import DispatchingValidator, MalformedMessage, Spec, bundled_spec_path, load_spec
+from pruefstand.mock_server.admin.handlers import AdminHandlers
+from pruefstand.mock_server.allowed_methods import AllowedMethods
+from pruefstand.mock_server.body_limit import BodyLimitMiddleware
+from pruefstand.mock_server.body_validation import cached_json_response_validator, guarded_json_validator
+from pruefstand.mock_server.clock import Clock
+from pruefstand.mock_server.delivery import DeliveryWorker, RetryPolicy, TargetPolicy
+from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.example_responder import ExampleResolver
+from pruefstand.mock_server.flows.maco.auth import TokenService
+from pruefstand.mock_server.flows.maco.callbacks import Backend, BackendCallbacks
+from pruefstand.mock_server.flows.maco.events import catalog_from_validator
+from pruefstand.mock_server.flows.maco.handlers import MacoHandlers
+from pruefstand.mock_server.flows.maco.service import TriggerService
+from pruefstand.mock_server.flows.quittung.amounts import Tariff
+from pruefstand.mock_server.flows.quittung.handlers import ReceiptHandlers
+from pruefstand.mock_server.flows.quittung.service import QuittungSettings, ReceiptService
+from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
+from pruefstand.mock_server.flows.tmf622.documents import BASE as TMF622_BASE
+from pruefstand.mock_server.flows.tmf622.handlers import OrderHandlers
+from pruefstand.mock_server.flows.tmf622.plan_store import sandboxes_with_plans
+from pruefstand.mock_server.flows.tmf622.profile import DEFAULT_PROFILE, load_profiles
+from pruefstand.mock_server.flows.tmf622.seed_file import load_seed_file
+from pruefstand.mock_server.flows.tmf622.service import OrderService
+from pruefstand.mock_server.flows.tmf622.v5 import V5_BASE
+from pruefstand.mock_server.flows.tmf622.v5_routes import V5Routes
+from pruefstand.mock_server.http_errors import (
     ErrorShapes,
     Renderer,
     error_handler,
@@ -58,13 +58,13 @@ from mock_server.http_errors import (
     quittung_error,
     tmf_error,
 )
-from mock_server.id_source import IdSource
-from mock_server.operation_cache import cache_operations
-from mock_server.parameter_validation import NamedParameterValidator
-from mock_server.served_spec import without_media_type_parameters
-from mock_server.settings import Settings
-from mock_server.store import Store, open_store
-from mock_server.trailing_slash import TrailingSlashMiddleware
+from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.operation_cache import cache_operations
+from pruefstand.mock_server.parameter_validation import NamedParameterValidator
+from pruefstand.mock_server.served_spec import without_media_type_parameters
+from pruefstand.mock_server.settings import Settings
+from pruefstand.mock_server.store import Store, open_store
+from pruefstand.mock_server.trailing_slash import TrailingSlashMiddleware
 
 logger = logging.getLogger(__name__)
 

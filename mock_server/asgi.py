@@ -10,9 +10,9 @@ from typing import Any
 
 from connexion import AsyncApp
 
-from mock_server.app import create_app
-from mock_server.process_hygiene import die_with_supervisor
-from mock_server.settings import ExtraApi, MacoSettings, Settings, load_settings
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.process_hygiene import die_with_supervisor
+from pruefstand.mock_server.settings import ExtraApi, MacoSettings, Settings, load_settings
 
 RESOLVED_SETTINGS_ENV = "PRUEFSTAND_RESOLVED_SETTINGS"
 
@@ -31,7 +31,7 @@ def settings_from_json(text: str) -> Settings:
 
 
 def create_app_from_env() -> AsyncApp:
-    """Factory for `uvicorn --factory mock_server.asgi:create_app_from_env` (used by every worker process)."""
+    """Factory for `uvicorn --factory pruefstand.mock_server.asgi:create_app_from_env` (every worker process)."""
     resolved = os.environ.get(RESOLVED_SETTINGS_ENV)
     settings = settings_from_json(resolved) if resolved else load_settings().with_admin_token()
     die_with_supervisor()  # a worker of a multi-process server: never outlive the supervisor

@@ -16,8 +16,8 @@ from connexion.exceptions import NonConformingResponseBody
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator
 from starlette.types import Scope
 
-from contracts import DispatchingValidator, SchemaValidator, Violation, parse_json_body
-from mock_server.errors import BadRequest
+from pruefstand.contracts import DispatchingValidator, SchemaValidator, Violation, parse_json_body
+from pruefstand.mock_server.errors import BadRequest
 
 CompiledValidator = SchemaValidator | DispatchingValidator
 _ABSENT = object()  # no body at all, as opposed to a JSON `null`

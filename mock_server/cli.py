@@ -10,14 +10,22 @@ import click
 # name: (module, function, one-line help shown by `pruefstand --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
-        "mock_server.commands.serve",
+        "pruefstand.mock_server.commands.serve",
         "serve",
         "Serve every API on one port: MaCo at /maco, TMF622, Strom-Quittung, admin at /_admin, Swagger UI per API.",
     ),
-    "fuzz": ("mock_server.commands.fuzz", "fuzz", "Fuzz an API with Schemathesis against its contract."),
-    "replay": ("mock_server.commands.replay", "replay", "Replay scenario files against the mock or a real system."),
-    "lint": ("mock_server.commands.lint", "lint", "Check the bundled contracts and scenarios (and PATHS)."),
-    "example": ("mock_server.commands.lint", "example", "Print a named request example of an operation as JSON."),
+    "fuzz": ("pruefstand.mock_server.commands.fuzz", "fuzz", "Fuzz an API with Schemathesis against its contract."),
+    "replay": (
+        "pruefstand.mock_server.commands.replay",
+        "replay",
+        "Replay scenario files against the mock or a real system.",
+    ),
+    "lint": ("pruefstand.mock_server.commands.lint", "lint", "Check the bundled contracts and scenarios (and PATHS)."),
+    "example": (
+        "pruefstand.mock_server.commands.lint",
+        "example",
+        "Print a named request example of an operation as JSON.",
+    ),
 }
 
 

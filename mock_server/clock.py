@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from contracts import Violation
-from mock_server.errors import BadRequest
-from mock_server.store import Store
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.errors import BadRequest
+from pruefstand.mock_server.store import Store
 
 _KIND = "clock"
 _KEY = "clock"

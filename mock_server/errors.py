@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts import Violation
+from pruefstand.contracts import Violation
 
 
 class MockError(Exception):

@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 from starlette.testclient import TestClient
 
-from contracts import BUNDLED_APIS, Spec, bundled_spec_path, load_spec
-from contracts.fuzzing import FuzzTarget
-from mock_server.app import create_app
-from mock_server.errors import MockError
-from mock_server.settings import MacoSettings, Settings
-from mock_server.store import SQLiteStore
+from pruefstand.contracts import BUNDLED_APIS, Spec, bundled_spec_path, load_spec
+from pruefstand.contracts.fuzzing import FuzzTarget
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.settings import MacoSettings, Settings
+from pruefstand.mock_server.store import SQLiteStore
 
 MOCK_TAG = "MOCK"
 

@@ -12,9 +12,9 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from contracts import MalformedMessage
-from mock_server.allowed_methods import AllowedMethods
-from mock_server.errors import (
+from pruefstand.contracts import MalformedMessage
+from pruefstand.mock_server.allowed_methods import AllowedMethods
+from pruefstand.mock_server.errors import (
     BadRequest,
     Conflict,
     HeadersTooLarge,

@@ -10,7 +10,7 @@ from connexion.utils import is_null, is_nullable
 from connexion.validators import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
-from contracts.message_validation import expected_in_words
+from pruefstand.contracts.message_validation import expected_in_words
 
 _FORMATS = Draft4Validator.FORMAT_CHECKER
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the mock and its libraries are imported when a fixture is f
     from connexion import AsyncApp
     from starlette.testclient import TestClient
 
-    from mock_server.settings import Settings
+    from pruefstand.mock_server.settings import Settings
 
 
 def _quietly_imported() -> Any:
@@ -29,7 +29,7 @@ def _quietly_imported() -> Any:
     `filterwarnings = error` must not fail because this plugin is installed)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from mock_server import app, fuzz_target, settings, store
+        from pruefstand.mock_server import app, fuzz_target, settings, store
 
     return app, fuzz_target, settings, store
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from contracts import Violation
-from mock_server.errors import BadRequest
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.errors import BadRequest
 
 SANDBOX_HEADER = "X-Pruefstand-Sandbox"
 PROFILE_HEADER = "X-Pruefstand-Profile"  # TMF622: tmf622 (plain v4) or fit, for one request

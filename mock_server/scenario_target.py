@@ -11,12 +11,12 @@ from collections.abc import Iterator, Mapping
 import httpx
 from starlette.testclient import TestClient
 
-from contracts import BUNDLED_APIS
-from contracts.listener import CallbackListener
-from contracts.scenarios import ScenarioTarget
-from mock_server.app import create_app
-from mock_server.settings import Settings
-from mock_server.store import SQLiteStore
+from pruefstand.contracts import BUNDLED_APIS
+from pruefstand.contracts.listener import CallbackListener
+from pruefstand.contracts.scenarios import ScenarioTarget
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.settings import Settings
+from pruefstand.mock_server.store import SQLiteStore
 
 DEFAULT_SEED = "pruefstand"
 DEFAULT_CLOCK_START = "2026-01-01T08:00:00Z"

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mock_server.delivery.targets import TargetPolicy
-from mock_server.errors import MockError
+from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.errors import MockError
 
 ENV_PREFIX = "PRUEFSTAND_"
 IDEMPOTENCY_MODES = ("conflict", "payload")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts import Violation
-from mock_server.store.indexing import Condition, Index, Range, instant_key
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.store.indexing import Condition, Index, Range, instant_key
 
 RESERVED = frozenset({"fields", "offset", "limit", "sort"})
 ALWAYS_KEPT = ("id", "href")

@@ -13,11 +13,11 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from contracts import bundled_spec_path
-from mock_server.app import Services, create_app
-from mock_server.postgres_server import PostgresMissing, create_database, temporary_postgres
-from mock_server.settings import Settings, load_settings
-from mock_server.store import SQLiteStore
+from pruefstand.contracts import bundled_spec_path
+from pruefstand.mock_server.app import Services, create_app
+from pruefstand.mock_server.postgres_server import PostgresMissing, create_database, temporary_postgres
+from pruefstand.mock_server.settings import Settings, load_settings
+from pruefstand.mock_server.store import SQLiteStore
 
 ADMIN_TOKEN = "test-admin-token"
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -1,6 +1,6 @@
 """Scenario replay: documented message sequences as YAML files, run step by step against the mock or a real system."""
 
-from contracts.scenarios.events import (
+from pruefstand.contracts.scenarios.events import (
     FAILED,
     PASSED,
     SKIPPED,
@@ -10,9 +10,9 @@ from contracts.scenarios.events import (
     ScenarioStarted,
     StepFinished,
 )
-from contracts.scenarios.loader import ScenarioError, load_scenario
-from contracts.scenarios.model import Scenario
-from contracts.scenarios.runner import ScenarioRunner, ScenarioTarget
+from pruefstand.contracts.scenarios.loader import ScenarioError, load_scenario
+from pruefstand.contracts.scenarios.model import Scenario
+from pruefstand.contracts.scenarios.runner import ScenarioRunner, ScenarioTarget
 
 __all__ = [
     "FAILED",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.scenarios.model import Scenario
+from pruefstand.contracts.scenarios.model import Scenario
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 

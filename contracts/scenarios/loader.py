@@ -16,9 +16,9 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from contracts.errors import ContractError
-from contracts.scenarios.model import Scenario, step_kind, step_request
-from contracts.spec_loader import Spec
+from pruefstand.contracts.errors import ContractError
+from pruefstand.contracts.scenarios.model import Scenario, step_kind, step_request
+from pruefstand.contracts.spec_loader import Spec
 
 
 class ScenarioError(ContractError):
@@ -33,7 +33,9 @@ class ScenarioError(ContractError):
 
 @functools.cache
 def _schema_validator() -> Draft202012Validator:
-    text = resources.files("contracts.scenarios").joinpath("scenario.schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("pruefstand.contracts.scenarios").joinpath("scenario.schema.json").read_text(encoding="utf-8")
+    )
     return Draft202012Validator(json.loads(text))
 
 

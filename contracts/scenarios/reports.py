@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
-from contracts.scenarios.events import FAILED, SKIPPED, Exchange, ScenarioFinished
+from pruefstand.contracts.scenarios.events import FAILED, SKIPPED, Exchange, ScenarioFinished
 
 MOCK_PARTICIPANT = "System under test"
 PUSH_PARTICIPANT = "Listener under test"

@@ -15,9 +15,9 @@ from urllib.parse import quote
 import httpx
 import jsonpath
 
-from contracts.listener import CallbackListener, Received
-from contracts.message_validation import SchemaValidator
-from contracts.scenarios.events import (
+from pruefstand.contracts.listener import CallbackListener, Received
+from pruefstand.contracts.message_validation import SchemaValidator
+from pruefstand.contracts.scenarios.events import (
     FAILED,
     PASSED,
     SKIPPED,
@@ -27,10 +27,10 @@ from contracts.scenarios.events import (
     ScenarioStarted,
     StepFinished,
 )
-from contracts.scenarios.expectations import mismatches
-from contracts.scenarios.model import Scenario, step_kind, step_request
-from contracts.scenarios.templating import TemplateProblem, base_context, render
-from contracts.spec_loader import Spec
+from pruefstand.contracts.scenarios.expectations import mismatches
+from pruefstand.contracts.scenarios.model import Scenario, step_kind, step_request
+from pruefstand.contracts.scenarios.templating import TemplateProblem, base_context, render
+from pruefstand.contracts.spec_loader import Spec
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mock_server.clock import Clock, ClockReading, isoformat_utc
-from mock_server.errors import NotFound, Unauthenticated
-from mock_server.flows.maco.callbacks import Backend, BackendCallbacks
-from mock_server.flows.maco.service import TriggerService
-from mock_server.flows.tmf622.service import OrderService
-from mock_server.store import Store
+from pruefstand.mock_server.clock import Clock, ClockReading, isoformat_utc
+from pruefstand.mock_server.errors import NotFound, Unauthenticated
+from pruefstand.mock_server.flows.maco.callbacks import Backend, BackendCallbacks
+from pruefstand.mock_server.flows.maco.service import TriggerService
+from pruefstand.mock_server.flows.tmf622.service import OrderService
+from pruefstand.mock_server.store import Store
 
 Answer = tuple[Any, int, dict[str, str]]
 

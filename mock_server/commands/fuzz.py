@@ -9,14 +9,14 @@ from pathlib import Path
 import click
 import httpx
 
-from contracts import BUNDLED_APIS, ContractError
-from contracts.fuzz_reports import junit_xml, markdown
-from contracts.fuzzing import DEFAULT_EXCLUDED_CHECKS, FuzzOptions, FuzzStarted, OperationFuzzed
-from contracts.fuzzing import fuzz as run_fuzz
-from mock_server.commands.arguments import checked_url, writable
-from mock_server.errors import MockError
-from mock_server.fuzz_target import Credentials, in_process_target, url_target
-from mock_server.settings import load_settings
+from pruefstand.contracts import BUNDLED_APIS, ContractError
+from pruefstand.contracts.fuzz_reports import junit_xml, markdown
+from pruefstand.contracts.fuzzing import DEFAULT_EXCLUDED_CHECKS, FuzzOptions, FuzzStarted, OperationFuzzed
+from pruefstand.contracts.fuzzing import fuzz as run_fuzz
+from pruefstand.mock_server.commands.arguments import checked_url, writable
+from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.fuzz_target import Credentials, in_process_target, url_target
+from pruefstand.mock_server.settings import load_settings
 
 
 @click.command()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from contracts import BUNDLED_APIS, ContractError, bundled_spec_path, load_spec
-from contracts.scenarios import (
+from pruefstand.contracts import BUNDLED_APIS, ContractError, bundled_spec_path, load_spec
+from pruefstand.contracts.scenarios import (
     load_scenario,
 )
-from contracts.spec_catalog import bundled_specs, contract_files, scenarios_root
+from pruefstand.contracts.spec_catalog import bundled_specs, contract_files, scenarios_root
 
 
 def scenario_files(paths: tuple[Path, ...]) -> list[Path]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from contracts import ContractError, load_spec
-from contracts.scenarios import (
+from pruefstand.contracts import ContractError, load_spec
+from pruefstand.contracts.scenarios import (
     FAILED,
     PASSED,
     SKIPPED,
@@ -20,14 +20,14 @@ from contracts.scenarios import (
     StepFinished,
     load_scenario,
 )
-from contracts.scenarios import reports as scenario_reports
-from contracts.spec_catalog import bundled_specs
-from mock_server.commands.arguments import checked_url, writable
-from mock_server.commands.lint import scenario_files
-from mock_server.scenario_target import DEFAULT_CLOCK_START, DEFAULT_SEED
-from mock_server.scenario_target import in_process_target as scenario_in_process
-from mock_server.scenario_target import url_target as scenario_url_target
-from mock_server.settings import load_settings
+from pruefstand.contracts.scenarios import reports as scenario_reports
+from pruefstand.contracts.spec_catalog import bundled_specs
+from pruefstand.mock_server.commands.arguments import checked_url, writable
+from pruefstand.mock_server.commands.lint import scenario_files
+from pruefstand.mock_server.scenario_target import DEFAULT_CLOCK_START, DEFAULT_SEED
+from pruefstand.mock_server.scenario_target import in_process_target as scenario_in_process
+from pruefstand.mock_server.scenario_target import url_target as scenario_url_target
+from pruefstand.mock_server.settings import load_settings
 
 
 @click.command()

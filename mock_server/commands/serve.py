@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 import uvicorn
 
-from contracts import ContractError, load_spec
-from mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
-from mock_server.errors import MockError
-from mock_server.process_hygiene import port_refusal
-from mock_server.settings import ExtraApi, load_settings
-from mock_server.store.factory import check_store, describe_store
+from pruefstand.contracts import ContractError, load_spec
+from pruefstand.mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
+from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.process_hygiene import port_refusal
+from pruefstand.mock_server.settings import ExtraApi, load_settings
+from pruefstand.mock_server.store.factory import check_store, describe_store
 
 
 @click.command()
@@ -100,7 +100,7 @@ def serve(
     click.echo(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}", err=True)
     click.echo(f"  health     {base}/healthz", err=True)
     uvicorn.run(
-        "mock_server.asgi:create_app_from_env",
+        "pruefstand.mock_server.asgi:create_app_from_env",
         factory=True,
         host=settings.host,
         port=settings.port,

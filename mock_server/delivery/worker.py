@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 
-from mock_server.delivery.policy import RetryPolicy
-from mock_server.delivery.targets import TargetPolicy
-from mock_server.store import Outbox
+from pruefstand.mock_server.delivery.policy import RetryPolicy
+from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.store import Outbox
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """State of the mock: the unit-of-work and outbox ports, and their SQLite (embedded) and PostgreSQL backends."""
 
-from mock_server.store.factory import open_store
-from mock_server.store.indexing import Index, Range, instant_key
-from mock_server.store.protocol import (
+from pruefstand.mock_server.store.factory import open_store
+from pruefstand.mock_server.store.indexing import Index, Range, instant_key
+from pruefstand.mock_server.store.protocol import (
     OutboundMessage,
     Outbox,
     Reader,
@@ -11,7 +11,7 @@ from mock_server.store.protocol import (
     StoreUnavailable,
     UnitOfWork,
 )
-from mock_server.store.sqlite import SQLiteStore
+from pruefstand.mock_server.store.sqlite import SQLiteStore
 
 __all__ = [
     "Index",

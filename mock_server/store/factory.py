@@ -6,9 +6,9 @@ import sqlite3
 import time
 from collections.abc import Callable
 
-from mock_server.store.indexing import Index
-from mock_server.store.protocol import Store, StoreUnavailable
-from mock_server.store.sqlite import SQLiteStore
+from pruefstand.mock_server.store.indexing import Index
+from pruefstand.mock_server.store.protocol import Store, StoreUnavailable
+from pruefstand.mock_server.store.sqlite import SQLiteStore
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -20,7 +20,7 @@ def is_postgres(db: str) -> bool:
 def describe_store(db: str) -> str:
     """The `db` setting as the start banner shows it (a URL without its password)."""
     if is_postgres(db):
-        from mock_server.store.postgres import redacted
+        from pruefstand.mock_server.store.postgres import redacted
 
         return redacted(db)
     return db
@@ -33,7 +33,7 @@ def check_store(db: str) -> None:
 
 def open_store(db: str, *, indexes: list[Index] | None = None, wall_clock: Callable[[], float] = time.time) -> Store:
     if is_postgres(db):
-        from mock_server.store.postgres import PostgresStore  # psycopg only when it is used
+        from pruefstand.mock_server.store.postgres import PostgresStore  # psycopg only when it is used
 
         return PostgresStore(db, indexes=indexes, wall_clock=wall_clock)
     try:

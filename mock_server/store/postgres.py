@@ -18,9 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from mock_server.store.indexing import Index
-from mock_server.store.protocol import StoreUnavailable
-from mock_server.store.sql import Connection, Dialect, SqlStore
+from pruefstand.mock_server.store.indexing import Index
+from pruefstand.mock_server.store.protocol import StoreUnavailable
+from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore
 
 _SCHEMA_LOCK = 7_305_001  # any constant: replicas starting together migrate and re-index one after the other
 

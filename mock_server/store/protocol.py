@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from mock_server.errors import MockError
-from mock_server.store.indexing import Condition, Index
+from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.store.indexing import Condition, Index
 
 Document = dict[str, Any]
 Where = Mapping[str, Condition]

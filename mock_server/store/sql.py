@@ -9,9 +9,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mock_server.store.indexing import Index, Range, by_kind, index_values, signature
-from mock_server.store.migrations import migrations
-from mock_server.store.protocol import Document, OutboundMessage, RecordExists, Where
+from pruefstand.mock_server.store.indexing import Index, Range, by_kind, index_values, signature
+from pruefstand.mock_server.store.migrations import migrations
+from pruefstand.mock_server.store.protocol import Document, OutboundMessage, RecordExists, Where
 
 
 class Cursor(Protocol):

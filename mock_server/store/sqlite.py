@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mock_server.store.indexing import Index
-from mock_server.store.sql import Dialect, SqlStore
+from pruefstand.mock_server.store.indexing import Index
+from pruefstand.mock_server.store.sql import Dialect, SqlStore
 
 _DIALECT = Dialect(name="sqlite", param="?", lock_sandbox=lambda _conn, _sandbox: None)  # one writer at a time anyway
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts import load_spec
-from contracts.fuzzing import FuzzFinished, FuzzOptions, FuzzTarget, fuzz
+from pruefstand.contracts import load_spec
+from pruefstand.contracts.fuzzing import FuzzFinished, FuzzOptions, FuzzTarget, fuzz
 from tests.fixtures.broken_items import items_app
 
 SPEC = Path(__file__).parents[1] / "fixtures" / "items.yaml"

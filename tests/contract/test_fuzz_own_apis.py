@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from mock_server.cli import main
+from pruefstand.mock_server.cli import main
 from tests.conftest import ADMIN_TOKEN
 from tests.contract.test_serve_process import free_port, serving, stop
 from tests.fixtures.broken_items import items_app

@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from contracts import load_spec
-from contracts.scenarios import ScenarioError, load_scenario
-from contracts.spec_catalog import bundled_specs, scenarios_root
-from mock_server.cli import main
+from pruefstand.contracts import load_spec
+from pruefstand.contracts.scenarios import ScenarioError, load_scenario
+from pruefstand.contracts.spec_catalog import bundled_specs, scenarios_root
+from pruefstand.mock_server.cli import main
 from tests.conftest import ADMIN_TOKEN
 from tests.contract.test_fuzz_own_apis import serving_app
 from tests.contract.test_serve_process import free_port, serving, stop

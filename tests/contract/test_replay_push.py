@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contracts.spec_catalog import scenarios_root
-from mock_server.cli import main
+from pruefstand.contracts.spec_catalog import scenarios_root
+from pruefstand.mock_server.cli import main
 from tests.contract.test_fuzz_own_apis import serving_app
 
 PUSH = scenarios_root() / "tmf622" / "push_termination_by_seller.yaml"

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server.process_hygiene import free_port
-from mock_server.settings import load_settings
+from pruefstand.mock_server.process_hygiene import free_port
+from pruefstand.mock_server.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, token_form
 
 pytestmark = pytest.mark.slow

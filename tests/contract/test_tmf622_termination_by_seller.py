@@ -18,10 +18,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from contracts import SchemaValidator, load_spec, specs_root
-from contracts.listener import CallbackListener
-from mock_server.app import create_app
-from mock_server.store import SQLiteStore
+from pruefstand.contracts import SchemaValidator, load_spec, specs_root
+from pruefstand.contracts.listener import CallbackListener
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.contract.test_fuzz_own_apis import serving_app
 from tests.contract.test_maco_callbacks import wait_for

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.app import Services
-from mock_server.flows.maco.service import PROCESS_KIND
+from pruefstand.mock_server.app import Services
+from pruefstand.mock_server.flows.maco.service import PROCESS_KIND
 from tests.conftest import make_settings
 
 JSON = {"Content-Type": "application/json"}
@@ -98,8 +98,8 @@ def test_body_over_the_limit_is_413_before_it_is_read(client: TestClient, auth: 
 
 
 def test_the_body_limit_is_configurable(example: Callable[[str], dict[str, Any]]) -> None:
-    from mock_server.app import create_app
-    from mock_server.store import SQLiteStore
+    from pruefstand.mock_server.app import create_app
+    from pruefstand.mock_server.store import SQLiteStore
     from tests.conftest import get_token
 
     settings = make_settings(max_body_bytes=500)

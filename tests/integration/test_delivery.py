@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from mock_server.delivery import DeliveryWorker, RetryPolicy
-from mock_server.delivery.targets import TargetPolicy
-from mock_server.store import OutboundMessage, SQLiteStore
+from pruefstand.mock_server.delivery import DeliveryWorker, RetryPolicy
+from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.store import OutboundMessage, SQLiteStore
 
 TARGET = "http://backend.test/updateProcessData"
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from contracts import BUNDLED_APIS, bundled_spec_path, load_spec
-from mock_server.app import create_app
-from mock_server.store import SQLiteStore
+from pruefstand.contracts import BUNDLED_APIS, bundled_spec_path, load_spec
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, get_token, make_settings
 
 JSON = {"Content-Type": "application/json"}

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.app import Services
-from mock_server.flows.maco.service import PROCESS_KIND
-from mock_server.settings import Settings
+from pruefstand.mock_server.app import Services
+from pruefstand.mock_server.flows.maco.service import PROCESS_KIND
+from pruefstand.mock_server.settings import Settings
 from tests.conftest import get_token, make_settings
 
 Payload = dict[str, Any]
@@ -121,8 +121,8 @@ def test_given_payload_idempotency_then_seed_examples_sharing_a_prozess_id_all_s
     example: Callable[[str], Payload],
 ) -> None:
     settings = make_settings(maco_idempotency="payload")
-    from mock_server.app import create_app
-    from mock_server.store import SQLiteStore
+    from pruefstand.mock_server.app import create_app
+    from pruefstand.mock_server.store import SQLiteStore
 
     with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
         headers = {"Authorization": f"Bearer {get_token(client, settings)}"}
@@ -266,8 +266,8 @@ def test_each_validation_layer_answers_event_fail_naming_path_and_rule(
 
 def test_strict_check_digits_refuse_the_seed_malo(example: Callable[[str], Payload]) -> None:
     settings = make_settings(maco_strict_check_digits=True)
-    from mock_server.app import create_app
-    from mock_server.store import SQLiteStore
+    from pruefstand.mock_server.app import create_app
+    from pruefstand.mock_server.store import SQLiteStore
 
     with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
         headers = {"Authorization": f"Bearer {get_token(client, settings)}"}
@@ -289,8 +289,8 @@ class TestToken:
 
     def test_configured_lifetime(self) -> None:
         settings = make_settings(maco_token_lifetime=60)
-        from mock_server.app import create_app
-        from mock_server.store import SQLiteStore
+        from pruefstand.mock_server.app import create_app
+        from pruefstand.mock_server.store import SQLiteStore
         from tests.conftest import token_form
 
         with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:

@@ -9,8 +9,8 @@ import pytest
 from connexion.apps import asynchronous
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.store import SQLiteStore
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import get_token, make_settings
 
 

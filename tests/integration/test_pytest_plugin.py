@@ -9,7 +9,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from mock_server.settings import Settings
+from pruefstand.mock_server.settings import Settings
 
 
 def test_the_fixtures_give_a_fresh_mock_a_token_and_the_admin_api(
@@ -34,7 +34,7 @@ def test_a_host_suite_with_warnings_as_errors_passes_with_the_plugin_installed(t
     (tmp_path / "test_host.py").write_text(
         "import sys\n\n"
         "def test_unrelated():\n"
-        "    assert 'connexion' not in sys.modules and 'mock_server.app' not in sys.modules\n\n"
+        "    assert 'connexion' not in sys.modules and 'pruefstand.mock_server.app' not in sys.modules\n\n"
         "def test_with_the_mock(pruefstand_client):\n"
         "    assert pruefstand_client.get('/healthz').status_code == 200\n",
         encoding="utf-8",

@@ -25,12 +25,12 @@ from eth_utils.address import is_checksum_address
 from pypdf import PdfReader
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.clock import Clock
-from mock_server.flows.quittung.amounts import Tariff
-from mock_server.flows.quittung.service import QuittungSettings, ReceiptService
-from mock_server.flows.quittung.signing_unit import SigningUnit
-from mock_server.store import SQLiteStore
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.clock import Clock
+from pruefstand.mock_server.flows.quittung.amounts import Tariff
+from pruefstand.mock_server.flows.quittung.service import QuittungSettings, ReceiptService
+from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
+from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import make_settings
 
 Q = "/v2.0/quittung"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.settings import ExtraApi
-from mock_server.store import SQLiteStore
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.settings import ExtraApi
+from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import FIXTURES, make_settings
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"

@@ -13,9 +13,9 @@ import pytest
 from jsonschema import Draft4Validator
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.flows.tmf622.seed_file import SeedFileError
-from mock_server.store import SQLiteStore
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.flows.tmf622.seed_file import SeedFileError
+from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

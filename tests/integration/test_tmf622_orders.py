@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts import load_spec, specs_root
-from mock_server.clock import Clock
-from mock_server.delivery.targets import TargetPolicy
-from mock_server.errors import Conflict, NotFound
-from mock_server.flows.tmf622.profile import Profile
-from mock_server.flows.tmf622.service import OrderService
-from mock_server.flows.tmf622.states import InvalidTransition
-from mock_server.store import SQLiteStore
+from pruefstand.contracts import load_spec, specs_root
+from pruefstand.mock_server.clock import Clock
+from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.errors import Conflict, NotFound
+from pruefstand.mock_server.flows.tmf622.profile import Profile
+from pruefstand.mock_server.flows.tmf622.service import OrderService
+from pruefstand.mock_server.flows.tmf622.states import InvalidTransition
+from pruefstand.mock_server.store import SQLiteStore
 
 PRODUCT = "922ebf01-e930-47a0-842e-059d1f188a15"
 BUYER = "500011"

@@ -15,9 +15,9 @@ import pytest
 from jsonschema import Draft4Validator
 from starlette.testclient import TestClient
 
-from contracts.listener import CallbackListener
-from mock_server.app import create_app
-from mock_server.store import SQLiteStore
+from pruefstand.contracts.listener import CallbackListener
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 
 TMF = "/tmf-api/productOrderingManagement/v4"

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from contracts import SchemaValidator, load_spec, specs_root
-from contracts.derived_contract import derive, schema_ref
-from mock_server.app import create_app
-from mock_server.store import SQLiteStore
+from pruefstand.contracts import SchemaValidator, load_spec, specs_root
+from pruefstand.contracts.derived_contract import derive, schema_ref
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 
 V5 = "/tmf-api/productOrderingManagement/v5"
@@ -199,8 +199,8 @@ def test_bad_input_gets_a_4xx_in_the_v5_error_shape_and_stores_nothing(client: T
 
 
 def test_the_served_v5_contract_is_the_official_one_derived_and_up_to_date() -> None:
-    """specs/tmf622/product-ordering-v5.json is what `python -m contracts.derived_contract` makes of the official
-    document: regenerate it when the reference or the derivation changes."""
+    """specs/tmf622/product-ordering-v5.json is what `python -m pruefstand.contracts.derived_contract` makes of the
+    official document: regenerate it when the reference or the derivation changes."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     reference = yaml.load(REFERENCE.read_text(encoding="utf-8"), Loader=loader)
     committed = json.loads((specs_root() / "tmf622" / "product-ordering-v5.json").read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.store import Index, OutboundMessage, Range, RecordExists, Store, instant_key, open_store
+from pruefstand.mock_server.store import Index, OutboundMessage, Range, RecordExists, Store, instant_key, open_store
 
 INDEXES = [
     Index("order", "state", "state"),

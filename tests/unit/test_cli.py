@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from mock_server.cli import main
+from pruefstand.mock_server.cli import main
 
 
 def test_lint_passes_the_bundled_contracts() -> None:
@@ -65,11 +65,11 @@ def test_help_lists_every_command_without_importing_them() -> None:
     probe = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from mock_server.cli import main\n"
+        "from pruefstand.mock_server.cli import main\n"
         "result = CliRunner().invoke(main, ['-h'])\n"
         "assert result.exit_code == 0, result.output\n"
         "assert all(name in result.output for name in ('serve', 'fuzz', 'replay', 'lint', 'example'))\n"
-        "heavy = [m for m in ('connexion', 'schemathesis', 'mock_server.app') if m in sys.modules]\n"
+        "heavy = [m for m in ('connexion', 'schemathesis', 'pruefstand.mock_server.app') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.delivery.targets import TargetPolicy
 
 LOOPBACK_ONLY = TargetPolicy.from_patterns([])
 CONFIGURED = TargetPolicy.from_patterns(["*.buyer.example", "partner.example", "10.20.0.0/16", "[fd00::7]", "*"])

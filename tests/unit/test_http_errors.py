@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mock_server.http_errors import ErrorShapes, event_fail, oauth_error, problem, tmf_error
+from pruefstand.mock_server.http_errors import ErrorShapes, event_fail, oauth_error, problem, tmf_error
 
 
 def body(response: object) -> object:

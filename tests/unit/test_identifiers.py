@@ -2,7 +2,7 @@
 
 import pytest
 
-from mock_server.flows.maco import identifiers as ids
+from pruefstand.mock_server.flows.maco import identifiers as ids
 
 VALID_MALO = [
     "74018657187",

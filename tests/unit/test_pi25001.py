@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from contracts import DispatchingValidator, bundled_spec_path, load_spec
-from mock_server.flows.maco.events import MacoEvent, catalog_from_validator
-from mock_server.flows.maco.pi25001 import operator_problem, pi25001_violations
-from mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
+from pruefstand.contracts import DispatchingValidator, bundled_spec_path, load_spec
+from pruefstand.mock_server.flows.maco.events import MacoEvent, catalog_from_validator
+from pruefstand.mock_server.flows.maco.pi25001 import operator_problem, pi25001_violations
+from pruefstand.mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
 
 Payload = dict[str, Any]
 

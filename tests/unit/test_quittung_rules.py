@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.flows.quittung.amounts import EXEMPTION_NOTE, Tariff, compute
-from mock_server.flows.quittung.fields import MANDATORY, Missing, ReceiptInput, read_input
-from mock_server.flows.quittung.kassensichv import process_data
+from pruefstand.mock_server.flows.quittung.amounts import EXEMPTION_NOTE, Tariff, compute
+from pruefstand.mock_server.flows.quittung.fields import MANDATORY, Missing, ReceiptInput, read_input
+from pruefstand.mock_server.flows.quittung.kassensichv import process_data
 
 TARIFF = Tariff(Decimal("35.00"), Decimal("12.00"))
 COMPLETE = {

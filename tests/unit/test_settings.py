@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.settings import ExtraApi, SettingsError, load_settings
+from pruefstand.mock_server.settings import ExtraApi, SettingsError, load_settings
 
 
 def test_defaults() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts import SpecLoadError, bundled_spec_path, load_spec
+from pruefstand.contracts import SpecLoadError, bundled_spec_path, load_spec
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -8,13 +8,13 @@ from typing import Any
 import jsonpointer
 import pytest
 
-from contracts import load_spec, specs_root
-from contracts.fuzzing import _pinned
-from contracts.spec_catalog import contract_files
-from mock_server.flows.tmf622.documents import PATCHABLE
-from mock_server.flows.tmf622.notifications import query_violations
-from mock_server.fuzz_target import OWN_LISTENER, _pins
-from mock_server.tmf630 import schema_attributes
+from pruefstand.contracts import load_spec, specs_root
+from pruefstand.contracts.fuzzing import _pinned
+from pruefstand.contracts.spec_catalog import contract_files
+from pruefstand.mock_server.flows.tmf622.documents import PATCHABLE
+from pruefstand.mock_server.flows.tmf622.notifications import query_violations
+from pruefstand.mock_server.fuzz_target import OWN_LISTENER, _pins
+from pruefstand.mock_server.tmf630 import schema_attributes
 
 SELLER = specs_root() / "tmf622" / "product-ordering.yaml"
 LISTENER = specs_root() / "tmf622" / "listener.yaml"

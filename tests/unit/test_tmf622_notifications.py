@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts import SchemaValidator, load_spec, specs_root
-from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, listener_path
+from pruefstand.contracts import SchemaValidator, load_spec, specs_root
+from pruefstand.mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, listener_path
 
 LISTENER = load_spec(specs_root() / "tmf622" / "listener.yaml")
 ORDER: dict[str, Any] = {

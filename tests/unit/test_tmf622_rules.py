@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from mock_server.errors import BadRequest, Conflict
-from mock_server.flows.tmf622 import rules
-from mock_server.flows.tmf622.events import (
+from pruefstand.mock_server.errors import BadRequest, Conflict
+from pruefstand.mock_server.flows.tmf622 import rules
+from pruefstand.mock_server.flows.tmf622.events import (
     CancelProductOrderCreateEvent,
     CancelProductOrderStateChangeEvent,
     ProductOrderStateChangeEvent,
 )
-from mock_server.flows.tmf622.profile import PLAIN_PROFILE, Profile
-from mock_server.flows.tmf622.states import Reason
+from pruefstand.mock_server.flows.tmf622.profile import PLAIN_PROFILE, Profile
+from pruefstand.mock_server.flows.tmf622.states import Reason
 
 PROFILE = Profile.load()
 NOW = "2022-05-11T10:31:00+02:00"

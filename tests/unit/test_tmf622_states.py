@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts import specs_root
-from mock_server.flows.tmf622.states import InvalidTransition, Reason, StateMachine, transition
+from pruefstand.contracts import specs_root
+from pruefstand.mock_server.flows.tmf622.states import InvalidTransition, Reason, StateMachine, transition
 
 PROFILE = yaml.safe_load((specs_root() / "tmf622" / "fit-profile.yaml").read_text(encoding="utf-8"))
 ORDER = StateMachine.from_profile("order", PROFILE["order"])

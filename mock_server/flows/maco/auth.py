@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import Violation
-from mock_server.clock import Clock
-from mock_server.errors import BadRequest, Unauthenticated
-from mock_server.settings import MacoSettings
-from mock_server.store import Store
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.clock import Clock
+from pruefstand.mock_server.errors import BadRequest, Unauthenticated
+from pruefstand.mock_server.settings import MacoSettings
+from pruefstand.mock_server.store import Store
 
 TOKEN_KIND = "maco.token"
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import SchemaValidator, Spec, Violation
-from mock_server.delivery.targets import TargetPolicy
-from mock_server.errors import BadRequest, MockError
-from mock_server.store import OutboundMessage, Reader, Store, UnitOfWork
+from pruefstand.contracts import SchemaValidator, Spec, Violation
+from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.errors import BadRequest, MockError
+from pruefstand.mock_server.store import OutboundMessage, Reader, Store, UnitOfWork
 
 BACKEND_KIND = "maco.backend"
 UPDATE_COMMAND = "AKTUALISIEREN_PROZESSDATEN"

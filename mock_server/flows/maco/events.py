@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import DispatchingValidator
+from pruefstand.contracts import DispatchingValidator
 
 EVENT_EXTENSION = "x-maco-event"
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from connexion.context import context, request
 
-from mock_server.flows.maco.auth import TokenService
-from mock_server.flows.maco.service import TriggerService
-from mock_server.sandbox import SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.flows.maco.auth import TokenService
+from pruefstand.mock_server.flows.maco.service import TriggerService
+from pruefstand.mock_server.sandbox import SANDBOX_HEADER, sandbox_name
 
 
 class MacoHandlers:

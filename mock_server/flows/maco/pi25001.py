@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from contracts import Violation
+from pruefstand.contracts import Violation
 
 Z33 = "BERECHNUNGSFORMEL_NOTWENDIG"
 Z34 = "BERECHNUNGSFORMEL_MUSS_ANGEFRAGT_WERDEN"

@@ -7,14 +7,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from contracts import Violation
-from mock_server.clock import Clock, isoformat_utc
-from mock_server.errors import BadRequest, Conflict, NotFound
-from mock_server.flows.maco.callbacks import BackendCallbacks, message_numbers, update_process_data
-from mock_server.flows.maco.events import MacoEvent
-from mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
-from mock_server.id_source import IdSource
-from mock_server.store import Index, Store
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.clock import Clock, isoformat_utc
+from pruefstand.mock_server.errors import BadRequest, Conflict, NotFound
+from pruefstand.mock_server.flows.maco.callbacks import BackendCallbacks, message_numbers, update_process_data
+from pruefstand.mock_server.flows.maco.events import MacoEvent
+from pruefstand.mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
+from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.store import Index, Store
 
 PROCESS_KIND = "maco.process"
 TRIGGER_KIND = "maco.trigger"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from contracts import Violation
-from mock_server.flows.maco import identifiers
-from mock_server.flows.maco.events import MacoEvent
-from mock_server.flows.maco.pi25001 import pi25001_violations
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.flows.maco import identifiers
+from pruefstand.mock_server.flows.maco.events import MacoEvent
+from pruefstand.mock_server.flows.maco.pi25001 import pi25001_violations
 
 EventRule = Callable[[Mapping[str, Any]], list[Violation]]
 

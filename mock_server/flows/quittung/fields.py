@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from contracts import Violation
+from pruefstand.contracts import Violation
 
 MANDATORY = (
     "seller_name",

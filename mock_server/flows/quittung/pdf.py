@@ -13,7 +13,7 @@ import segno
 from drafthorse.pdf import attach_xml
 from fpdf import FPDF
 
-from mock_server.flows.quittung.zugferd import invoice_xml
+from pruefstand.mock_server.flows.quittung.zugferd import invoice_xml
 
 # DejaVu Sans (Bitstream Vera licence, fonts/LICENSE-DejaVu.txt): names in any Latin, Greek or Cyrillic script and the
 # euro sign print as written; the PDF core fonts know Latin-1 only.

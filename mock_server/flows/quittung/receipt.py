@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.flows.quittung import kassensichv
-from mock_server.flows.quittung.amounts import Amounts
-from mock_server.flows.quittung.fields import ReceiptInput
+from pruefstand.mock_server.flows.quittung import kassensichv
+from pruefstand.mock_server.flows.quittung.amounts import Amounts
+from pruefstand.mock_server.flows.quittung.fields import ReceiptInput
 
 
 @dataclass(frozen=True, slots=True)

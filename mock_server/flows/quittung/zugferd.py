@@ -13,7 +13,7 @@ from drafthorse.models.document import Document
 from drafthorse.models.note import IncludedNote
 from drafthorse.models.tradelines import LineItem
 
-from mock_server.flows.quittung.amounts import VAT_RATE, cents
+from pruefstand.mock_server.flows.quittung.amounts import VAT_RATE, cents
 
 PROFILE = "urn:cen.eu:en16931:2017"
 

@@ -12,8 +12,8 @@ import json_merge_patch
 import jsonpatch
 import jsonpointer
 
-from contracts import Violation
-from mock_server.store.indexing import Index
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.store.indexing import Index
 
 BASE = "/tmf-api/productOrderingManagement/v4"
 # The record kinds the flow keeps in the store.

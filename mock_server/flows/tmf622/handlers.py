@@ -8,12 +8,12 @@ from typing import Any
 
 from connexion.context import request
 
-from contracts import Spec
-from mock_server.errors import BadRequest
-from mock_server.flows.tmf622.documents import BASE
-from mock_server.flows.tmf622.service import OrderService
-from mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
-from mock_server.tmf630 import (
+from pruefstand.contracts import Spec
+from pruefstand.mock_server.errors import BadRequest
+from pruefstand.mock_server.flows.tmf622.documents import BASE
+from pruefstand.mock_server.flows.tmf622.service import OrderService
+from pruefstand.mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.tmf630 import (
     content_range,
     filter_violations,
     parse_filters,

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from contracts import SchemaValidator, Spec, Violation
-from mock_server.delivery.targets import TargetPolicy
-from mock_server.errors import BadRequest, MockError, NotFound
-from mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
-from mock_server.flows.tmf622.events import OrderEvent
-from mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, query_violations
-from mock_server.flows.tmf622.v5 import event_v5
-from mock_server.id_source import IdSource
-from mock_server.store import OutboundMessage, Store, UnitOfWork
+from pruefstand.contracts import SchemaValidator, Spec, Violation
+from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.errors import BadRequest, MockError, NotFound
+from pruefstand.mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
+from pruefstand.mock_server.flows.tmf622.events import OrderEvent
+from pruefstand.mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, query_violations
+from pruefstand.mock_server.flows.tmf622.v5 import event_v5
+from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.store import OutboundMessage, Store, UnitOfWork
 
 
 class EventContractError(MockError):

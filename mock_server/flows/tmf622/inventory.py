@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mock_server.errors import Conflict, NotFound
-from mock_server.flows.tmf622.documents import AGREEMENT_KIND, ORDER_KIND, PRODUCT_KIND
-from mock_server.flows.tmf622.profile import Profile
-from mock_server.store import Reader, Store, UnitOfWork
+from pruefstand.mock_server.errors import Conflict, NotFound
+from pruefstand.mock_server.flows.tmf622.documents import AGREEMENT_KIND, ORDER_KIND, PRODUCT_KIND
+from pruefstand.mock_server.flows.tmf622.profile import Profile
+from pruefstand.mock_server.store import Reader, Store, UnitOfWork
 
 
 class Inventory:

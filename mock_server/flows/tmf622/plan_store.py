@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mock_server.flows.tmf622.documents import PLAN_KIND
-from mock_server.store import Reader, Store, UnitOfWork
+from pruefstand.mock_server.flows.tmf622.documents import PLAN_KIND
+from pruefstand.mock_server.store import Reader, Store, UnitOfWork
 
 AUTO = "auto"
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from contracts import specs_root
-from mock_server.flows.tmf622.states import StateMachine
+from pruefstand.contracts import specs_root
+from pruefstand.mock_server.flows.tmf622.states import StateMachine
 
 DEFAULT_PROFILE = specs_root() / "tmf622" / "fit-profile.yaml"
 PLAIN_PROFILE = specs_root() / "tmf622" / "tmf622-profile.yaml"

@@ -8,19 +8,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import Violation
-from mock_server.errors import BadRequest, Conflict
-from mock_server.flows.tmf622 import documents
-from mock_server.flows.tmf622.documents import BASE
-from mock_server.flows.tmf622.events import (
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.errors import BadRequest, Conflict
+from pruefstand.mock_server.flows.tmf622 import documents
+from pruefstand.mock_server.flows.tmf622.documents import BASE
+from pruefstand.mock_server.flows.tmf622.events import (
     CancelProductOrderCreateEvent,
     CancelProductOrderStateChangeEvent,
     OrderEvent,
     ProductOrderStateChangeEvent,
 )
-from mock_server.flows.tmf622.profile import Profile
-from mock_server.flows.tmf622.states import Reason, StateMachine, transition
-from mock_server.store.indexing import instant_key
+from pruefstand.mock_server.flows.tmf622.profile import Profile
+from pruefstand.mock_server.flows.tmf622.states import Reason, StateMachine, transition
+from pruefstand.mock_server.store.indexing import instant_key
 
 
 def state_change(

@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from contracts import SchemaValidator
-from mock_server.errors import MockError
-from mock_server.flows.tmf622.service import OrderService
-from mock_server.sandbox import sandbox_name
+from pruefstand.contracts import SchemaValidator
+from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.flows.tmf622.service import OrderService
+from pruefstand.mock_server.sandbox import sandbox_name
 
 
 class SeedFileError(MockError):

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contracts import Spec, Violation
-from mock_server.clock import Clock
-from mock_server.delivery.targets import TargetPolicy
-from mock_server.errors import BadRequest, Conflict, NotFound, Unprocessable
-from mock_server.flows.tmf622 import documents, rules
-from mock_server.flows.tmf622.documents import (
+from pruefstand.contracts import Spec, Violation
+from pruefstand.mock_server.clock import Clock
+from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.errors import BadRequest, Conflict, NotFound, Unprocessable
+from pruefstand.mock_server.flows.tmf622 import documents, rules
+from pruefstand.mock_server.flows.tmf622.documents import (
     AGREEMENT_KIND,
     INDEXES,
     INFO_REQUEST_KIND,
@@ -24,7 +24,7 @@ from mock_server.flows.tmf622.documents import (
     PROFILE_KIND,
     TASK_KIND,
 )
-from mock_server.flows.tmf622.events import (
+from pruefstand.mock_server.flows.tmf622.events import (
     OrderEvent,
     ProductOrderAttributeValueChangeEvent,
     ProductOrderCreateEvent,
@@ -33,15 +33,15 @@ from mock_server.flows.tmf622.events import (
     ProductOrderMilestoneEvent,
     ProductOrderStateChangeEvent,
 )
-from mock_server.flows.tmf622.hub import Hub
-from mock_server.flows.tmf622.inventory import Inventory
-from mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan, save_plan, set_plan_mode
-from mock_server.flows.tmf622.profile import Profile, Step, after_step, new_plan, next_step
-from mock_server.flows.tmf622.states import Reason
-from mock_server.id_source import IdSource
-from mock_server.sandbox import PROFILE_HEADER
-from mock_server.store import Reader, Store, UnitOfWork
-from mock_server.tmf630 import matches, page, parse_filters, sorted_by, split_filters
+from pruefstand.mock_server.flows.tmf622.hub import Hub
+from pruefstand.mock_server.flows.tmf622.inventory import Inventory
+from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan, save_plan, set_plan_mode
+from pruefstand.mock_server.flows.tmf622.profile import Profile, Step, after_step, new_plan, next_step
+from pruefstand.mock_server.flows.tmf622.states import Reason
+from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.sandbox import PROFILE_HEADER
+from pruefstand.mock_server.store import Reader, Store, UnitOfWork
+from pruefstand.mock_server.tmf630 import matches, page, parse_filters, sorted_by, split_filters
 
 
 class OrderService:

@@ -18,14 +18,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contracts import MalformedMessage, SchemaValidator, Violation
-from contracts.derived_contract import schema_ref
-from contracts.json_body import parse_json_body
-from mock_server.errors import BadRequest, UnsupportedMediaType
-from mock_server.flows.tmf622 import v5
-from mock_server.flows.tmf622.service import OrderService
-from mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
-from mock_server.tmf630 import content_range, filter_violations, parse_filters, select_fields, sort_violations
+from pruefstand.contracts import MalformedMessage, SchemaValidator, Violation
+from pruefstand.contracts.derived_contract import schema_ref
+from pruefstand.contracts.json_body import parse_json_body
+from pruefstand.mock_server.errors import BadRequest, UnsupportedMediaType
+from pruefstand.mock_server.flows.tmf622 import v5
+from pruefstand.mock_server.flows.tmf622.service import OrderService
+from pruefstand.mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.tmf630 import (
+    content_range,
+    filter_violations,
+    parse_filters,
+    select_fields,
+    sort_violations,
+)
 
 _ORDER_JSON = ("application/json",)
 _PATCH_JSON = ("application/merge-patch+json", "application/json")
