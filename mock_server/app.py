@@ -59,6 +59,7 @@ from pruefstand.mock_server.http_errors import (
     tmf_error,
 )
 from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.journal import Journal, JournalMiddleware
 from pruefstand.mock_server.operation_cache import cache_operations
 from pruefstand.mock_server.parameter_validation import NamedParameterValidator
 from pruefstand.mock_server.served_spec import without_media_type_parameters
@@ -206,8 +207,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     admin_spec_inventory = admin_spec.document["components"]["schemas"]["Tmf622Inventory"]
     if settings.tmf622_seed:
         load_seed_file(Path(settings.tmf622_seed), orders, admin_spec_inventory)
+    journal = Journal(store, settings.journal_size)
     admin = AdminHandlers(
-        store, clock, triggers, callbacks, settings.with_admin_token().admin_token, orders, worker.wake
+        store, clock, triggers, callbacks, settings.with_admin_token().admin_token, orders, worker.wake, journal
     )
 
     @contextlib.asynccontextmanager
@@ -215,10 +217,12 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         stop = asyncio.Event()
         delivering = asyncio.create_task(worker.run_forever(stop))
         progressing = asyncio.create_task(_progress_orders(orders, store, stop))
+        journaling = asyncio.create_task(journal.run_forever(stop))
         yield
         stop.set()
         await delivering
         await progressing
+        await journaling
         if owns_store:  # a store handed in belongs to the caller, who may start the app again
             store.close()
             logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
@@ -323,6 +327,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     handler = error_handler(ErrorShapes(shapes), allowed)
     for kind in (MockError, MalformedMessage, ProblemException, HTTPException, Exception):
         app.add_error_handler(kind, handler)
+    app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=journal)
     app.add_middleware(
         BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes
     )

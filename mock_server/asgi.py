@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -35,4 +36,17 @@ def create_app_from_env() -> AsyncApp:
     resolved = os.environ.get(RESOLVED_SETTINGS_ENV)
     settings = settings_from_json(resolved) if resolved else load_settings().with_admin_token()
     die_with_supervisor()  # a worker of a multi-process server: never outlive the supervisor
+    if settings.request_log and settings.log_level not in ("error", "critical"):
+        show_requests()
     return create_app(settings)
+
+
+def show_requests() -> None:
+    """One line per request on stderr (pruefstand.requests at INFO), whatever the server's own log level."""
+    console = logging.getLogger("pruefstand.requests")
+    if not console.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        console.addHandler(handler)
+    console.setLevel(logging.INFO)
+    console.propagate = False

@@ -13,6 +13,7 @@ from pruefstand.mock_server.errors import NotFound, Unauthenticated
 from pruefstand.mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from pruefstand.mock_server.flows.maco.service import TriggerService
 from pruefstand.mock_server.flows.tmf622.service import OrderService
+from pruefstand.mock_server.journal import Journal
 from pruefstand.mock_server.store import Store
 
 Answer = tuple[Any, int, dict[str, str]]
@@ -33,7 +34,9 @@ class AdminHandlers:
         admin_token: str,
         orders: OrderService,
         wake: Callable[[], None] = lambda: None,
+        journal: Journal | None = None,
     ) -> None:
+        self._journal = journal or Journal(store, 0)
         self._orders = orders
         self._wake = wake
         self._store = store
@@ -53,6 +56,7 @@ class AdminHandlers:
             "list_maco_processes": self.list_maco_processes,
             "get_maco_process": self.get_maco_process,
             "list_deliveries": self.list_deliveries,
+            "list_requests": self.list_requests,
             "redeliver_dead": self.redeliver_dead,
             "get_maco_backend": self.get_maco_backend,
             "set_maco_backend": self.set_maco_backend,
@@ -97,6 +101,18 @@ class AdminHandlers:
 
     async def get_maco_process(self, sandbox: str, business_key: str) -> Answer:
         return _json(self._triggers.process(sandbox, business_key))
+
+    async def list_requests(
+        self,
+        sandbox: str,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        failed: bool | None = None,
+        limit: int = 100,
+    ) -> Answer:
+        found = self._journal.entries(sandbox, method=method, path=path, status=status, failed=failed, limit=limit)
+        return _json(found)
 
     async def list_deliveries(self, sandbox: str) -> Answer:
         return _json(self._store.outbox.journal(sandbox))

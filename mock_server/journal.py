@@ -1,0 +1,195 @@
+"""The request journal: every request to the mock's APIs and its answer, per sandbox, in a bounded ring in the store
+(so every worker process and every replica sees the same journal), plus one concise console line per request.
+
+Recording is off the request path: the middleware queues an entry in memory; a background task (and any read of
+the journal) writes the queue in one unit of work. Bodies are cut at `BODY_LIMIT` characters; credentials in
+headers are never kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pruefstand.mock_server.sandbox import SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.store import Store
+
+KIND = "journal"
+COUNTER = "journal"
+BODY_LIMIT = 2000
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+_KEPT_HEADERS = frozenset({"content-type", "content-length", "accept", "user-agent", "prefer", "x-request-id",
+                           SANDBOX_HEADER.lower(), "x-pruefstand-profile", "location"})  # fmt: skip
+_NOT_JOURNALED = ("/_admin", "/healthz")
+console = logging.getLogger("pruefstand.requests")
+
+
+class Journal:
+    """The ring of the last `size` exchanges per sandbox, in the store under kind `journal`."""
+
+    def __init__(self, store: Store, size: int = 500) -> None:
+        self._store = store
+        self.size = size
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._pending.append(entry)
+
+    def flush(self) -> int:
+        """Write what was recorded since the last flush; returns how many entries."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending or self.size <= 0:
+            return 0
+        with self._store.transaction() as uow:
+            for entry in pending:
+                sandbox = str(entry["sandbox"])
+                number = uow.next_counter(sandbox, COUNTER)
+                uow.put(sandbox, KIND, str(number % self.size), {**entry, "seq": number})
+        return len(pending)
+
+    def entries(
+        self,
+        sandbox: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        failed: bool | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Newest first; `path` matches a part of the path, `failed` the 4xx/5xx answers (or the others)."""
+        self.flush()
+        # by time first: processes write their entries in batches, so numbers follow the writes, not the requests
+        found = sorted(self._store.find(sandbox, KIND), key=lambda e: (str(e["at"]), int(e["seq"])), reverse=True)
+        chosen = [
+            e
+            for e in found
+            if (method is None or e["method"] == method.upper())
+            and (path is None or path in e["path"])
+            and (status is None or e["status"] == status)
+            and (failed is None or (int(e["status"]) >= 400) == failed)
+        ]
+        return chosen[:limit]
+
+    async def run_forever(self, stop: asyncio.Event, every: float = 0.2) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.flush)
+            except Exception:  # the journal must never take the mock down
+                logging.getLogger(__name__).exception("writing the request journal failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+        await asyncio.to_thread(self.flush)
+
+
+class JournalMiddleware:
+    """Outermost ASGI layer: sees each request as it came and the answer as it left (error answers included)."""
+
+    def __init__(self, app: ASGIApp, *, journal: Journal) -> None:
+        self.app = app
+        self.journal = journal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path.startswith(_NOT_JOURNALED) or path.endswith(("/openapi.json", "/ui/")):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_body: bytearray = bytearray()
+        response_body: bytearray = bytearray()
+        answer: dict[str, Any] = {"status": 500, "headers": {}}
+
+        async def receiving() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(request_body) < BODY_LIMIT:
+                request_body.extend(message.get("body", b"")[: BODY_LIMIT - len(request_body) + 1])
+            return message
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = int(message["status"])
+                answer["headers"] = _headers(message.get("headers", ()))
+            elif message["type"] == "http.response.body" and len(response_body) < BODY_LIMIT:
+                response_body.extend(message.get("body", b"")[: BODY_LIMIT - len(response_body) + 1])
+            await send(message)
+
+        try:
+            await self.app(scope, receiving, sending)
+        finally:
+            self._record(scope, bytes(request_body), bytes(response_body), answer, time.perf_counter() - started)
+
+    def _record(
+        self, scope: Scope, request_body: bytes, response_body: bytes, answer: Mapping[str, Any], seconds: float
+    ) -> None:
+        headers = _headers(scope.get("headers", ()))
+        try:
+            sandbox = sandbox_name(headers.get(SANDBOX_HEADER.lower()))
+        except Exception:  # a malformed sandbox name was answered with a 400; journal it under default
+            sandbox = "default"
+        response_text = _text(response_body)
+        status = int(answer["status"])
+        entry: dict[str, Any] = {
+            "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "sandbox": sandbox,
+            "method": str(scope.get("method", "")),
+            "path": str(scope.get("path", "")),
+            "query": (scope.get("query_string") or b"").decode("latin-1")[:BODY_LIMIT],
+            "status": status,
+            "ms": round(seconds * 1000, 1),
+            "request": {"headers": _kept(headers), "body": _text(request_body)},
+            "response": {"headers": _kept(answer["headers"]), "body": response_text},
+        }
+        problem = first_problem(response_text) if status >= 400 else None
+        if problem:
+            entry["problem"] = problem
+        self.journal.record(entry)
+        if console.isEnabledFor(logging.INFO):
+            line = f"{entry['method']} {entry['path']} sandbox={sandbox} {status} {entry['ms']}ms"
+            console.info(line + (f"  {problem}" if problem else ""))
+
+
+def first_problem(body: str) -> str | None:
+    """The first thing an error answer says (TMF `message`, problem `detail`, MaCo `errors`, Quittung `err`, RFC
+    6749 `error_description`), cut to one line."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body.strip().splitlines()[0][:200] if body.strip() else None
+    if not isinstance(parsed, dict):
+        return None
+    for key in ("message", "detail", "err", "error_description", "errorMessage", "error"):
+        value = parsed.get(key)
+        if isinstance(value, list) and value:
+            value = value[0]
+        if isinstance(value, dict):
+            value = value.get("message") or value.get("text") or json.dumps(value, ensure_ascii=False)
+        if isinstance(value, str) and value:
+            return value.split("; ")[0][:200]
+    return None
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    return {bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1") for k, v in raw}
+
+
+def _kept(headers: Mapping[str, str]) -> dict[str, str]:
+    kept = {k: v[:200] for k, v in headers.items() if k in _KEPT_HEADERS}
+    kept.update({k: "(not kept)" for k in headers if k in _SECRET_HEADERS})
+    return kept
+
+
+def _text(body: bytes) -> str:
+    text = bytes(body[:BODY_LIMIT]).decode("utf-8", errors="replace")
+    return text + " …(cut)" if len(body) > BODY_LIMIT else text
