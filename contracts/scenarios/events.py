@@ -52,7 +52,12 @@ class ScenarioFinished:
 
     @property
     def outcome(self) -> str:
-        return FAILED if any(step.outcome == FAILED for step in self.steps) else PASSED
+        """failed if a step failed; skipped if no step ran (all skipped: nothing was checked); else passed."""
+        if any(step.outcome == FAILED for step in self.steps):
+            return FAILED
+        if self.steps and all(step.outcome == SKIPPED for step in self.steps):
+            return SKIPPED
+        return PASSED
 
 
 ScenarioEvent = ScenarioStarted | StepFinished | ScenarioFinished

@@ -112,7 +112,10 @@ def replay(
     if json_file:
         json_file.write_text(scenario_reports.as_json(runs), encoding="utf-8")
     failed = [run for run in runs if run.outcome == FAILED]
-    click.echo(f"\n{len(runs)} scenario(s): {len(runs) - len(failed)} passed, {len(failed)} failed")
+    skipped = [run for run in runs if run.outcome == SKIPPED]
+    passed = len(runs) - len(failed) - len(skipped)
+    tail = f", {len(skipped)} skipped (no step could run here)" if skipped else ""
+    click.echo(f"\n{len(runs)} scenario(s): {passed} passed, {len(failed)} failed{tail}")
     sys.exit(1 if failed else 0)
 
 

@@ -191,3 +191,26 @@ def test_an_event_with_a_wrong_field_fails_saying_what_was_expected_and_what_cam
         "expected '99999', got '25001'"
     ]
     assert steps[3]["outcome"] == "skipped"
+
+
+def test_a_scenario_whose_steps_were_all_skipped_is_reported_as_skipped_not_passed(tmp_path: Path) -> None:
+    only_mock = tmp_path / "only_mock.yaml"
+    only_mock.write_text(
+        "name: only mock steps\n"
+        "apis: [admin]\n"
+        "actors:\n"
+        "  seller:\n"
+        "    api: admin\n"
+        "steps:\n"
+        "- name: the seller's clock stands still\n"
+        "  mock:\n"
+        "    actor: seller\n"
+        "    operation: get_clock\n"
+        "    path: {sandbox: x}\n"
+        "    expect: {status: 200}\n"
+        "  instead: nothing to check against a real system\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["replay", str(only_mock), "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 0, result.output
+    assert "1 scenario(s): 0 passed, 0 failed, 1 skipped (no step could run here)" in result.output
