@@ -31,6 +31,7 @@ from pruefstand.mock_server.clock import Clock
 from pruefstand.mock_server.delivery import DeliveryWorker, RetryPolicy, TargetPolicy
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.example_responder import ExampleResolver
+from pruefstand.mock_server.faults import FaultMiddleware, FaultRules
 from pruefstand.mock_server.flows.maco.auth import TokenService
 from pruefstand.mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from pruefstand.mock_server.flows.maco.events import catalog_from_validator
@@ -208,8 +209,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     if settings.tmf622_seed:
         load_seed_file(Path(settings.tmf622_seed), orders, admin_spec_inventory)
     journal = Journal(store, settings.journal_size)
+    faults = FaultRules(store)
     admin = AdminHandlers(
-        store, clock, triggers, callbacks, settings.with_admin_token().admin_token, orders, worker.wake, journal
+        store, clock, triggers, callbacks, settings.with_admin_token().admin_token, orders, worker.wake, journal, faults
     )
 
     @contextlib.asynccontextmanager
@@ -328,6 +330,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
     for kind in (MockError, MalformedMessage, ProblemException, HTTPException, Exception):
         app.add_error_handler(kind, handler)
     app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=journal)
+    app.add_middleware(FaultMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, rules=faults)
     app.add_middleware(
         BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes
     )

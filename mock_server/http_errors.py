@@ -25,6 +25,7 @@ from pruefstand.mock_server.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from pruefstand.mock_server.faults import InjectedFault
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
     """The HTTP status and the user-facing message of any exception that reaches the edge."""
     if isinstance(exc, MalformedMessage):
         return exc.status, f"Malformed request: {exc.reason}"
+    if isinstance(exc, InjectedFault):
+        return exc.status, str(exc)
     if isinstance(exc, MockError):
         for kind, status in _STATUS.items():
             if isinstance(exc, kind):

@@ -31,6 +31,7 @@ _KEPT_HEADERS = frozenset({"content-type", "content-length", "accept", "user-age
                            SANDBOX_HEADER.lower(), "x-pruefstand-profile", "location"})  # fmt: skip
 _NOT_JOURNALED = ("/_admin", "/healthz")
 console = logging.getLogger("pruefstand.requests")
+FAULT_KEY = "pruefstand.fault"  # set by the fault middleware (faults.SCOPE_KEY)
 
 
 class Journal:
@@ -151,13 +152,16 @@ class JournalMiddleware:
             "request": {"headers": _kept(headers), "body": _text(request_body)},
             "response": {"headers": _kept(answer["headers"]), "body": response_text},
         }
+        if scope.get(FAULT_KEY):
+            entry["fault"] = str(scope[FAULT_KEY])
         problem = first_problem(response_text) if status >= 400 else None
         if problem:
             entry["problem"] = problem
         self.journal.record(entry)
         if console.isEnabledFor(logging.INFO):
             line = f"{entry['method']} {entry['path']} sandbox={sandbox} {status} {entry['ms']}ms"
-            console.info(line + (f"  {problem}" if problem else ""))
+            fault = f"  [fault: {entry['fault']}]" if "fault" in entry else ""
+            console.info(line + (f"  {problem}" if problem else "") + fault)
 
 
 def first_problem(body: str) -> str | None:

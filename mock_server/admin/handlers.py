@@ -10,6 +10,7 @@ from typing import Any
 
 from pruefstand.mock_server.clock import Clock, ClockReading, isoformat_utc
 from pruefstand.mock_server.errors import NotFound, Unauthenticated
+from pruefstand.mock_server.faults import FaultRules
 from pruefstand.mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from pruefstand.mock_server.flows.maco.service import TriggerService
 from pruefstand.mock_server.flows.tmf622.service import OrderService
@@ -35,8 +36,10 @@ class AdminHandlers:
         orders: OrderService,
         wake: Callable[[], None] = lambda: None,
         journal: Journal | None = None,
+        faults: FaultRules | None = None,
     ) -> None:
         self._journal = journal or Journal(store, 0)
+        self._faults = faults or FaultRules(store)
         self._orders = orders
         self._wake = wake
         self._store = store
@@ -57,6 +60,8 @@ class AdminHandlers:
             "get_maco_process": self.get_maco_process,
             "list_deliveries": self.list_deliveries,
             "list_requests": self.list_requests,
+            "get_faults": self.get_faults,
+            "set_faults": self.set_faults,
             "redeliver_dead": self.redeliver_dead,
             "get_maco_backend": self.get_maco_backend,
             "set_maco_backend": self.set_maco_backend,
@@ -113,6 +118,12 @@ class AdminHandlers:
     ) -> Answer:
         found = self._journal.entries(sandbox, method=method, path=path, status=status, failed=failed, limit=limit)
         return _json(found)
+
+    async def get_faults(self, sandbox: str) -> Answer:
+        return _json({"rules": self._faults.get(sandbox)})
+
+    async def set_faults(self, sandbox: str, body: dict[str, Any]) -> Answer:
+        return _json({"rules": self._faults.set(sandbox, body["rules"])})
 
     async def list_deliveries(self, sandbox: str) -> Answer:
         return _json(self._store.outbox.journal(sandbox))
