@@ -15,6 +15,7 @@ from pruefstand.contracts import BUNDLED_APIS, Spec, bundled_spec_path, load_spe
 from pruefstand.contracts.fuzzing import FuzzTarget
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.sandbox import SANDBOX_HEADER
 from pruefstand.mock_server.settings import MacoSettings, Settings
 from pruefstand.mock_server.store import SQLiteStore
 
@@ -117,12 +118,25 @@ def url_target(
     with_mock_extensions: bool = False,
 ) -> FuzzTarget:
     """A running implementation at `url` (the API's base URL, where its paths start). Operations tagged MOCK exist
-    only in the mock and are left out unless `with_mock_extensions`."""
+    only in the mock and are left out unless `with_mock_extensions`.
+
+    A bundled API is fuzzed in a sandbox of its own (`X-Pruefstand-Sandbox: fuzz-<random>`, unless a header names
+    one; a real implementation ignores the header), so a shared mock's `default` sandbox is left as it was, and every
+    callback it registers points at the loopback discard port: nothing is ever sent to a host the fuzzer made up."""
     spec = load_spec(spec_file, resolve="external") if spec_file else _spec_for(api or "")[0]
+    own: dict[str, str] = {}
+    if spec_file is None and not any(k.lower() == SANDBOX_HEADER.lower() for k in headers):
+        own[SANDBOX_HEADER] = f"fuzz-{secrets.token_hex(4)}"
     auth: dict[str, str] = {}
     if api == "maco" and "Authorization" not in headers and credentials is not None:
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, headers=own) as client:  # the token belongs to the fuzz sandbox
             token = fetch_maco_token(client, token_url or url.rstrip("/") + "/oauth/token", credentials)
         auth = {"Authorization": f"Bearer {token}"}
     excluded = () if with_mock_extensions else (MOCK_TAG,)
-    return FuzzTarget(spec=spec, base_url=url.rstrip("/"), headers={**auth, **headers}, excluded_tags=excluded)
+    return FuzzTarget(
+        spec=spec,
+        base_url=url.rstrip("/"),
+        headers={**own, **auth, **headers},
+        excluded_tags=excluded,
+        pinned={} if spec_file else _pins(spec, OWN_LISTENER),
+    )

@@ -16,6 +16,7 @@ from pruefstand.contracts.fuzzing import fuzz as run_fuzz
 from pruefstand.mock_server.commands.arguments import checked_url, writable
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.fuzz_target import Credentials, in_process_target, url_target
+from pruefstand.mock_server.sandbox import SANDBOX_HEADER
 from pruefstand.mock_server.settings import load_settings
 
 
@@ -95,6 +96,9 @@ def fuzz(
         if isinstance(event, FuzzStarted):
             where = url or "the mock in-process"
             click.echo(f"Fuzzing {event.title} ({event.operations} operations) at {where}, seed {event.seed}")
+            sandbox = next((v for k, v in target.headers.items() if k.lower() == SANDBOX_HEADER.lower()), None)
+            if url and sandbox:
+                click.echo(f"  in sandbox {sandbox} (its own; give -H '{SANDBOX_HEADER}: <name>' to choose)")
         elif isinstance(event, OperationFuzzed):
             if event.phase == "stateful" and not event.findings:
                 stateful_cases += event.cases

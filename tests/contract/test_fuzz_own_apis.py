@@ -9,6 +9,8 @@ contract cannot state the PI 25001 conditions or lokationsId-by-lokationsTyp, so
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
@@ -55,6 +58,16 @@ def test_the_mock_over_http_has_no_findings(tmp_path: Path) -> None:
             main, ["fuzz", "maco", "--url", f"{base}/maco", "--max-examples", "10", "--with-mock-extensions"]
         )
         real_only = CliRunner().invoke(main, ["fuzz", "maco", "--url", f"{base}/maco", "--max-examples", "5"])
+        tmf = CliRunner().invoke(
+            main, ["fuzz", "tmf622", "--url", f"{base}/tmf-api/productOrderingManagement/v4", "--max-examples", "10"]
+        )
+        # the shared mock's default sandbox is left alone: the fuzzer worked in a sandbox of its own
+        admin_get = functools.partial(httpx.get, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+        default_processes = admin_get(f"{base}/_admin/sandboxes/default/maco/processes").json()
+        default_deliveries = admin_get(f"{base}/_admin/sandboxes/default/deliveries").json()
+        default_requests = admin_get(f"{base}/_admin/sandboxes/default/requests").json()
+        [fuzz_sandbox] = re.findall(r"in sandbox (fuzz-[0-9a-f]{8})", tmf.output)
+        fuzz_deliveries = admin_get(f"{base}/_admin/sandboxes/{fuzz_sandbox}/deliveries").json()
         admin = CliRunner().invoke(
             main,
             [
@@ -74,6 +87,9 @@ def test_the_mock_over_http_has_no_findings(tmp_path: Path) -> None:
     assert real_only.exit_code == 0, real_only.output
     assert "GET /processes/{businessKey}" not in real_only.output  # a real MACO APP has no such operation
     assert admin.exit_code == 0, admin.output
+    assert tmf.exit_code == 0, tmf.output
+    assert (default_processes, default_deliveries, default_requests) == ([], [], [])
+    assert {d["target"].split("/listener/")[0] for d in fuzz_deliveries} <= {"http://127.0.0.1:9/pruefstand-fuzz"}
 
 
 def test_a_defect_fails_the_command_with_a_readable_report(tmp_path: Path) -> None:
