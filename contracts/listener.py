@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +31,8 @@ class Received:
 
 
 class CallbackListener:
-    def __init__(self) -> None:
+    def __init__(self, on_received: Callable[[Received], None] | None = None) -> None:
+        self._on_received = on_received
         self._received: list[Received] = []
         self._lock = threading.Lock()
         self.url = ""
@@ -57,6 +58,8 @@ class CallbackListener:
             )
             with self._lock:
                 self._received.append(entry)
+            if self._on_received is not None:
+                self._on_received(entry)
             return JSONResponse({})
 
         return Starlette(routes=[Route("/{path:path}", record, methods=["POST", "PUT", "PATCH"])])

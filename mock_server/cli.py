@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "replay",
         "Replay scenario files against the mock or a real system.",
     ),
+    "listen": (
+        "pruefstand.mock_server.commands.listen",
+        "listen",
+        "Receive what a system sends out (events, callbacks), print and record it.",
+    ),
     "lint": ("pruefstand.mock_server.commands.lint", "lint", "Check the bundled contracts and scenarios (and PATHS)."),
     "example": (
         "pruefstand.mock_server.commands.lint",

@@ -1,0 +1,47 @@
+"""`pruefstand listen`: a real listener process that prints one line per request and records each as a JSON line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.contract.test_serve_process import free_port
+
+
+def test_the_listener_prints_and_records_what_arrives_without_credentials(tmp_path: Path) -> None:
+    port, record = free_port(), tmp_path / "out" / "received.jsonl"
+    command = [sys.executable, "-m", "pruefstand.mock_server", "listen", "--port", str(port), "--record", str(record)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                event = {
+                    "eventType": "ProductOrderCreateEvent",
+                    "event": {"productOrder": {"id": "o-1", "state": "acknowledged"}},
+                }
+                answer = httpx.post(f"http://127.0.0.1:{port}/tmf/listener/productOrderCreateEvent", json=event,
+                                    headers={"Authorization": "Bearer s3cret"})  # fmt: skip
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, process.stderr.read() if process.stderr else ""
+                time.sleep(0.1)
+        assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    assert f"listening on http://127.0.0.1:{port}" in err
+    assert "POST /tmf/listener/productOrderCreateEvent  ProductOrderCreateEvent id=o-1 state=acknowledged" in out
+    assert "1 request(s) received" in err
+    [line] = record.read_text(encoding="utf-8").splitlines()
+    recorded = json.loads(line)
+    assert recorded["body"]["event"]["productOrder"]["id"] == "o-1"
+    assert recorded["headers"]["authorization"] == "(not kept)"
+    assert "s3cret" not in line
+    assert record.stat().st_mode & 0o777 == 0o600
