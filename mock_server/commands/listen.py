@@ -65,7 +65,7 @@ def summary(body: Any) -> str:
     if not isinstance(body, dict):
         return str(body)[:120]
     if "eventType" in body:
-        resource = next(iter((body.get("event") or {}).values()), {})
+        resource: Any = next(iter((body.get("event") or {}).values()), {})
         found = resource if isinstance(resource, dict) else {}
         parts = [str(body["eventType"]), f"id={found.get('id')}" if found.get("id") else "",
                  f"state={found.get('state')}" if found.get("state") else ""]  # fmt: skip
