@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "replay",
         "Replay scenario files against the mock or a real system.",
     ),
+    "scenarios": (
+        "pruefstand.mock_server.commands.scenarios",
+        "scenarios",
+        "List the bundled scenario files, or copy them into a project to adapt.",
+    ),
     "listen": (
         "pruefstand.mock_server.commands.listen",
         "listen",

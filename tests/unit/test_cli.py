@@ -9,6 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from pruefstand.contracts.spec_catalog import scenarios_root
 from pruefstand.mock_server.cli import main
 
 
@@ -89,3 +90,21 @@ def test_report_folders_are_created_before_the_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["replay", str(scenario), "--junit", str(report)])
     assert result.exit_code == 0, result.output
     assert report.read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_the_bundled_scenarios_are_listed_and_copied_and_a_copy_never_overwrites_unasked(tmp_path: Path) -> None:
+    listed = CliRunner().invoke(main, ["scenarios", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "tmf622/termination_by_seller.yaml  Termination by the seller (KUE-LE)" in listed.output
+    assert len(listed.output.splitlines()) == len(list(scenarios_root().rglob("*.yaml")))
+    copied = CliRunner().invoke(main, ["scenarios", "copy", str(tmp_path / "mine"), "--flow", "quittung"])
+    assert copied.exit_code == 0, copied.output
+    assert sorted(p.name for p in (tmp_path / "mine" / "quittung").iterdir()) == [
+        "lifecycle.yaml",
+        "refusals_after_issue.yaml",
+    ]
+    again = CliRunner().invoke(main, ["scenarios", "copy", str(tmp_path / "mine"), "--flow", "quittung"])
+    assert again.exit_code == 1
+    assert "exists (2 file(s) would be overwritten; --force)" in again.output
+    replayed = CliRunner().invoke(main, ["replay", str(tmp_path / "mine")])
+    assert replayed.exit_code == 0, replayed.output
