@@ -59,6 +59,12 @@ from pruefstand.mock_server.settings import load_settings
     help="Write a Markdown report with Mermaid sequence diagrams here.",
 )
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JSON here.")
+@click.option(
+    "--admin-token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --mock: the mock's admin token (default: $PRUEFSTAND_ADMIN_TOKEN, else ./pruefstand.db.admin-token, "
+    "which `pruefstand serve` keeps beside its state file).",
+)
 def replay(
     paths: tuple[Path, ...],
     url: str | None,
@@ -72,6 +78,7 @@ def replay(
     junit_file: Path | None,
     report_file: Path | None,
     json_file: Path | None,
+    admin_token_file: Path | None,
 ) -> None:
     """Replay scenario files (or folders of them) against the mock in-process, or against --url; exit 1 on failure."""
     url = checked_url(url, "--url")
@@ -84,9 +91,12 @@ def replay(
     except ContractError as exc:
         raise click.ClickException(str(exc)) from exc
     named = dict(_parse_api_url(item) for item in api_urls)
+    env = dict(os.environ)
+    if is_mock and (url or named):
+        env[ADMIN_TOKEN_ENV] = _admin_token(env, admin_token_file)
     target = (
         scenario_url_target(
-            url, named, is_mock=is_mock, env=os.environ, listen=listen, callback_url=callback_url, push_to=push_to
+            url, named, is_mock=is_mock, env=env, listen=listen, callback_url=callback_url, push_to=push_to
         )
         if url or named
         else scenario_in_process(
@@ -136,3 +146,25 @@ def _parse_api_url(text: str) -> tuple[str, str]:
     if not sep or not name or not value:
         raise click.BadParameter(f"{text!r} is not NAME=URL", param_hint="--api-url")
     return name, str(checked_url(value, "--api-url"))
+
+
+ADMIN_TOKEN_ENV = "PRUEFSTAND_ADMIN_TOKEN"
+DEFAULT_TOKEN_FILE = Path("pruefstand.db.admin-token")  # beside the README serve command's state file
+
+
+def _admin_token(env: dict[str, str], token_file: Path | None) -> str:
+    """The mock's admin token for --mock steps: the file given, else the environment, else the file `pruefstand serve`
+    keeps beside ./pruefstand.db; none at all is one clear error before the run."""
+    if token_file is None and env.get(ADMIN_TOKEN_ENV):
+        return env[ADMIN_TOKEN_ENV]
+    source = token_file or DEFAULT_TOKEN_FILE
+    try:
+        token = source.read_text(encoding="utf-8").strip()
+    except OSError:
+        token = ""
+    if not token:
+        raise click.UsageError(
+            f"--mock needs the mock's admin token: set {ADMIN_TOKEN_ENV}, or give --admin-token-file "
+            f"({source} is missing or empty; `pruefstand serve` prints the token and keeps it in <db>.admin-token)"
+        )
+    return token

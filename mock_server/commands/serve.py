@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 from pathlib import Path
 
 import click
@@ -12,7 +14,7 @@ from pruefstand.contracts import ContractError, load_spec
 from pruefstand.mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.process_hygiene import port_refusal
-from pruefstand.mock_server.settings import ExtraApi, load_settings
+from pruefstand.mock_server.settings import ExtraApi, Settings, load_settings
 from pruefstand.mock_server.store.factory import check_store, describe_store
 
 
@@ -75,7 +77,8 @@ def serve(
                 "extra_apis": [ExtraApi(s.resolve(), b.rstrip("/")) for s, b in zip(specs, base_paths, strict=True)]
                 or None,
             },
-        ).with_admin_token()
+        )
+        settings, kept_in = stable_admin_token(settings)
         for extra in settings.extra_apis:
             load_spec(extra.spec, resolve="external")  # fail before the server starts, naming file and place
         check_store(settings.db)
@@ -97,7 +100,8 @@ def serve(
     click.echo(f"  Strom-Quittung    {base}/v2.0/quittung/prepare   UI: {base}/v2.0/ui/", err=True)
     for extra in settings.extra_apis:
         click.echo(f"  {extra.spec.name}  {base}{extra.base_path}/   UI: {base}{extra.base_path}/ui/", err=True)
-    click.echo(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}", err=True)
+    kept = f" (kept in {kept_in})" if kept_in else ""
+    click.echo(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}{kept}", err=True)
     click.echo(f"  health     {base}/healthz", err=True)
     uvicorn.run(
         "pruefstand.mock_server.asgi:create_app_from_env",
@@ -108,3 +112,25 @@ def serve(
         log_level=settings.log_level,
         access_log=settings.log_level in ("info", "debug"),
     )
+
+
+def stable_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
+    """The admin token: the configured one, else the one kept beside a SQLite state file (`<db>.admin-token`, made
+    0600 on first start), so it stays the same across restarts and scripts can read it; a random one for `:memory:`
+    and PostgreSQL (configure `admin_token` there)."""
+    if settings.admin_token:
+        return settings, None
+    if settings.db == ":memory:" or "://" in settings.db:
+        return settings.with_admin_token(), None
+    kept = Path(settings.db + ".admin-token")
+    try:
+        token = kept.read_text(encoding="utf-8").strip() if kept.is_file() else ""
+        if not token:
+            token = secrets.token_urlsafe(24)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                out.write(token + "\n")
+    except OSError as exc:
+        raise click.ClickException(f"admin token file {kept}: {exc.strerror or exc}") from exc
+    return dataclasses.replace(settings, admin_token=token), kept

@@ -31,7 +31,7 @@ def serving(
     log = log or Path(db).with_suffix(".log")
     with log.open("ab") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "serve", "--db", str(db), "--port", str(port), *extra],
+            [sys.executable, "-m", "pruefstand.mock_server", "serve", "--db", str(db), "--port", str(port), *extra],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -103,7 +103,7 @@ def test_serve_refuses_a_broken_spec_naming_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("openapi: 3.0.3\ninfo: [\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--spec", str(broken), "--base-path", "/x"],
+        [sys.executable, "-m", "pruefstand.mock_server", "serve", "--spec", str(broken), "--base-path", "/x"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -156,7 +156,16 @@ def test_a_second_server_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> N
     db, port = tmp_path / "state.db", free_port()
     with serving(db, port) as (_, proc):
         second = subprocess.run(
-            [sys.executable, "-m", "mock_server", "serve", "--db", str(tmp_path / "b.db"), "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "pruefstand.mock_server",
+                "serve",
+                "--db",
+                str(tmp_path / "b.db"),
+                "--port",
+                str(port),
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -171,7 +180,7 @@ def test_a_second_server_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> N
 def test_a_state_path_that_cannot_be_opened_fails_at_once_in_one_line(tmp_path: Path) -> None:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--db", str(tmp_path / "no" / "such" / "state.db")],
+        [sys.executable, "-m", "pruefstand.mock_server", "serve", "--db", str(tmp_path / "no" / "such" / "state.db")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -181,3 +190,21 @@ def test_a_state_path_that_cannot_be_opened_fails_at_once_in_one_line(tmp_path: 
     assert result.stderr.strip().splitlines() == [
         f"Error: --db {tmp_path}/no/such/state.db: cannot open the SQLite state file: No such file or directory"
     ]
+
+
+@pytest.mark.slow
+def test_without_a_configured_admin_token_one_is_kept_beside_the_state_file_across_restarts(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "mock.db"
+    db.parent.mkdir()
+    tokens = []
+    for _ in range(2):
+        with serving(db, free_port(), env={"PRUEFSTAND_ADMIN_TOKEN": ""}) as (base, proc):
+            kept = Path(str(db) + ".admin-token")
+            token = kept.read_text(encoding="utf-8").strip()
+            answer = httpx.get(f"{base}/_admin/sandboxes/default/clock", headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200
+            stop(proc, db)
+        tokens.append(token)
+        assert f"admin token: {token} (kept in {kept})" in db.with_suffix(".log").read_text(encoding="utf-8")
+    assert tokens[0] == tokens[1]
+    assert kept.stat().st_mode & 0o777 == 0o600

@@ -108,3 +108,16 @@ def test_the_bundled_scenarios_are_listed_and_copied_and_a_copy_never_overwrites
     assert "exists (2 file(s) would be overwritten; --force)" in again.output
     replayed = CliRunner().invoke(main, ["replay", str(tmp_path / "mine")])
     assert replayed.exit_code == 0, replayed.output
+
+
+def test_replay_against_a_mock_without_its_admin_token_is_one_clear_error_before_the_run(tmp_path: Path) -> None:
+    scenarios = str(scenarios_root() / "maco" / "token_expires.yaml")
+    runner = CliRunner(env={"PRUEFSTAND_ADMIN_TOKEN": ""})
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        missing = runner.invoke(main, ["replay", scenarios, "--url", "http://127.0.0.1:9", "--mock"])
+        assert missing.exit_code == 2
+        assert "--mock needs the mock's admin token" in missing.output
+        assert "pruefstand.db.admin-token is missing or empty" in missing.output
+        Path("pruefstand.db.admin-token").write_text("kept-token\n", encoding="utf-8")
+        found = runner.invoke(main, ["replay", scenarios, "--url", "http://127.0.0.1:9", "--mock"])
+        assert "admin token" not in found.output  # the kept token was taken; the run itself cannot connect
