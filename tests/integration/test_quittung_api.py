@@ -31,7 +31,7 @@ from pruefstand.mock_server.flows.quittung.amounts import Tariff
 from pruefstand.mock_server.flows.quittung.service import QuittungSettings, ReceiptService
 from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
 from pruefstand.mock_server.store import SQLiteStore
-from tests.conftest import make_settings
+from tests.conftest import ADMIN_TOKEN, make_settings
 
 Q = "/v2.0/quittung"
 SELLER = {
@@ -410,3 +410,29 @@ def test_verify_takes_the_number_in_the_query_or_the_record_itself_and_the_key_c
     raw = base64.b64decode(record["signature"])
     der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     loaded.verify(der, record["raw"].encode(), ec.ECDSA(hashes.SHA256()))
+
+
+def test_each_sandbox_has_its_own_signing_unit_kept_across_restarts_and_resets(tmp_path: Path) -> None:
+    """Counters are per sandbox, so the serial is too: two sandboxes' first receipts both carry counter 1, under two
+    serials. A sandbox keeps its serial after a restart and after a reset; a receipt verifies only in its sandbox."""
+    db = str(tmp_path / "state.db")
+    settings = make_settings(db=db)
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    records, keys = {}, {}
+    with create_app(settings, store=SQLiteStore(db)).test_client() as client:
+        for sandbox in ("a", "b"):
+            client.headers["X-Pruefstand-Sandbox"] = sandbox
+            records[sandbox] = client.post(f"{Q}/tse", params={"account": issue(client)[1]}).json()
+            keys[sandbox] = client.get(f"{Q}/publickey").json()
+    assert records["a"]["data"]["txcnt"] == records["b"]["data"]["txcnt"] == 1
+    assert keys["a"]["serialnumber"] != keys["b"]["serialnumber"]
+    assert records["a"]["publickey"] == keys["a"]["publickey"] != records["b"]["publickey"]
+    with create_app(settings, store=SQLiteStore(db)).test_client() as client:
+        client.headers["X-Pruefstand-Sandbox"] = "a"
+        assert client.get(f"{Q}/publickey").json() == keys["a"]
+        assert client.post(f"{Q}/verify", json={"tse": records["a"]}).json()["valid"] is True
+        foreign = client.post(f"{Q}/verify", json={"tse": records["b"]}).json()
+        assert foreign["valid"] is False
+        assert [c["valid"] for c in foreign["checks"]] == [True, True, False]  # signed, but by another unit
+        assert client.delete("/_admin/sandboxes/a", headers=admin).status_code == 200
+        assert client.get(f"{Q}/publickey").json() == keys["a"]

@@ -93,4 +93,4 @@ class ReceiptHandlers:
         return self._receipts.verify(_sandbox(), {**({"token": token} if token else {}), **(body or {})}), 200, JSON
 
     async def public_key(self) -> Answer:
-        return self._receipts.public_key(), 200, JSON
+        return self._receipts.public_key(_sandbox()), 200, JSON

@@ -138,19 +138,21 @@ class ReceiptService:
         if record is None and qr is None:
             raise BadRequest([Violation("$", "expected token, tse (the record of /quittung/tse) or qr (V0 payload)")])
         if record is not None:
-            checks += self._record_checks(record)
+            checks += self._record_checks(record, sandbox)
         if qr is not None:
             valid, why = kassensichv.verify_qr_code_data(str(qr))
             checks.append({"check": "qr signature (TR-03151 FinishTransaction)", "valid": valid, "detail": why})
-            key_ok = str(qr).rsplit(";", 1)[-1] == self._unit.public_key_b64
+            key_ok = str(qr).rsplit(";", 1)[-1] in self._known_keys(sandbox)
             checks.append({"check": "qr public key is this signing unit's", "valid": key_ok, "detail": ""})
         return {"valid": all(c["valid"] for c in checks), "checks": checks}
 
-    def public_key(self) -> dict[str, str]:
+    def public_key(self, sandbox: str) -> dict[str, str]:
+        """The sandbox's signing unit: each sandbox has its own key, serial and counters."""
+        unit = self._unit.for_sandbox(sandbox)
         return {
-            "publickey": self._unit.public_key_b64,
-            "publickeyPem": self._unit.public_key_pem,
-            "serialnumber": self._unit.serial_hex,
+            "publickey": unit.public_key_b64,
+            "publickeyPem": unit.public_key_pem,
+            "serialnumber": unit.serial_hex,
             "algorithmus": kassensichv.SIG_ALG,
         }
 
@@ -164,7 +166,8 @@ class ReceiptService:
         found: ReceiptInput,
         now: str,
     ) -> dict[str, Any]:
-        """Number, count, sign and store, inside the caller's transaction."""
+        """Number, count, sign and store, inside the caller's transaction, with the sandbox's own signing unit."""
+        unit = self._unit.for_sandbox(sandbox)
         amounts = compute(
             found.tx_energy, found.seller_yrconsumption, self._settings.tariff, small_business=found.small_business
         )
@@ -180,25 +183,30 @@ class ReceiptService:
                 start=kassensichv.parse_iso(draft["createdAt"]),  # the transaction bracket opened with prepare
                 log_time=kassensichv.parse_iso(now),
             ),
-            tse_serial_hex=self._unit.serial_hex,
-            public_key_b64=self._unit.public_key_b64,
+            tse_serial_hex=unit.serial_hex,
+            public_key_b64=unit.public_key_b64,
         )
         data = signed_data(issue, found, amounts)
         raw = canonical(data)
         record = {
             "data": data,
             "raw": raw,
-            "signature": self._unit.sign(raw.encode("utf-8")),
+            "signature": unit.sign(raw.encode("utf-8")),
             "publickey": issue.public_key_b64,
         }
-        qr_signature = self._unit.sign(kassensichv.finish_transaction_message(issue.tx, self._unit.serial))
+        qr_signature = unit.sign(kassensichv.finish_transaction_message(issue.tx, unit.serial))
         receipt = receipt_document(issue, fields, found, amounts, record, qr_signature)
         uow.insert(sandbox, RECEIPT_KIND, issue.token, receipt)
         issued = {**draft, "fields": dict(fields), "status": ISSUED, "token": issue.token, "updatedAt": now}
         uow.put(sandbox, DRAFT_KIND, issue.account, issued)
         return receipt
 
-    def _record_checks(self, record: Any) -> list[dict[str, Any]]:
+    def _known_keys(self, sandbox: str) -> tuple[str, str]:
+        """The sandbox's public key, and the installation key that signed receipts of state files from before each
+        sandbox had its own unit."""
+        return self._unit.for_sandbox(sandbox).public_key_b64, self._unit.public_key_b64
+
+    def _record_checks(self, record: Any, sandbox: str) -> list[dict[str, Any]]:
         if not isinstance(record, Mapping) or not {"data", "raw", "signature", "publickey"} <= set(record):
             return [{"check": "tse record", "valid": False, "detail": "expected data, raw, signature, publickey"}]
         same = isinstance(record["data"], Mapping) and canonical(record["data"]) == record["raw"]
@@ -210,7 +218,7 @@ class ReceiptService:
             {"check": "signature over raw", "valid": valid, "detail": why},
             {
                 "check": "public key is this signing unit's",
-                "valid": record["publickey"] == self._unit.public_key_b64,
+                "valid": record["publickey"] in self._known_keys(sandbox),
                 "detail": "",
             },
         ]

@@ -1,6 +1,10 @@
-"""The installation's signing unit (the mock's TSE): one P-256 key, generated on first use and kept in the store
-with the rest of the state, so it survives restarts and sandbox resets and is never regenerated. Its serial number
-is the SHA-256 of the public key as an uncompressed point (BSI TR-03151 style, domain/quittung.md §7.5)."""
+"""The mock's TSE: one signing unit per sandbox, each with its own P-256 key, serial number and counters.
+
+The installation key is generated on first use and kept in the store with the rest of the state, so it survives
+restarts and sandbox resets and is never regenerated. Each sandbox's key is derived from it (HKDF-SHA256 over the
+sandbox name), so a sandbox keeps its serial across restarts and resets and no two sandboxes share one: receipts
+of two sandboxes never carry the same counter under the same serial. A serial number is the SHA-256 of the public
+key as an uncompressed point (BSI TR-03151 style, domain/quittung.md §7.5)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import hashlib
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from pruefstand.mock_server.id_source import IdSource
 from pruefstand.mock_server.store import RecordExists, Store
@@ -18,9 +23,11 @@ KEY_SANDBOX, KEY_KIND, KEY_NAME = "_tse", "tse.key", "p256"  # "_" is no valid s
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
-class SigningUnit:
-    def __init__(self, store: Store, ids: IdSource | None = None) -> None:
-        self._key = _load_or_create(store, ids or IdSource())
+class Unit:
+    """One key and what a receipt shows of it."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
+        self._key = key
         self.public_point = self._key.public_key().public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
@@ -72,3 +79,22 @@ def _load_or_create(store: Store, ids: IdSource) -> ec.EllipticCurvePrivateKey:
     if not isinstance(loaded, ec.EllipticCurvePrivateKey):
         raise TypeError("the stored signing key is not an EC key")
     return loaded
+
+
+class SigningUnit(Unit):
+    """The installation's unit; `for_sandbox` gives each sandbox its own, derived from it."""
+
+    def __init__(self, store: Store, ids: IdSource | None = None) -> None:
+        super().__init__(_load_or_create(store, ids or IdSource()))
+        self._units: dict[str, Unit] = {}
+
+    def for_sandbox(self, sandbox: str) -> Unit:
+        unit = self._units.get(sandbox)
+        if unit is None:
+            secret = self._key.private_numbers().private_value.to_bytes(32, "big")
+            material = HKDF(
+                algorithm=hashes.SHA256(), length=40, salt=b"pruefstand TSE per sandbox", info=sandbox.encode("utf-8")
+            ).derive(secret)
+            scalar = 1 + int.from_bytes(material, "big") % (_P256_ORDER - 1)  # 320 bits: no bias worth naming
+            unit = self._units[sandbox] = Unit(ec.derive_private_key(scalar, ec.SECP256R1()))
+        return unit
