@@ -78,10 +78,10 @@ def serve(
                 or None,
             },
         )
-        settings, kept_in = stable_admin_token(settings)
         for extra in settings.extra_apis:
             load_spec(extra.spec, resolve="external")  # fail before the server starts, naming file and place
         check_store(settings.db)
+        settings, kept_in = stable_admin_token(settings)  # beside a state file that can be opened
         busy = port_refusal(settings.host, settings.port)
         if busy:
             raise click.ClickException(busy)
@@ -127,7 +127,6 @@ def stable_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
         token = kept.read_text(encoding="utf-8").strip() if kept.is_file() else ""
         if not token:
             token = secrets.token_urlsafe(24)
-            kept.parent.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as out:
                 out.write(token + "\n")
