@@ -60,10 +60,14 @@ def from_prefer(header: str | None) -> Fault | None:
         name, _, value = token.strip().partition("=")
         if name.startswith("pruefstand-"):
             found[name.removeprefix("pruefstand-")] = value.strip().strip('"')
-    return _checked(found, "header Prefer", "header")
+    return _checked(found, "header Prefer", "header", _FAULT_SETTINGS)
 
 
-def _checked(given: Mapping[str, Any], where: str, source: str) -> Fault:
+_FAULT_SETTINGS = frozenset({"latency", "jitter", "status", "fault"})
+_RULE_SETTINGS = _FAULT_SETTINGS | {"method", "path", "probability"}
+
+
+def _checked(given: Mapping[str, Any], where: str, source: str, known: frozenset[str]) -> Fault:
     def number(name: str, low: float, high: float) -> float:
         raw = given.get(name)
         if raw in (None, ""):
@@ -76,10 +80,9 @@ def _checked(given: Mapping[str, Any], where: str, source: str) -> Fault:
             raise BadRequest([Violation(where, f"{name}={raw!r} is outside {low:g}..{high:g}")])
         return value
 
-    unknown = sorted(set(given) - {"latency", "jitter", "status", "fault", "method", "path", "probability"})
+    unknown = sorted(set(given) - known)
     if unknown:
-        raise BadRequest([Violation(where, f"unknown fault setting {unknown[0]!r}; known: latency, jitter, status, "
-                                           "fault (drop, slow-body)")])  # fmt: skip
+        raise BadRequest([Violation(where, f"unknown fault setting {unknown[0]!r}; known: {', '.join(sorted(known))}")])
     status = int(number("status", 0, 599)) or None
     if status is not None and status < 400:
         raise BadRequest([Violation(where, f"status={status}: an injected status is an error, 400..599")])
@@ -131,7 +134,7 @@ class FaultRules:
 
     @staticmethod
     def _rule(data: Mapping[str, Any], where: str) -> Rule:
-        fault = _checked(data, where, "rule")
+        fault = _checked(data, where, "rule", _RULE_SETTINGS)
         probability = float(data.get("probability", 1.0))
         if not 0 < probability <= 1:
             raise BadRequest([Violation(where, f"probability={probability} is outside (0, 1]")])

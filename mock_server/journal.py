@@ -20,6 +20,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.sandbox import SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.store import Store
 
@@ -137,7 +138,7 @@ class JournalMiddleware:
         headers = _headers(scope.get("headers", ()))
         try:
             sandbox = sandbox_name(headers.get(SANDBOX_HEADER.lower()))
-        except Exception:  # a malformed sandbox name was answered with a 400; journal it under default
+        except MockError:  # a malformed sandbox name was answered with a 400; journal it under default
             sandbox = "default"
         response_text = _text(response_body)
         status = int(answer["status"])

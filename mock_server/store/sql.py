@@ -4,6 +4,7 @@ query builder for `find`/`count`, and the outbox statements. A `Dialect` holds t
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -442,7 +443,7 @@ def reindex(
         )
 
 
-class SqlStore:
+class SqlStore(ABC):
     """What both backends do alike, over their own connections: `_write` (one transaction), `_read`, and
     `_lock_schema` (replicas migrating at once take turns). The backends add how they connect."""
 
@@ -453,12 +454,15 @@ class SqlStore:
         self._listeners: list[Callable[[], None]] = []
         self.outbox = SqlOutbox(dialect, self._write, self._read)
 
+    @abstractmethod
     def _write(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
+        """A connection in one transaction: committed when the block ends, rolled back on an exception."""
 
+    @abstractmethod
     def _read(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
+        """A connection for reads outside any unit of work."""
 
+    @abstractmethod
     def _lock_schema(self, conn: Connection) -> None:
         """Serialise schema changes across processes (inside a `_write` transaction)."""
 

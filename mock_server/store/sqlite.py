@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pruefstand.mock_server.store.indexing import Index
-from pruefstand.mock_server.store.sql import Dialect, SqlStore
+from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore
 
 _DIALECT = Dialect(name="sqlite", param="?", lock_sandbox=lambda _conn, _sandbox: None)  # one writer at a time anyway
 
@@ -57,6 +57,9 @@ class SQLiteStore(SqlStore):
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def _lock_schema(self, conn: Connection) -> None:
+        """Nothing more to take: `_write` began with BEGIN IMMEDIATE, which already holds the file's write lock."""
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:

@@ -51,6 +51,10 @@ def test_latency_is_waited_and_a_bad_preference_is_named(client: TestClient) -> 
     assert refused.status_code == 400
     assert "header Prefer: status=200: an injected status is an error, 400..599" in refused.json()["message"]
     assert client.get(ORDERS, headers={"Prefer": "pruefstand-fault=explode"}).status_code == 400
+    rule_only = client.get(
+        ORDERS, headers={"Prefer": "pruefstand-probability=0.5"}
+    )  # a rule's setting, not a request's
+    assert "unknown fault setting 'probability'; known: fault, jitter, latency, status" in rule_only.json()["message"]
     assert journal(client)[-1]["fault"] == "latency 250+50ms (header)"
 
 

@@ -99,6 +99,8 @@ def test_a_plain_v5_client_creates_lists_filters_retrieves_patches_cancels_and_d
     assert official("ProductOrder", residential[0]) == []  # a selection keeps what v5 requires (@type)
     assert residential == [{"@type": "ProductOrder", "id": order["id"], "href": order["href"], "state": "acknowledged"}]
     assert client.get(f"{V5}/productOrder", params={"colour": "red"}).status_code == 400
+    no_party = client.get(f"{V5}/cancelProductOrder", params={"relatedParty.id": "c-1"})  # a task has no parties
+    assert "'relatedParty' is not an attribute of this resource" in no_party.json()["message"]
 
     assert client.get(order["href"]).json() == order
     patched = client.patch(order["href"], json={"@type": "ProductOrder", "description": "FTTH 500 bestellen"})

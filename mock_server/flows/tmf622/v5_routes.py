@@ -151,7 +151,7 @@ class V5Routes:
         offset, limit = _count(params, "offset", 0), _count(params, "limit", 1)
         sort = params.get("sort")
         query = {_v4_key(k): v for k, v in params.items()}
-        violations = filter_violations(parse_filters(query), set(attributes) | {"relatedParty"}, set())
+        violations = filter_violations(parse_filters(query), set(attributes), set())
         violations += sort_violations(sort, set(attributes))
         if violations:
             raise BadRequest(violations)
