@@ -30,6 +30,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "listen",
         "Receive what a system sends out (events, callbacks), print and record it.",
     ),
+    "proxy": (
+        "pruefstand.mock_server.commands.proxy",
+        "proxy",
+        "Sit between a client and a real implementation, check both directions, record a scenario.",
+    ),
     "lint": ("pruefstand.mock_server.commands.lint", "lint", "Check the bundled contracts and scenarios (and PATHS)."),
     "example": (
         "pruefstand.mock_server.commands.lint",

@@ -83,4 +83,7 @@ def url_target(
             base = api_urls.get(api.name) or (f"{root.rstrip('/')}{api.base_path}" if root else None)
             if base:
                 clients[api.name] = stack.enter_context(httpx.Client(base_url=base.rstrip("/") + "/", timeout=30))
+        for name, base in api_urls.items():  # a partner's own contract (replay --spec NAME=FILE)
+            if name not in clients:
+                clients[name] = stack.enter_context(httpx.Client(base_url=base.rstrip("/") + "/", timeout=30))
         yield ScenarioTarget(clients=clients, is_mock=is_mock, env=env, listener=listener, push_to=push_to)

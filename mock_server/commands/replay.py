@@ -34,6 +34,12 @@ from pruefstand.mock_server.settings import load_settings
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--url", help="Root URL of a running system; each API at its base path (/maco, /_admin).")
 @click.option("--api-url", "api_urls", multiple=True, help="NAME=URL: the base URL of one API (overrides --url).")
+@click.option(
+    "--spec",
+    "extra_specs",
+    multiple=True,
+    help="NAME=FILE: a contract of your own, for scenarios that list NAME in apis (e.g. recorded by proxy).",
+)
 @click.option("--mock/--real", "is_mock", default=False, help="With --url: the target is pruefstand (run mock steps).")
 @click.option(
     "--listen", help="HOST:PORT for the listener that receives events and callbacks (in-process: a free port)."
@@ -69,6 +75,7 @@ def replay(
     paths: tuple[Path, ...],
     url: str | None,
     api_urls: tuple[str, ...],
+    extra_specs: tuple[str, ...],
     is_mock: bool,
     listen: str | None,
     callback_url: str | None,
@@ -87,6 +94,11 @@ def replay(
     logging.getLogger("connexion").setLevel(logging.CRITICAL)
     specs = {name: load_spec(path) for name, path in bundled_specs().items()}
     try:
+        for item in extra_specs:
+            name, sep, file = item.partition("=")
+            if not sep or not name or not file:
+                raise click.BadParameter(f"{item!r} is not NAME=FILE", param_hint="--spec")
+            specs[name] = load_spec(file)
         scenarios = [load_scenario(path, specs) for path in scenario_files(paths)]
     except ContractError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,129 @@
+"""`pruefstand proxy`: a validating proxy between a partner's client and a real implementation, with a recorder."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pruefstand.contracts import ContractError, load_spec
+from pruefstand.contracts.spec_catalog import bundled_specs
+from pruefstand.mock_server.commands.arguments import checked_url, writable
+
+
+@click.command()
+@click.option(
+    "--spec",
+    "spec_arg",
+    required=True,
+    help="The contract: an OpenAPI file, or the name of a bundled API (maco, tmf622, quittung, admin).",
+)
+@click.option("--upstream", required=True, help="Base URL of the real implementation (the contract's server URL).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8081, show_default=True, help="0: any free port.")
+@click.option(
+    "--record",
+    "record_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the exchanges into this scenario file (rewritten after each one) for `pruefstand replay`.",
+)
+@click.option("--record-name", help="The recorded scenario's name (default: what was proxied, and when).")
+@click.option(
+    "--record-broken/--no-record-broken",
+    default=False,
+    help="Also record exchanges whose answer broke the contract (default: left out and named in the description).",
+)
+@click.option("--api-name", help="The API's name in the recorded scenario (default: the bundled name or file stem).")
+def proxy(
+    spec_arg: str,
+    upstream: str,
+    host: str,
+    port: int,
+    record_file: Path | None,
+    record_name: str | None,
+    record_broken: bool,
+    api_name: str | None,
+) -> None:
+    """Forward every request to --upstream and every answer back, unchanged, checking both against the contract:
+    one line per exchange, each problem under it, all of it at GET /_proxy/requests. Ctrl-C ends."""
+    import uvicorn
+
+    from pruefstand.contracts.exchange_check import ExchangeChecker
+    from pruefstand.contracts.scenarios.recording import TOKEN_VARIABLE, ScenarioRecorder
+    from pruefstand.mock_server.proxy import JOURNAL_PATH, ValidatingProxy
+
+    upstream = str(checked_url(upstream, "--upstream"))
+    record_file = writable(record_file, "--record")
+    bundled = bundled_specs()
+    spec_path = bundled[spec_arg] if spec_arg in bundled else Path(spec_arg)
+    name = api_name or (spec_arg if spec_arg in bundled else spec_path.stem)
+    try:
+        spec = load_spec(spec_path)
+    except ContractError as exc:
+        raise click.BadParameter(str(exc), param_hint="--spec") from exc
+    _check_port_free(host, port)
+    recorder = None
+    if record_file is not None:
+        recorder = ScenarioRecorder(
+            name,
+            name=record_name or f"{spec.title}: recorded through pruefstand proxy {time.strftime('%Y-%m-%d %H:%M')}",
+            source=f"pruefstand proxy --spec {spec_arg} --upstream {upstream}",
+            keep_broken_answers=record_broken,
+        )
+    validating = ValidatingProxy(
+        ExchangeChecker(spec), upstream, recorder=recorder, record_file=record_file, on_exchange=_echo
+    )
+    config = uvicorn.Config(validating.app(), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    click.echo(
+        f"proxy on http://{host}:{port} -> {upstream}, checking against {spec.title} ({spec_path}); "
+        f"journal at {JOURNAL_PATH}",
+        err=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn hands Ctrl-C on after a clean shutdown
+        server.run()
+    counts = validating.counts
+    click.echo(
+        f"{counts['exchanges']} exchange(s): {counts['request_violations']} request(s) and "
+        f"{counts['answer_violations']} answer(s) broke the contract",
+        err=True,
+    )
+    if record_file is not None and recorder is not None:
+        hint = f"{TOKEN_VARIABLE}=… " if "auth" in recorder.document()["actors"]["client"] else ""
+        spec_option = "" if spec_arg in bundled and name == spec_arg else f" --spec {name}={spec_path}"
+        click.echo(
+            f"{recorder.step_count} step(s) recorded in {record_file}; replay: "
+            f"{hint}pruefstand replay {record_file}{spec_option} --api-url {name}={upstream}",
+            err=True,
+        )
+
+
+def _echo(entry: dict[str, Any]) -> None:
+    request, answer = entry["violations"]["request"], entry["violations"]["answer"]
+    mark = click.style("BROKEN", fg="red") if request or answer else "ok"
+    operation = entry["operation"] or "(not in the contract)"
+    click.echo(
+        f"{time.strftime('%H:%M:%S')} {entry['method']} {entry['path']} -> {entry['status']} "
+        f"{entry['ms']}ms {operation} {mark}"
+    )
+    for problem in request:
+        click.echo(f"    request: {problem}")
+    for problem in answer:
+        click.echo(f"    answer:  {problem}")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.BadParameter(
+                f"{host}:{port} cannot be used ({exc.strerror or exc})", param_hint="--port"
+            ) from exc
