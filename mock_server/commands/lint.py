@@ -56,11 +56,22 @@ def lint(paths: tuple[Path, ...]) -> None:
 
 @click.command()
 @click.argument("api", type=click.Choice([api.name for api in BUNDLED_APIS]))
-@click.argument("operation_id")
+@click.argument("operation_id", required=False)
 @click.argument("name", required=False)
-def example(api: str, operation_id: str, name: str | None) -> None:
-    """Print a named request example of an operation as JSON (without NAME: list the names)."""
+def example(api: str, operation_id: str | None, name: str | None) -> None:
+    """Print a named request example of an operation as JSON (without NAME: list the names; without OPERATION_ID:
+    list the operations and how many examples each has)."""
     spec = load_spec(bundled_spec_path(next(a.spec for a in BUNDLED_APIS if a.name == api)))
+    if operation_id is None:
+        for path, item in spec.document.get("paths", {}).items():
+            for method, found in item.items():
+                if not isinstance(found, dict) or "operationId" not in found:
+                    continue
+                content = found.get("requestBody", {}).get("content", {})
+                count = sum(len(media.get("examples", {})) for media in content.values())
+                shown = f"{count} example(s)" if count else "no request examples"
+                click.echo(f"{found['operationId']:<32} {method.upper():<6} {path}  ({shown})")
+        return
     try:
         operation = spec.operation(operation_id)
     except KeyError as exc:

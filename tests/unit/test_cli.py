@@ -61,6 +61,16 @@ def test_example_lists_and_prints_the_published_examples() -> None:
     assert "has no example 'Z99'" in missing.output
 
 
+def test_example_without_an_operation_lists_the_operations_and_their_examples() -> None:
+    listed = CliRunner().invoke(main, ["example", "maco"]).output.splitlines()
+    assert [line.split()[:3] for line in listed] == [
+        ["login", "POST", "/oauth/token"],
+        ["inbound", "POST", "/inbound"],
+        ["get_process", "GET", "/processes/{businessKey}"],
+    ]
+    assert listed[1].endswith("(4 example(s))")
+
+
 def test_help_lists_every_command_without_importing_them() -> None:
     """`pruefstand --help` answers from the command table: no connexion, Schemathesis or flow is imported."""
     probe = (
