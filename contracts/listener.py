@@ -1,5 +1,6 @@
 """A listener for what a system under test sends out (events, backend callbacks): a real HTTP server on a local
-port, in a background thread, that records every request and answers 200. Scenarios await what it received."""
+port, in a background thread, that records every request and answers as the contracts of the receivers say: 201
+for a TMF622 notification (`…/listener/<event>`), 200 `{}` for anything else. Scenarios await what it received."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -42,7 +43,7 @@ class CallbackListener:
             return list(self._received)
 
     def _app(self) -> Starlette:
-        async def record(request: Request) -> JSONResponse:
+        async def record(request: Request) -> Response:
             raw = await request.body()
             try:
                 body: Any = json.loads(raw) if raw else None
@@ -60,7 +61,9 @@ class CallbackListener:
                 self._received.append(entry)
             if self._on_received is not None:
                 self._on_received(entry)
-            return JSONResponse({})
+            if "/listener/" in entry.path:  # a TMF622 notification: the listener contract's 201, no body
+                return Response(status_code=201)
+            return JSONResponse({})  # a MaCo backend call: 200 with a JSON object
 
         return Starlette(routes=[Route("/{path:path}", record, methods=["POST", "PUT", "PATCH"])])
 

@@ -1,7 +1,8 @@
 """pytest plugin (entry point `pytest11`): the mock in-process as fixtures, for a partner's own integration tests.
 
-    def test_my_backend_triggers(pruefstand_client, pruefstand_maco_auth):
-        answer = pruefstand_client.post("/maco/inbound", json=my_trigger(), headers=pruefstand_maco_auth)
+    def test_my_backend_triggers(pruefstand_client, pruefstand_maco_auth, pruefstand_example):
+        trigger = pruefstand_example("maco", "inbound", "Z34_Marktlokation")
+        answer = pruefstand_client.post("/maco/inbound", json=trigger, headers=pruefstand_maco_auth)
         assert answer.status_code == 201
 
 Each test gets a fresh mock on an in-memory store; settings come from PRUEFSTAND_* like `pruefstand serve`.
@@ -76,3 +77,12 @@ def pruefstand_maco_auth(pruefstand_client: TestClient, pruefstand_settings: Set
 def pruefstand_admin_auth(pruefstand_settings: Settings) -> dict[str, str]:
     """Authorization header for the admin API."""
     return {"Authorization": f"Bearer {pruefstand_settings.admin_token}"}
+
+
+@pytest.fixture
+def pruefstand_example() -> Any:
+    """`pruefstand_example(api, operation_id, name)`: a fresh copy of a documented request example of a bundled API
+    (the published MaCo triggers, TMF622 orders, ...), to send as it is or to change."""
+    from pruefstand.contracts.request_examples import request_example
+
+    return request_example

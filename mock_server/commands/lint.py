@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pruefstand.contracts import BUNDLED_APIS, ContractError, bundled_spec_path, load_spec
+from pruefstand.contracts.request_examples import request_example, request_examples
 from pruefstand.contracts.scenarios import (
     load_scenario,
 )
@@ -73,14 +74,11 @@ def example(api: str, operation_id: str | None, name: str | None) -> None:
                 click.echo(f"{found['operationId']:<32} {method.upper():<6} {path}  ({shown})")
         return
     try:
-        operation = spec.operation(operation_id)
+        examples = request_examples(api, operation_id)
+        chosen = None if name is None else request_example(api, operation_id, name)
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from exc
-    content = operation.get("requestBody", {}).get("content", {})
-    examples = {key: value for media in content.values() for key, value in media.get("examples", {}).items()}
     if name is None:
         click.echo("\n".join(examples) or f"{operation_id} documents no named request examples")
         return
-    if name not in examples:
-        raise click.ClickException(f"{operation_id} has no example {name!r}; it has: {', '.join(examples) or 'none'}")
-    click.echo(json.dumps(examples[name]["value"], ensure_ascii=False, indent=2))
+    click.echo(json.dumps(chosen, ensure_ascii=False, indent=2))

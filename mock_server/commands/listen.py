@@ -1,5 +1,6 @@
 """`pruefstand listen`: a listener for what a system sends out (TMF622 events, MaCo backend callbacks), printing one
-line per request and, with --record, appending each as a JSON line; it answers 200 {}."""
+line per request and, with --record, appending each as a JSON line; it answers as a TMF622 listener (201) or a MaCo
+backend (200 {})."""
 
 from __future__ import annotations
 

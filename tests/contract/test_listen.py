@@ -32,7 +32,7 @@ def test_the_listener_prints_and_records_what_arrives_without_credentials(tmp_pa
             except httpx.ConnectError:
                 assert time.monotonic() < deadline, process.stderr.read() if process.stderr else ""
                 time.sleep(0.1)
-        assert answer.status_code == 200
+        assert answer.status_code == 201  # the TMF622 listener contract: 201 Received
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
