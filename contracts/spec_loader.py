@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -105,7 +106,7 @@ def _validate(path: Path, document: JSONDict) -> None:
         parts = list(getattr(detail, "absolute_path", ()) or getattr(exc, "absolute_path", ()))
         place = "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts) if parts else "document"
         message = str(getattr(detail, "message", "") or _first_line(exc)).splitlines()[0]
-        raise SpecLoadError(str(path), place, message) from exc
+        raise SpecLoadError(str(path), place, _short(message)) from exc
 
 
 def _has_external_refs(document: JSONDict) -> bool:
@@ -116,3 +117,9 @@ def _has_external_refs(document: JSONDict) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _short(message: str) -> str:
+    """A validator's message without the document it quotes (a broken $ref's message holds the whole spec)."""
+    message = re.sub(r" (does not exist) within \{.*", r" \1 in the document", message, flags=re.DOTALL)
+    return message if len(message) <= 300 else message[:297] + "..."

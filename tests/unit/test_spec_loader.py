@@ -73,6 +73,21 @@ def test_a_dangling_ref_names_the_reference(tmp_path: Path) -> None:
     assert "other.yaml" in str(caught.value)
 
 
+def test_a_dangling_local_ref_is_named_without_quoting_the_whole_document(tmp_path: Path) -> None:
+    padding = "".join(f"    S{i}: {{type: string, description: '{'x' * 200}'}}\n" for i in range(500))
+    path = write(
+        tmp_path,
+        "big.yaml",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n"
+        "        '200':\n          description: ok\n          content:\n            application/json:\n"
+        "              schema: {$ref: '#/components/schemas/Nope'}\ncomponents:\n  schemas:\n" + padding,
+    )
+    with pytest.raises(SpecLoadError) as caught:
+        load_spec(path)
+    assert "'/components/schemas/Nope' does not exist in the document" in str(caught.value)
+    assert len(str(caught.value)) < 400
+
+
 def test_not_an_openapi_document(tmp_path: Path) -> None:
     with pytest.raises(SpecLoadError, match="is not an OpenAPI 2 or 3 document"):
         load_spec(write(tmp_path, "x.yaml", "hello: world\n"))
