@@ -63,7 +63,8 @@ from pruefstand.mock_server.id_source import IdSource
 from pruefstand.mock_server.journal import Journal, JournalMiddleware
 from pruefstand.mock_server.operation_cache import cache_operations
 from pruefstand.mock_server.parameter_validation import NamedParameterValidator
-from pruefstand.mock_server.served_spec import without_media_type_parameters
+from pruefstand.mock_server.sandbox import SANDBOX_HEADER
+from pruefstand.mock_server.served_spec import with_sandbox_header, without_media_type_parameters
 from pruefstand.mock_server.settings import Settings
 from pruefstand.mock_server.store import Store, open_store
 from pruefstand.mock_server.trailing_slash import TrailingSlashMiddleware
@@ -139,6 +140,16 @@ def _clock_source(settings: Settings) -> dict[str, Callable[[], float]]:
         return {}
     start = datetime.fromisoformat(settings.clock_start.replace("Z", "+00:00")).timestamp()
     return {"real": lambda: start}
+
+
+def _with_sandbox_field(document: dict[str, Any]) -> dict[str, Any]:
+    return with_sandbox_header(
+        document,
+        SANDBOX_HEADER,
+        "pruefstand: the sandbox this request works in (mock only, a real implementation has no such header). "
+        "Letters, digits, '.', '_', '-', up to 64. Without it: the sandbox the bearer token was issued in, else "
+        "`default`. Use one per test or per person, so nobody sees anyone else's data.",
+    )
 
 
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> AsyncApp:
@@ -250,7 +261,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         "strict_validation": True,
     }
     app.add_api(
-        maco_spec.document,
+        _with_sandbox_field(maco_spec.document),
         base_path=MACO_BASE,
         name="maco",
         resolver=_operation_resolver(maco.operations()),
@@ -269,7 +280,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         **common,
     )
     app.add_api(
-        tmf622_spec.document,
+        _with_sandbox_field(tmf622_spec.document),
         base_path=TMF622_BASE,
         name="tmf622",
         resolver=_operation_resolver(OrderHandlers(orders, tmf622_spec).operations()),
@@ -278,7 +289,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         **{**common, "strict_validation": False},
     )
     app.add_api(
-        quittung_spec.document,
+        _with_sandbox_field(quittung_spec.document),
         base_path=QUITTUNG_BASE,
         name="quittung",
         resolver=_operation_resolver(ReceiptHandlers(receipts).operations()),

@@ -1,4 +1,5 @@
-"""How a partner's contract is handed to connexion when it is served from its examples."""
+"""How a contract is handed to connexion: what the served copy (Swagger UI, /openapi.json) adds to the file, which
+itself is never changed (a real implementation is checked against the file)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,29 @@ def without_media_type_parameters(document: dict[str, Any]) -> dict[str, Any]:
                     if key in operation:
                         operation[key] = _bare(operation[key])
                 new_item[method] = operation
+        paths[path] = new_item
+    result["paths"] = paths
+    return result
+
+
+def with_sandbox_header(document: dict[str, Any], header: str, description: str) -> dict[str, Any]:
+    """A copy of an OpenAPI 3 document in which every operation documents the optional sandbox header, so Swagger UI
+    shows a field for it (the contract file has no such header: a real implementation does not know it)."""
+    parameter = {"name": header, "in": "header", "required": False, "description": description,
+                 "schema": {"type": "string"}}  # fmt: skip
+    result = copy.copy(document)
+    paths = {}
+    for path, item in document.get("paths", {}).items():
+        new_item = dict(item)
+        for method in _METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            declared = [*item.get("parameters", []), *operation.get("parameters", [])]
+            if any(isinstance(p, dict) and str(p.get("name", "")).lower() == header.lower() for p in declared):
+                new_item[method] = operation
+                continue
+            new_item[method] = {**operation, "parameters": [*operation.get("parameters", []), parameter]}
         paths[path] = new_item
     result["paths"] = paths
     return result
