@@ -40,6 +40,9 @@ class FuzzTarget:
     pinned: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")  # Schemathesis' test phases, in the order they run
+
+
 @dataclass(frozen=True, slots=True)
 class FuzzOptions:
     seed: int = 0

@@ -11,9 +11,16 @@ import httpx
 
 from pruefstand.contracts import BUNDLED_APIS, ContractError
 from pruefstand.contracts.fuzz_reports import junit_xml, markdown
-from pruefstand.contracts.fuzzing import DEFAULT_EXCLUDED_CHECKS, FuzzOptions, FuzzStarted, OperationFuzzed
+from pruefstand.contracts.fuzzing import (
+    ALL_PHASES,
+    DEFAULT_EXCLUDED_CHECKS,
+    FuzzOptions,
+    FuzzStarted,
+    OperationFuzzed,
+)
 from pruefstand.contracts.fuzzing import fuzz as run_fuzz
 from pruefstand.mock_server.commands.arguments import checked_url, writable
+from pruefstand.mock_server.commands.fuzz_progress import FuzzProgress
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.fuzz_target import Credentials, in_process_target, url_target
 from pruefstand.mock_server.sandbox import SANDBOX_HEADER
@@ -91,26 +98,32 @@ def fuzz(
         excluded_checks=() if include_positive_acceptance else DEFAULT_EXCLUDED_CHECKS,
     )
     finished = None
-    stateful_cases = 0
+    progress: FuzzProgress | None = None
     for event in run_fuzz(target, options):
         if isinstance(event, FuzzStarted):
+            progress = FuzzProgress(event.operations, options.phases or ALL_PHASES)
             where = url or "the mock in-process"
             click.echo(f"Fuzzing {event.title} ({event.operations} operations) at {where}, seed {event.seed}")
             sandbox = next((v for k, v in target.headers.items() if k.lower() == SANDBOX_HEADER.lower()), None)
             if url and sandbox:
                 click.echo(f"  in sandbox {sandbox} (its own; give -H '{SANDBOX_HEADER}: <name>' to choose)")
         elif isinstance(event, OperationFuzzed):
+            assert progress is not None
             if event.phase == "stateful" and not event.findings:
-                stateful_cases += event.cases
+                heartbeat = progress.stateful(event.cases)
+                if heartbeat:
+                    click.echo(heartbeat)
                 continue
             verdict = "ok" if not event.findings else click.style(f"{len(event.findings)} finding(s)", fg="red")
-            click.echo(f"  {event.phase:<9} {event.operation:<45} {event.cases:>6} cases  {verdict}")
+            done = progress.operation_done() if event.phase != "stateful" else ""
+            click.echo(f"  {event.phase:<9} {event.operation:<45} {event.cases:>6} cases  {verdict}{done}")
         else:
             finished = event
     if finished is None:
         raise click.ClickException("the fuzzer ended without a result")
-    if stateful_cases:
-        click.echo(f"  stateful  {'sequences along the links':<45} {stateful_cases:>6} cases  ok")
+    if progress is not None and progress.stateful_cases:
+        cases = progress.stateful_cases
+        click.echo(f"  stateful  {'sequences along the links':<45} {cases:>6} cases  ok")
     title = target.spec.title
     if junit_file:
         junit_file.write_text(junit_xml(finished, title), encoding="utf-8")
