@@ -105,8 +105,10 @@ def test_z33_each_step_references_a_melo_or_another_step(example: Callable[[str]
     assert paths(found) == [
         "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte[0]",
         "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte[1]",
+        "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte[1].referenzRechenschrittId",  # 7 names no step: [8]
     ]
-    assert all("exactly one of messlokationsId or referenzRechenschrittId" in v.message for v in found)
+    assert all("exactly one of messlokationsId or referenzRechenschrittId" in v.message for v in found[:2])
+    assert "(AHB 25001 [8])" in found[2].message
 
 
 def test_z33_a_step_may_not_reference_its_own_step(example: Callable[[str], Payload]) -> None:
@@ -139,7 +141,9 @@ def test_z33_melo_reference_needs_energy_direction(example: Callable[[str], Payl
         (["DIVISION"], "[13]"),
         (["DIVISION", "DIVIDEND", "DIVIDEND"], "[13]"),
         (["MULTIPLIKATION", "MULTIPLIKATION"], None),
-        (["MULTIPLIKATION", "DIVISION"], "[13]"),
+        (["MULTIPLIKATION", "DIVISION"], "[14]"),  # each operator's own rule, in order of appearance
+        (["DIVISION", "MULTIPLIKATION"], "[13]"),
+        (["POSITIVWERT", "ADDITION"], "[12]"),
     ],
 )
 def test_operator_combinations(operations: list[str], problem: str | None) -> None:

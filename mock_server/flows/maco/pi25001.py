@@ -1,11 +1,18 @@
-"""PI 25001 (UTILTS Berechnungsformel) business rules, after AHB FV2604 25001 (§3.3 of the MaCo brief). Pure."""
+"""PI 25001 (UTILTS Berechnungsformel) business rules, after AHB FV2604 25001 (§3.3 of the MaCo brief). Pure.
+
+Each refusal cites the AHB condition it enforces (`AHB 25001 [56]`); docs/MACO_RULES.md lists them all, each with its
+unit test and refusal scenario. `now` is the message date (the sandbox clock when the trigger arrives).
+"""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pruefstand.contracts import Violation
 
@@ -17,24 +24,73 @@ _CODE = {Z33: "Z33", Z34: "Z34", Z40: "Z40", Z41: "Z41"}
 VALID_PERIOD = "GUELTIGE_DATEN"
 _ADD_SUB = frozenset({"ADDITION", "SUBTRAKTION"})
 _PHONE = re.compile(r"\+[0-9]+")
+_GERMAN = ZoneInfo("Europe/Berlin")
+_STROM_CODE_TYPES = ("BDEW", "GS1", "GLN")
+_LOCATION_TYPES = ("MALO", "NELO")
 
 _FORMULAS = "$.stammdaten.BERECHNUNGSFORMEL"
 _PERIODS = "$.stammdaten.VERWENDUNGSZEITRAUM"
+_TD = "$.transaktionsdaten"
 _SENDER = "$.transaktionsdaten.absender"
 
 
-def pi25001_violations(body: Mapping[str, Any]) -> list[Violation]:
+def pi25001_violations(body: Mapping[str, Any], *, now: datetime | None = None) -> list[Violation]:
     stammdaten = body.get("stammdaten", {})
     formulas: Sequence[Mapping[str, Any]] = stammdaten.get("BERECHNUNGSFORMEL", [])
     periods: Sequence[Mapping[str, Any]] = stammdaten.get("VERWENDUNGSZEITRAUM", [])
     td = body.get("transaktionsdaten", {})
-    found = period_violations(periods)
+    found = party_violations(td)
+    found += location_violations(td)
+    found += period_violations(periods)
+    found += period_date_violations(periods, now=now)
     found += formula_period_violations(formulas, periods)
     for index, formula in enumerate(formulas):
         found += formula_violations(index, formula, lokations_typ=td.get("lokationsTyp"))
+    sender = td.get("absender", {})
     if any(f.get("notwendigkeit") == Z34 for f in formulas):
-        found += contact_violations(td.get("absender", {}))
+        found += contact_required(sender)
+    found += communication_violations(sender)
     return found
+
+
+def party_violations(td: Mapping[str, Any]) -> list[Violation]:
+    """[1] only MP-IDs of Sparte Strom, from the code lists GS1 (9) or BDEW (293): no DVGW (gas) code list, and a
+    BDEW code number of Sparte Strom (99…; 98… are gas)."""
+    found: list[Violation] = []
+    for party in ("absender", "empfaenger"):
+        participant = td.get(party) or {}
+        kind, code = participant.get("rollencodetyp"), participant.get("rollencodenummer")
+        if kind is not None and kind not in _STROM_CODE_TYPES:
+            found.append(
+                Violation(
+                    f"{_TD}.{party}.rollencodetyp",
+                    f"must be BDEW or GS1 (NAD 3055: 293 or 9), not {kind}: PI 25001 takes MP-IDs of Sparte Strom "
+                    "only (AHB 25001 [1])",
+                )
+            )
+        elif kind == "BDEW" and isinstance(code, str) and not code.startswith("99"):
+            what = "a gas MP-ID (BDEW codes of Sparte Gas start with 98)" if code.startswith("98") else "no Strom MP-ID"
+            found.append(
+                Violation(
+                    f"{_TD}.{party}.rollencodenummer",
+                    f"{code} is {what}; PI 25001 takes MP-IDs of Sparte Strom only, BDEW 99… (AHB 25001 [1])",
+                )
+            )
+    return found
+
+
+def location_violations(td: Mapping[str, Any]) -> list[Violation]:
+    """[950] ⊻ [960]: LOC+172 names a Marktlokation or a Netzlokation, nothing else (no MeLo, no Tranche)."""
+    kind = td.get("lokationsTyp")
+    if kind is None or kind in _LOCATION_TYPES:
+        return []
+    return [
+        Violation(
+            f"{_TD}.lokationsTyp",
+            f"must be MALO or NELO, not {kind}: the formula is sent for a Marktlokation or a Netzlokation "
+            "(LOC+172, AHB 25001 [950] ⊻ [960])",
+        )
+    ]
 
 
 def period_violations(periods: Sequence[Mapping[str, Any]]) -> list[Violation]:
@@ -56,6 +112,72 @@ def period_violations(periods: Sequence[Mapping[str, Any]]) -> list[Violation]:
                 )
             )
     return found
+
+
+def period_date_violations(periods: Sequence[Mapping[str, Any]], *, now: datetime | None) -> list[Violation]:
+    """[UB1] every verwendungAb/-Bis in UTC ([931]) at 0:00 German time (22:00 or 23:00 UTC, [932]/[933]);
+    [56] period 1 starts at the latest on the day after the message date; [57] a later period starts where the
+    period with the next lower id ends."""
+    found: list[Violation] = []
+    starts: dict[int, datetime] = {}
+    ends: dict[int, datetime] = {}
+    for index, period in enumerate(periods):
+        for key in ("verwendungAb", "verwendungBis"):
+            value = period.get(key)
+            if not isinstance(value, str):
+                continue
+            at = f"{_PERIODS}[{index}].{key}"
+            moment = _instant(value)
+            if moment is None:
+                continue  # the schema's date-time format names it
+            if moment.utcoffset() != timedelta(0):
+                found.append(Violation(at, f"{value!r} must be written in UTC (Z or +00:00) (AHB 25001 [931])"))
+            german = moment.astimezone(_GERMAN)
+            if (german.hour, german.minute, german.second, german.microsecond) != (0, 0, 0, 0):
+                found.append(
+                    Violation(
+                        at,
+                        f"{value!r} is {german:%H:%M} German time; a period starts and ends at 0:00 German time "
+                        "(22:00 or 23:00 UTC) (AHB 25001 [UB1]: [932]/[933])",
+                    )
+                )
+            zeitraum = period.get("zeitraumId")
+            if isinstance(zeitraum, int):
+                (starts if key == "verwendungAb" else ends)[zeitraum] = moment
+    first = starts.get(1)
+    if first is not None and now is not None:
+        latest = datetime.combine(now.astimezone(_GERMAN).date() + timedelta(days=1), datetime.min.time(), _GERMAN)
+        if first > latest:
+            index = next(i for i, p in enumerate(periods) if p.get("zeitraumId") == 1)
+            found.append(
+                Violation(
+                    f"{_PERIODS}[{index}].verwendungAb",
+                    f"period 1 must start at the latest on the day after the message date ({now:%Y-%m-%d}), i.e. "
+                    f"by {latest.isoformat()}, not {periods[index]['verwendungAb']} (AHB 25001 [56])",
+                )
+            )
+    for index, period in enumerate(periods):
+        zeitraum = period.get("zeitraumId")
+        if not isinstance(zeitraum, int) or zeitraum == 1 or zeitraum not in starts:
+            continue
+        previous_end = ends.get(zeitraum - 1)
+        if previous_end is not None and starts[zeitraum] != previous_end:
+            found.append(
+                Violation(
+                    f"{_PERIODS}[{index}].verwendungAb",
+                    f"must equal verwendungBis of period {zeitraum - 1} ({previous_end.isoformat()}): periods join up "
+                    "without gap or overlap (AHB 25001 [57])",
+                )
+            )
+    return found
+
+
+def _instant(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def formula_period_violations(
@@ -82,7 +204,8 @@ def formula_period_violations(
             found.append(
                 Violation(
                     f"{_FORMULAS}[{indexes[0]}].gueltigkeitszeitraum.zeitraumId",
-                    f"{period_id} matches no VERWENDUNGSZEITRAUM with GUELTIGE_DATEN (valid ids: {valid_ids})",
+                    f"{period_id} matches no VERWENDUNGSZEITRAUM with GUELTIGE_DATEN (valid ids: {valid_ids}) "
+                    "(AHB 25001 [2004])",
                 )
             )
     return found
@@ -97,29 +220,56 @@ def formula_violations(index: int, formula: Mapping[str, Any], *, lokations_typ:
         found.append(
             Violation(
                 f"{here}.notwendigkeit",
-                f"Z41 ({Z41}) is allowed for lokationsTyp MALO only, not {lokations_typ}",
+                f"Z41 ({Z41}) is allowed for lokationsTyp MALO only, not {lokations_typ} (AHB 25001 [3P]: [25])",
             )
         )
     steps = formula.get("rechenschritte") or []
     if status == Z33:
         if "rechenschrittId" not in formula:
-            found.append(Violation(f"{here}.rechenschrittId", "is required for Z33: the root step (SEQ+Z36)"))
+            found.append(
+                Violation(
+                    f"{here}.rechenschrittId",
+                    "is required for Z33: the root step of the formula, SEQ+Z36 once per period (AHB 25001 [2007])",
+                )
+            )
         if not steps:
             found.append(
-                Violation(f"{here}.rechenschritte", "needs at least one entry for Z33 (SEQ+Z37, AHB 25001 [2007])")
+                Violation(
+                    f"{here}.rechenschritte",
+                    "needs at least one entry for Z33: the parts of the steps, SEQ+Z37 (AHB 25001 [2006])",
+                )
             )
         found += step_violations(here, formula.get("rechenschrittId"), steps)
     else:
         if "rechenschrittId" in formula:
-            found.append(Violation(f"{here}.rechenschrittId", f"must be absent for {code}: only Z33 carries steps"))
+            found.append(
+                Violation(
+                    f"{here}.rechenschrittId",
+                    f"must be absent for {code}: only Z33 carries steps (AHB 25001 [2007])",
+                )
+            )
         if steps:
-            found.append(Violation(f"{here}.rechenschritte", f"must be absent for {code}: only Z33 carries steps"))
+            found.append(
+                Violation(
+                    f"{here}.rechenschritte", f"must be absent for {code}: only Z33 carries steps (AHB 25001 [2006])"
+                )
+            )
     return found
 
 
 def step_violations(here: str, root_id: Any, steps: Sequence[Mapping[str, Any]]) -> list[Violation]:
-    """[5]/[6]/[9] each part references a MeLo or another step; [7] energy direction with a MeLo; [11]–[14]."""
+    """[8] root and references name a part id of this formula; [5]/[6] each part references a MeLo or a step;
+    [9] never its own step; [7] energy direction with a MeLo; [11]–[14] operators; factors [912]/[914]/[915]/[969]."""
     found: list[Violation] = []
+    part_ids = {step.get("rechenschrittBestandteilId") for step in steps}
+    if root_id is not None and steps and root_id not in part_ids:
+        found.append(
+            Violation(
+                f"{here}.rechenschrittId",
+                f"{root_id} names no step of this formula (rechenschrittBestandteilId: {sorted(map(str, part_ids))}) "
+                "(AHB 25001 [8])",
+            )
+        )
     groups: dict[Any, list[str]] = defaultdict(list)
     for i, step in enumerate(steps):
         at = f"{here}.rechenschritte[{i}]"
@@ -128,15 +278,24 @@ def step_violations(here: str, root_id: Any, steps: Sequence[Mapping[str, Any]])
             found.append(
                 Violation(
                     at,
-                    "must reference exactly one of messlokationsId or referenzRechenschrittId (AHB [5],[6])",
+                    "must reference exactly one of messlokationsId or referenzRechenschrittId (AHB 25001 [5]/[6])",
                 )
             )
-        if ref is not None and ref == root_id:
+        if ref is not None and ref == step.get("rechenschrittBestandteilId"):
             found.append(Violation(f"{at}.referenzRechenschrittId", f"{ref} refers to its own step (AHB 25001 [9])"))
+        elif ref is not None and ref not in part_ids:
+            found.append(
+                Violation(
+                    f"{at}.referenzRechenschrittId",
+                    f"{ref} names no step of this formula (rechenschrittBestandteilId: "
+                    f"{sorted(map(str, part_ids))}) (AHB 25001 [8])",
+                )
+            )
         if melo is not None and "energieflussrichtung" not in step:
             found.append(
-                Violation(f"{at}.energieflussrichtung", "is required when a Messlokation is referenced (AHB [7])")
+                Violation(f"{at}.energieflussrichtung", "is required when a Messlokation is referenced (AHB 25001 [7])")
             )
+        found += factor_violations(at, step)
         groups[step.get("rechenschrittBestandteilId")].append(str(step.get("operation")))
     for part_id, operations in groups.items():
         problem = operator_problem(operations)
@@ -145,49 +304,118 @@ def step_violations(here: str, root_id: Any, steps: Sequence[Mapping[str, Any]])
     return found
 
 
+def factor_violations(at: str, step: Mapping[str, Any]) -> list[Violation]:
+    """Loss factors: > 0 [914], ≠ 1 [915], at most 6 decimals [912]; allocation factor: > 0 [914], ≤ 1 [969], at
+    most 6 decimals [912]. A factor may come as a number or as a decimal string (the published schema types the
+    allocation factor as a string)."""
+    found: list[Violation] = []
+    for key in ("verlustfaktorTrafo", "verlustfaktorLeitung", "aufteilungsfaktorEnergiemenge"):
+        if key not in step:
+            continue
+        value = _decimal(step[key])
+        where = f"{at}.{key}"
+        if value is None:
+            found.append(Violation(where, f"{step[key]!r} is not a decimal number"))
+            continue
+        if value <= 0:
+            found.append(Violation(where, f"{step[key]} must be greater than 0 (AHB 25001 [914])"))
+        if key == "aufteilungsfaktorEnergiemenge" and value > 1:
+            found.append(Violation(where, f"{step[key]} must be at most 1 (AHB 25001 [969])"))
+        if key != "aufteilungsfaktorEnergiemenge" and value == 1:
+            found.append(Violation(where, "must not be 1: a loss factor of 1 is no loss (AHB 25001 [915])"))
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > 6:
+            found.append(Violation(where, f"{step[key]} has more than 6 decimals (AHB 25001 [912])"))
+    return found
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 def operator_problem(operations: Sequence[str]) -> str | None:
-    """The operator combination rules of one part id, or None when they hold."""
+    """The operator rules of one step id, or None when they hold; each operator's own rule is checked in the order
+    the operators first appear (so a Faktor step mixed with anything names [14], a Positivwert one [12])."""
     kinds = set(operations)
-    if kinds & _ADD_SUB and kinds - _ADD_SUB:
-        return f"ADDITION/SUBTRAKTION may only be combined with each other, found {sorted(kinds)} (AHB [11])"
-    if "POSITIVWERT" in kinds and len(operations) != 1:
-        return "POSITIVWERT must stand alone (AHB [12])"
-    if kinds & {"DIVISION", "DIVIDEND"} and sorted(operations) != ["DIVIDEND", "DIVISION"]:
-        return f"DIVISION and DIVIDEND must appear as exactly one pair, found {sorted(operations)} (AHB [13])"
-    if "MULTIPLIKATION" in kinds and kinds != {"MULTIPLIKATION"}:
-        return "MULTIPLIKATION (Faktor) may only be combined with MULTIPLIKATION (AHB [14])"
+    for kind in dict.fromkeys(operations):
+        if kind in _ADD_SUB and kinds - _ADD_SUB:
+            return f"ADDITION/SUBTRAKTION may only be combined with each other, found {sorted(kinds)} (AHB 25001 [11])"
+        if kind == "POSITIVWERT" and len(operations) != 1:
+            return f"POSITIVWERT must stand alone under its step id, found {sorted(operations)} (AHB 25001 [12])"
+        if kind in ("DIVISION", "DIVIDEND") and sorted(operations) != ["DIVIDEND", "DIVISION"]:
+            return f"DIVISION and DIVIDEND must appear as exactly one pair, found {sorted(operations)} (AHB 25001 [13])"
+        if kind == "MULTIPLIKATION" and kinds != {"MULTIPLIKATION"}:
+            return (
+                f"MULTIPLIKATION (Faktor) may only be combined with MULTIPLIKATION, found {sorted(kinds)} "
+                "(AHB 25001 [14])"
+            )
     return None
 
 
-def contact_violations(sender: Mapping[str, Any]) -> list[Violation]:
-    """[2] a contact is mandatory when any formula is Z34; [939] e-mail with "@" and "."; [940] "+" and digits."""
-    contact = sender.get("ansprechpartner")
-    if not isinstance(contact, Mapping):
-        return [
-            Violation(
-                f"{_SENDER}.ansprechpartner",
-                f"is required when a formula has notwendigkeit {Z34} (Z34: the formula must be requested from the "
-                "sender, AHB 25001 [2])",
-            )
-        ]
+def contact_required(sender: Mapping[str, Any]) -> list[Violation]:
+    """[2] a contact (SG3) is mandatory when any formula is Z34."""
+    if isinstance(sender.get("ansprechpartner"), Mapping):
+        if sender["ansprechpartner"].get("eMailAdresse") is None and not _phone_entries(sender):
+            return [
+                Violation(
+                    f"{_SENDER}.ansprechpartner.eMailAdresse",
+                    "a contact for Z34 needs a way to reach it: an e-mail address or a phone number (COM, AHB "
+                    "25001 [2])",
+                )
+            ]
+        return []
+    return [
+        Violation(
+            f"{_SENDER}.ansprechpartner",
+            f"is required when a formula has notwendigkeit {Z34} (Z34: the formula must be requested from the "
+            "sender, AHB 25001 [2])",
+        )
+    ]
+
+
+def communication_violations(sender: Mapping[str, Any]) -> list[Violation]:
+    """COM formats, wherever given: [939] an e-mail address contains "@" and "."; [940] a phone number is "+" then
+    digits only. Phone numbers may stand under the contact or beside it (where the published page puts them), the
+    number as a string or as an object holding it."""
     found: list[Violation] = []
-    email = contact.get("eMailAdresse")
-    if not isinstance(email, str) or not _is_plausible_email(email):
+    contact = sender.get("ansprechpartner")
+    email = contact.get("eMailAdresse") if isinstance(contact, Mapping) else None
+    if email is not None and (not isinstance(email, str) or not _is_plausible_email(email)):
         found.append(
             Violation(
                 f"{_SENDER}.ansprechpartner.eMailAdresse",
-                f"a valid e-mail address is required for Z34 (with '@' and '.'), got {email!r} (AHB 25001 [939])",
+                f"must be an e-mail address with '@' and '.', got {email!r} (AHB 25001 [939])",
             )
         )
-    for i, phone in enumerate(contact.get("rufnummern") or []):
-        number = phone.get("rufnummer") if isinstance(phone, Mapping) else None
-        if number is not None and not _PHONE.fullmatch(str(number)):
-            found.append(
-                Violation(
-                    f"{_SENDER}.ansprechpartner.rufnummern[{i}].rufnummer",
-                    f"must be '+' followed by digits only, got {number!r} (AHB 25001 [940])",
-                )
-            )
+    for where, number in _phone_entries(sender):
+        if number is None:
+            found.append(Violation(where, "holds no phone number (a string, or an object with rufnummer)"))
+        elif not _PHONE.fullmatch(number):
+            found.append(Violation(where, f"must be '+' followed by digits only, got {number!r} (AHB 25001 [940])"))
+    return found
+
+
+def _phone_entries(sender: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """(JSON path, number) of every phone number of the sender: under ansprechpartner.rufnummern and rufnummern."""
+    lists: list[tuple[str, Any]] = [(f"{_SENDER}.rufnummern", sender.get("rufnummern"))]
+    contact = sender.get("ansprechpartner")
+    if isinstance(contact, Mapping):
+        lists.insert(0, (f"{_SENDER}.ansprechpartner.rufnummern", contact.get("rufnummern")))
+    found: list[tuple[str, str | None]] = []
+    for base, entries in lists:
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, Mapping) or "rufnummer" not in entry:
+                continue
+            number = entry["rufnummer"]
+            if isinstance(number, Mapping):
+                number = next((v for k in ("rufnummer", "nummer", "wert") if isinstance(v := number.get(k), str)), None)
+            found.append((f"{base}[{i}].rufnummer", number if isinstance(number, str) else None))
     return found
 
 

@@ -57,7 +57,7 @@ class TriggerService:
     def start(self, sandbox: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Validate layers 3–5, then start the process (or replay the first answer for the same trigger)."""
         event = self._event(body)
-        violations = trigger_violations(event, body, strict_check_digits=self._strict)
+        violations = trigger_violations(event, body, strict_check_digits=self._strict, now=self._clock.now(sandbox))
         if violations:
             raise BadRequest(violations)
         td, zd = body["transaktionsdaten"], body["zusatzdaten"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from pruefstand.contracts import Violation
@@ -10,19 +11,22 @@ from pruefstand.mock_server.flows.maco import identifiers
 from pruefstand.mock_server.flows.maco.events import MacoEvent
 from pruefstand.mock_server.flows.maco.pi25001 import pi25001_violations
 
-EventRule = Callable[[Mapping[str, Any]], list[Violation]]
+EventRule = Callable[..., list[Violation]]  # (body, *, now) -> violations
 
 EVENT_RULES: dict[str, EventRule] = {"PI_25001": pi25001_violations}
 
 _TD = "$.transaktionsdaten"
 
 
-def trigger_violations(event: MacoEvent, body: Mapping[str, Any], *, strict_check_digits: bool) -> list[Violation]:
-    """All violations of roles, identifiers and the event's business rules, in that order."""
+def trigger_violations(
+    event: MacoEvent, body: Mapping[str, Any], *, strict_check_digits: bool, now: datetime | None = None
+) -> list[Violation]:
+    """All violations of roles, identifiers and the event's business rules, in that order; `now` is the message
+    date (rules about dates relative to it are skipped without it)."""
     found = role_violations(event, body)
     found += identifier_violations(body, strict_check_digits=strict_check_digits)
     for rule_set in event.rules:
-        found += EVENT_RULES[rule_set](body)
+        found += EVENT_RULES[rule_set](body, now=now)
     return found
 
 
