@@ -10,7 +10,7 @@ from typing import Any
 
 from pruefstand.mock_server.flows.quittung import kassensichv
 from pruefstand.mock_server.flows.quittung.amounts import Amounts
-from pruefstand.mock_server.flows.quittung.fields import ReceiptInput
+from pruefstand.mock_server.flows.quittung.fields import SMALL_INVOICE_LIMIT, ReceiptInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,11 @@ def receipt_document(
             "tx_energy": str(found.tx_energy),
             "tx_duration": str(found.tx_duration),
             **({"tx_date": found.tx_date.isoformat()} if found.tx_date else {}),
+            **{name: getattr(found, name) for name in INVOICE_FIELDS if getattr(found, name) is not None},
         },
+        # the one delivery date, in the PDF and in the XML: tx_date when given, else the end of the TSE transaction
+        "deliveredAt": found.tx_date.isoformat() if found.tx_date else kassensichv.iso_ms(tx.log_time),
+        "invoice": _invoice(found, amounts),
         "amounts": amounts.as_json(),
         "tse": dict(record),
         "kassensichv": {
@@ -95,3 +99,24 @@ def receipt_document(
             "publicKey": issue.public_key_b64,
         },
     }
+
+
+INVOICE_FIELDS = (
+    "seller_street",
+    "seller_city",
+    "seller_country",
+    "seller_vatid",
+    "seller_taxnumber",
+    "buyer_street",
+    "buyer_zipcode",
+    "buyer_city",
+    "buyer_country",
+)
+
+
+def _invoice(found: ReceiptInput, amounts: Amounts) -> dict[str, Any]:
+    """Whether the receipt is also a valid invoice (§ 14 UStG; up to 250 € a Kleinbetragsrechnung, § 33 UStDV) and
+    an EN 16931 one, and if not, which fields it lacks."""
+    missing = found.invoice_missing(amounts.gross)
+    kind = "Kleinbetragsrechnung (§ 33 UStDV)" if amounts.gross <= SMALL_INVOICE_LIMIT else "Rechnung (§ 14 UStG)"
+    return {"kind": kind, "valid": not missing, "missing": missing}

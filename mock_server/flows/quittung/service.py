@@ -91,7 +91,7 @@ class ReceiptService:
                     )
                 return str(draft["token"])
             fields = {**draft["fields"], **values}
-            found = read_input(fields)
+            found = read_input(fields, now=kassensichv.parse_iso(now))
             if isinstance(found, list):
                 raise BadRequest(found, prefix="invalid field")
             if isinstance(found, Missing):
