@@ -53,6 +53,9 @@ FORM = {
 }
 
 
+SERVE = [sys.executable, "-m", "pruefstand.mock_server", "serve"]
+
+
 @contextlib.contextmanager
 def replicas(db: str, count: int, folder: Path) -> Iterator[list[str]]:
     procs, bases = [], []
@@ -62,7 +65,7 @@ def replicas(db: str, count: int, folder: Path) -> Iterator[list[str]]:
             log = (folder / f"replica{n}.log").open("wb")
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "mock_server", "serve", "--db", db, "--port", str(port), "--workers", "1"],
+                    [*SERVE, "--db", db, "--port", str(port), "--workers", "1"],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     env={**os.environ, "PRUEFSTAND_ADMIN_TOKEN": "bench"},

@@ -88,10 +88,17 @@ class FuzzFinished:
     seconds: float
     stop_reason: str
     errors: tuple[str, ...] = ()
+    answers: int = 0  # responses received
+    not_found: int = 0  # of which 404
 
     @property
     def ok(self) -> bool:
         return not self.findings and not self.errors
+
+    @property
+    def looks_misaddressed(self) -> bool:
+        """Nearly every answer a 404: the target is most likely not where its paths start (a forgotten base path)."""
+        return self.answers >= 20 and self.not_found >= 0.9 * self.answers
 
 
 FuzzEvent = FuzzStarted | OperationFuzzed | FuzzFinished
@@ -183,10 +190,14 @@ def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
     findings: dict[tuple[str, str, str], FuzzFinding] = {}
     errors: list[str] = []
     cases = 0
+    answers = not_found = 0
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             found = _findings(event.recorder)
             cases += len(event.recorder.cases)
+            statuses = [i.response.status_code for i in event.recorder.interactions.values() if i.response is not None]
+            answers += len(statuses)
+            not_found += statuses.count(404)
             for finding in found:
                 findings.setdefault((finding.operation, finding.check, finding.title), finding)
             yield OperationFuzzed(
@@ -211,4 +222,6 @@ def fuzz(target: FuzzTarget, options: FuzzOptions) -> Iterator[FuzzEvent]:
                 seconds=event.running_time,
                 stop_reason=str(event.stop_reason.value),
                 errors=tuple(errors),
+                answers=answers,
+                not_found=not_found,
             )

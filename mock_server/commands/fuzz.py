@@ -125,6 +125,14 @@ def fuzz(
         cases = progress.stateful_cases
         click.echo(f"  stateful  {'sequences along the links':<45} {cases:>6} cases  ok")
     title = target.spec.title
+    if url and finished.looks_misaddressed:
+        servers = [str(server.get("url", "")) for server in target.spec.document.get("servers", [])]
+        where = f"; the contract's servers: {', '.join(servers)}" if servers else ""
+        raise click.ClickException(
+            f"{finished.not_found} of {finished.answers} answers were 404: is the API's base path missing from --url "
+            f"{url}? --url is where the contract's paths start (for a bundled API: the server root + its base path, "
+            f"e.g. http://127.0.0.1:8080/v2.0){where}. The {len(finished.findings)} finding(s) are not reported."
+        )
     if junit_file:
         junit_file.write_text(junit_xml(finished, title), encoding="utf-8")
     if report_file:

@@ -59,8 +59,7 @@ def serve(
     if len(specs) != len(base_paths):
         raise click.UsageError("give one --base-path for each --spec")
     for base in base_paths:
-        if not base.startswith("/") or base.rstrip("/") in ("", "/maco", "/_admin"):
-            raise click.UsageError(f"--base-path {base!r} must start with '/' and not be taken by a bundled API")
+        _check_base_path(base)
     try:
         settings = load_settings(
             config,
@@ -133,3 +132,22 @@ def stable_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
     except OSError as exc:
         raise click.ClickException(f"admin token file {kept}: {exc.strerror or exc}") from exc
     return dataclasses.replace(settings, admin_token=token), kept
+
+
+def _check_base_path(base: str) -> None:
+    """A partner contract's base path: absolute, not the root, and clear of every bundled API and /healthz."""
+    from pruefstand.contracts import BUNDLED_APIS
+
+    taken = {api.base_path: f"the bundled {api.name} API" for api in BUNDLED_APIS}
+    taken.update({"/tmf-api/productOrderingManagement/v5": "the bundled TMF622 v5 API", "/healthz": "the health check"})
+    if not base.startswith("/"):
+        raise click.UsageError(f"--base-path {base!r} must start with '/', e.g. /partner")
+    bare = base.rstrip("/")
+    if not bare:
+        raise click.UsageError(
+            f"--base-path {base!r}: the root holds the bundled APIs ({', '.join(sorted(taken))}); give the contract a "
+            "path of its own, e.g. /partner"
+        )
+    for path, owner in taken.items():
+        if bare == path or bare.startswith(path + "/") or path.startswith(bare + "/"):
+            raise click.UsageError(f"--base-path {base!r} overlaps {path}, which {owner} uses; e.g. /partner")

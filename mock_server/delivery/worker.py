@@ -45,28 +45,46 @@ class DeliveryWorker:
         self._clock = clock
         self._owner = uuid.uuid4().hex
         self._wake: asyncio.Event | None = None  # belongs to the loop run_forever runs in
+        self._loop_of_wake: asyncio.AbstractEventLoop | None = None
+        self._client: httpx.AsyncClient | None = None  # kept open while run_forever runs (connections reused)
 
     def wake(self) -> None:
-        """Something was enqueued: look now instead of at the next poll."""
-        if self._wake is not None:
-            self._wake.set()
+        """Something was enqueued and committed: look now instead of at the next poll. Safe from any thread (the
+        handlers commit in worker threads; an asyncio.Event may only be set in its own loop)."""
+        wake, loop = self._wake, self._loop_of_wake
+        if wake is None or loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            wake.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
 
     async def run_once(self) -> int:
         """Deliver whatever is due now; returns how many attempts were made."""
         due = self._outbox.claim_due(self._clock(), self._owner, self._lease, limit=50)
         if not due:
             return 0
-        async with self._client_factory() as client:
-            # Streams are independent; within one stream only its head was claimed, so order holds.
-            await asyncio.gather(*(self._attempt(client, delivery) for delivery in due))
+        # Streams are independent; within one stream only its head was claimed, so order holds.
+        if self._client is not None:
+            await asyncio.gather(*(self._attempt(self._client, delivery) for delivery in due))
+        else:
+            async with self._client_factory() as client:
+                await asyncio.gather(*(self._attempt(client, delivery) for delivery in due))
         return len(due)
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 0.2) -> None:
         self._wake = wake = asyncio.Event()
+        self._loop_of_wake = asyncio.get_running_loop()
         try:
-            await self._loop(stop, wake, poll_seconds)
+            async with self._client_factory() as client:
+                self._client = client
+                await self._loop(stop, wake, poll_seconds)
         finally:
-            self._wake = None
+            self._wake = self._loop_of_wake = self._client = None
 
     async def _loop(self, stop: asyncio.Event, wake: asyncio.Event, poll_seconds: float) -> None:
         while not stop.is_set():
