@@ -9,13 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import prance
 import yaml
-from jsonschema.exceptions import best_match
-from openapi_spec_validator import validate as validate_openapi
-from openapi_spec_validator.readers import read_from_filename
-from prance.util.resolver import keep_ref_on_recursion
 
+from pruefstand.contracts import resolved_cache
 from pruefstand.contracts.errors import SpecLoadError
 
 JSONDict = dict[str, Any]
@@ -62,6 +58,21 @@ def load_spec(path: str | Path, *, resolve: Resolution = "all") -> Spec:
 
 @functools.lru_cache(maxsize=64)
 def _load(path: Path, _mtime: int, resolve: Resolution) -> Spec:
+    key = resolved_cache.content_key(path, resolve)
+    cached = resolved_cache.read(key) if key else None
+    if cached is not None:
+        return Spec(path=path, document=cached)
+    spec = _parse_validate_resolve(path, resolve)
+    if key:
+        resolved_cache.write(key, spec.document)
+    return spec
+
+
+def _parse_validate_resolve(path: Path, resolve: Resolution) -> Spec:
+    # imported here: a contract found in the resolved cache needs neither parser nor validator
+    import prance
+    from prance.util.resolver import keep_ref_on_recursion
+
     raw = _read(path)
     _validate(path, raw)
     if resolve == "external" and not _has_external_refs(raw):
@@ -84,6 +95,8 @@ def _load(path: Path, _mtime: int, resolve: Resolution) -> Spec:
 
 
 def _read(path: Path) -> JSONDict:
+    from openapi_spec_validator.readers import read_from_filename
+
     try:
         document, _ = read_from_filename(str(path))
     except yaml.MarkedYAMLError as exc:
@@ -98,6 +111,9 @@ def _read(path: Path) -> JSONDict:
 
 
 def _validate(path: Path, document: JSONDict) -> None:
+    from jsonschema.exceptions import best_match
+    from openapi_spec_validator import validate as validate_openapi
+
     try:
         validate_openapi(document, base_uri=path.as_uri())
     except Exception as exc:  # openapi-spec-validator's errors carry the JSON path of the problem

@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "lint": ("pruefstand.mock_server.commands.lint", "lint", "Check the bundled contracts and scenarios (and PATHS)."),
     "example": (
-        "pruefstand.mock_server.commands.lint",
+        "pruefstand.mock_server.commands.example",
         "example",
         "Print a named request example of an operation as JSON.",
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,43 @@ def test_not_an_openapi_document(tmp_path: Path) -> None:
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SpecLoadError, match="cannot be read"):
         load_spec(tmp_path / "nope.yaml")
+
+
+def test_the_resolved_cache_key_follows_every_referenced_file(tmp_path: Path) -> None:
+    from pruefstand.contracts import resolved_cache
+
+    main = write(
+        tmp_path,
+        "main.yaml",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n"
+        "        '200':\n          description: ok\n          content:\n            application/json:\n"
+        "              schema: {$ref: 'schemas/item.yaml#/Item'}\n",
+    )
+    (tmp_path / "schemas").mkdir()
+    item = tmp_path / "schemas" / "item.yaml"
+    item.write_text("Item: {type: object, properties: {a: {$ref: 'more.yaml#/A'}}}\n", encoding="utf-8")
+    more = tmp_path / "schemas" / "more.yaml"
+    more.write_text("A: {type: string}\n", encoding="utf-8")
+    (tmp_path / "unrelated.yaml").write_text("x: 1\n", encoding="utf-8")
+    first = resolved_cache.content_key(main, "all")
+    (tmp_path / "unrelated.yaml").write_text("x: 2\n", encoding="utf-8")
+    assert resolved_cache.content_key(main, "all") == first  # a file no $ref reaches does not count
+    more.write_text("A: {type: integer}\n", encoding="utf-8")  # two references away
+    assert resolved_cache.content_key(main, "all") not in (first, None)
+    assert resolved_cache.content_key(main, "external") != resolved_cache.content_key(main, "all")
+
+
+def test_a_cached_contract_is_the_one_that_was_resolved_and_validated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pruefstand.contracts import resolved_cache, spec_loader
+
+    monkeypatch.setenv("PRUEFSTAND_CACHE_DIR", str(tmp_path / "cache"))
+    spec = spec_loader._parse_validate_resolve(bundled_spec_path("maco/trigger.yaml"), "all")
+    spec_loader._load.cache_clear()
+    loaded = load_spec(bundled_spec_path("maco/trigger.yaml"))
+    assert loaded.document == spec.document
+    [entry] = (tmp_path / "cache").iterdir()
+    assert json.loads(entry.read_text(encoding="utf-8")) == spec.document
+    key = resolved_cache.content_key(bundled_spec_path("maco/trigger.yaml").resolve(), "all")
+    assert entry.name == f"spec-{key}.json"
