@@ -36,11 +36,17 @@ class CallbackListener:
         self._on_received = on_received
         self._received: list[Received] = []
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self.url = ""
 
     def received(self) -> list[Received]:
         with self._lock:
             return list(self._received)
+
+    def wait_for_more(self, seen: int, timeout: float) -> bool:
+        """Block until more than `seen` requests have arrived (True) or `timeout` seconds passed (False)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self._received) > seen, max(0.0, timeout))
 
     def _app(self) -> Starlette:
         async def record(request: Request) -> Response:
@@ -57,8 +63,9 @@ class CallbackListener:
                 body=body,
                 at=time.time(),
             )
-            with self._lock:
+            with self._arrived:
                 self._received.append(entry)
+                self._arrived.notify_all()
             if self._on_received is not None:
                 self._on_received(entry)
             if "/listener/" in entry.path:  # a TMF622 notification: the listener contract's 201, no body

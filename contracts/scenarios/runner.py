@@ -181,7 +181,7 @@ class ScenarioRunner:
             matched, problems = _match_events(wanted["events"], fresh, in_order)
             if not problems or time.monotonic() >= deadline:
                 break
-            time.sleep(0.05)
+            listener.wait_for_more(self._consumed + len(fresh), deadline - time.monotonic())  # woken on arrival
         exchanges = [self._incoming(wanted["events"][i], fresh[j]) for i, j in matched]
         if problems:
             return StepFinished(scenario, index, name, "await_events", FAILED, tuple(problems), tuple(exchanges))
