@@ -23,6 +23,7 @@ from pruefstand.mock_server.store import Outbox
 logger = logging.getLogger(__name__)
 
 DELIVERED, PENDING, DEAD = "delivered", "pending", "dead"
+KEEPALIVE_SECONDS = 1.0
 
 
 class DeliveryWorker:
@@ -41,7 +42,11 @@ class DeliveryWorker:
         self._policy = policy
         self._targets = targets or TargetPolicy()
         self._lease = lease_seconds
-        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=timeout))
+        # Idle connections are dropped after a second: well before a receiver's own keep-alive timeout (uvicorn: 5 s,
+        # the same as httpx's default), so a message never goes out on a connection the receiver is just closing.
+        self._client_factory = client_factory or (
+            lambda: httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS))
+        )
         self._clock = clock
         self._owner = uuid.uuid4().hex
         self._wake: asyncio.Event | None = None  # belongs to the loop run_forever runs in
@@ -68,13 +73,20 @@ class DeliveryWorker:
         due = self._outbox.claim_due(self._clock(), self._owner, self._lease, limit=50)
         if not due:
             return 0
-        # Streams are independent; within one stream only its head was claimed, so order holds.
-        if self._client is not None:
+        # Streams are independent; within one stream only its head was claimed, so order holds. The kept client
+        # belongs to run_forever's loop; a round run from another loop (an admin request) uses a client of its own.
+        if self._client is not None and self._in_own_loop():
             await asyncio.gather(*(self._attempt(self._client, delivery) for delivery in due))
         else:
             async with self._client_factory() as client:
                 await asyncio.gather(*(self._attempt(client, delivery) for delivery in due))
         return len(due)
+
+    def _in_own_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop_of_wake
+        except RuntimeError:
+            return False
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 0.2) -> None:
         self._wake = wake = asyncio.Event()
@@ -108,12 +120,14 @@ class DeliveryWorker:
         error = self._targets.refusal(target)
         hopeless = error is not None  # never attempted: dead at once, the reason in the journal
         if error is None:
+            headers = {**delivery["headers"], "X-Pruefstand-Delivery-Id": str(delivery["id"])}
             try:
-                response = await client.post(
-                    target,
-                    json=delivery["payload"],
-                    headers={**delivery["headers"], "X-Pruefstand-Delivery-Id": str(delivery["id"])},
-                )
+                try:
+                    response = await client.post(target, json=delivery["payload"], headers=headers)
+                except httpx.RemoteProtocolError:
+                    # a kept-alive connection the receiver closed as we sent: nothing was read, send once more on a
+                    # fresh connection (the delivery id lets a receiver drop the rare repeat)
+                    response = await client.post(target, json=delivery["payload"], headers=headers)
                 status_code = response.status_code
                 if not response.is_success:
                     error = f"answered {status_code}"
