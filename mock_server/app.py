@@ -22,7 +22,14 @@ from connexion.validators import VALIDATOR_MAP
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from pruefstand.contracts import DispatchingValidator, MalformedMessage, Spec, bundled_spec_path, load_spec
+from pruefstand.contracts import (
+    DispatchingValidator,
+    MalformedMessage,
+    SchemaValidator,
+    Spec,
+    bundled_spec_path,
+    load_spec,
+)
 from pruefstand.mock_server.admin.handlers import AdminHandlers
 from pruefstand.mock_server.allowed_methods import AllowedMethods
 from pruefstand.mock_server.body_limit import BodyLimitMiddleware
@@ -31,6 +38,7 @@ from pruefstand.mock_server.clock import Clock
 from pruefstand.mock_server.delivery import DeliveryWorker, RetryPolicy, TargetPolicy
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.example_responder import ExampleResolver
+from pruefstand.mock_server.fast_path import FastTriggerMiddleware
 from pruefstand.mock_server.faults import FaultMiddleware, FaultRules
 from pruefstand.mock_server.flows.maco.auth import TokenService
 from pruefstand.mock_server.flows.maco.callbacks import Backend, BackendCallbacks
@@ -358,4 +366,18 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_bytes=settings.max_body_bytes
     )
     app.add_middleware(TrailingSlashMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER)
+    if settings.fast_path:
+        inbound = maco_spec.operation("inbound")
+        body_schema = inbound["requestBody"]["content"]["application/json"]["schema"]
+        answer_schema = inbound["responses"]["201"]["content"]["application/json"]["schema"]
+        app.add_middleware(
+            FastTriggerMiddleware,
+            position=MiddlewarePosition.BEFORE_SWAGGER,
+            path=f"{MACO_BASE}/inbound",
+            verify=maco.verify_bearer,
+            body_violations=DispatchingValidator(body_schema).violations,
+            answer_violations=SchemaValidator(answer_schema).violations,
+            start=triggers.start,
+            max_depth=settings.max_depth,
+        )
     return app

@@ -61,6 +61,7 @@ class Settings:
     log_level: str = "warning"
     journal_size: int = 500  # requests kept per sandbox in the journal (GET /_admin/sandboxes/<s>/requests); 0: off
     request_log: bool = True  # one console line per request (method, path, sandbox, status, ms, first problem)
+    fast_path: bool = True  # the MaCo trigger's accepted path answered without connexion's plumbing (fast_path.py)
     # Where the mock may send besides loopback: host-name patterns (* wildcards), addresses, networks (10.0.0.0/8);
     # private, link-local and metadata addresses only when an address or network entry names them.
     delivery_allow_hosts: str = ""

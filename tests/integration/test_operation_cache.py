@@ -26,7 +26,7 @@ def test_given_many_requests_then_each_operation_builds_its_decorators_once(
             return super().__call__(function)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(asynchronous, "StarletteDecorator", CountingDecorator)
-    settings = make_settings()
+    settings = make_settings(fast_path=False)  # the connexion chain is the point here
     with create_app(settings, store=SQLiteStore(":memory:")).test_client() as client:
         tokens = [get_token(client, settings, f"s{i}") for i in range(3)]
         keys = {

@@ -1,0 +1,127 @@
+"""The MaCo trigger's accepted path without connexion's per-request plumbing (routing twice, security, parameter and
+body decoding, context, serialisation): the same checks, from the same contract and the same services, in one step.
+
+Only a request that passes every check is answered here: a JSON body with a bearer token that verifies, a body the
+contract's compiled validator accepts, and a trigger the service starts (or replays). Anything else, including every
+refusal, is handed on unchanged to the connexion stack, which answers exactly as it does without this layer (the body
+already read is given to it again). The answer is the one connexion would send, byte for byte (tested); it is checked
+against the contract's 201 schema like every answer.
+
+It sits inside the journal, fault, body-limit and trailing-slash layers, so those apply as before.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pruefstand.contracts import parse_json_body
+from pruefstand.mock_server.errors import MockError
+
+logger = logging.getLogger(__name__)
+_JSON = "application/json"
+
+
+class _Request:
+    """What the bearer check reads of a request: its headers."""
+
+    def __init__(self, headers: Headers) -> None:
+        self.headers = headers
+
+
+class FastTriggerMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        path: str,
+        verify: Callable[[str, Any], Mapping[str, Any]],
+        body_violations: Callable[[Any], list[Any]],
+        answer_violations: Callable[[Any], list[Any]],
+        start: Callable[[str, Mapping[str, Any]], Mapping[str, Any]],
+        max_depth: int,
+    ) -> None:
+        self.app = app
+        self.path = path
+        self.verify = verify
+        self.body_violations = body_violations
+        self.answer_violations = answer_violations
+        self.start = start
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        authorization = headers.get("authorization", "")
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != _JSON or not authorization.lower().startswith("bearer "):
+            await self.app(scope, receive, send)
+            return
+        raw, more = await _read_body(receive)
+        if more is not None:  # the client went away mid-body: let the normal path see it as it is
+            await self.app(scope, _replaying(raw, more, receive), send)
+            return
+        answer = self._answer(headers, authorization[7:].strip(), raw)
+        if answer is None:
+            await self.app(scope, _replaying(raw, None, receive), send)
+            return
+        body = (json.dumps(answer) + "\n").encode("utf-8")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _answer(self, headers: Headers, token: str, raw: bytes) -> Mapping[str, Any] | None:
+        """The trigger's answer when every check passes, else None (the normal path answers)."""
+        try:
+            info = self.verify(token, _Request(headers))
+            body = parse_json_body(raw, max_depth=self.max_depth)
+        except Exception:  # a token refused (connexion's Unauthenticated), a malformed body: the normal path says why
+            return None
+        if not isinstance(body, dict) or self.body_violations(body):
+            return None
+        try:
+            answer = self.start(str(info["sandbox"]), body)
+        except MockError:  # a refusal of the rule layers: answered (identically, nothing stored) by the normal path
+            return None
+        problems = self.answer_violations(answer)
+        if problems:  # the mock's own answer breaks its contract: a defect, said loudly as connexion would
+            logger.error("the mock's answer breaks its own contract: %s", "; ".join(map(str, problems)))
+            raise RuntimeError(f"the mock's answer breaks its own contract: {problems[0]}")
+        return answer
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
+    """The whole body, or what came before a message that is not more body (returned so it can be replayed)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), message
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), None
+
+
+def _replaying(raw: bytes, extra: Message | None, receive: Receive) -> Receive:
+    pending: list[Message] = [{"type": "http.request", "body": raw, "more_body": False}]
+    if extra is not None:
+        pending = [{"type": "http.request", "body": raw, "more_body": True}, extra]
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed

@@ -1,0 +1,75 @@
+"""The MaCo trigger's fast path answers exactly as the connexion stack does: the same sequence of requests against two
+mocks, seeded alike, one with the fast path and one without, gives the same answers byte for byte, the same stored
+processes and the same journal; every refusal still comes from the normal path."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from pruefstand.contracts.request_examples import request_example
+from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.fast_path import FastTriggerMiddleware
+from tests.conftest import ADMIN_TOKEN, make_settings
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def session(fast: bool) -> list[tuple[int, bytes, dict[str, str]]]:
+    settings = make_settings(fast_path=fast, id_seed="fast-path", clock_start="2026-01-01T08:00:00Z")
+    answers: list[tuple[int, bytes, dict[str, str]]] = []
+    z33 = request_example("maco", "inbound", "Z33_Marktlokation_Addition")
+    z34 = request_example("maco", "inbound", "Z34_Marktlokation")
+    broken = copy.deepcopy(z34)
+    del broken["transaktionsdaten"]["absender"]["ansprechpartner"]
+    with TestClient(create_app(settings)) as client:
+        form = {"grant_type": "password", "client_id": settings.maco.client_id, "username": settings.maco.username,
+                "client_secret": settings.maco.client_secret, "password": settings.maco.password}  # fmt: skip
+        token = client.post("/maco/oauth/token", data=form).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        requests: list[tuple[dict[str, Any], Any]] = [
+            (auth, z33),  # accepted
+            (auth, z33),  # the same again: the first answer
+            (auth, z34),  # the same prozessId, another payload: 409
+            (auth, broken),  # a PI 25001 rule: 400
+            ({}, z33),  # no token: 401
+            ({"Authorization": "Bearer nope"}, z33),  # an unknown token: 401
+            ({**auth, "X-Pruefstand-Sandbox": "bad name!"}, z33),  # a malformed sandbox: 400
+            ({**auth, "Content-Type": "text/plain"}, "x"),  # 415
+            ({**auth, "Content-Type": "application/json"}, "{"),  # malformed JSON: 400
+        ]
+        for headers, body in requests:
+            if isinstance(body, str):
+                response = client.post("/maco/inbound", content=body, headers=headers)
+            else:
+                response = client.post("/maco/inbound", json=body, headers=headers)
+            kept = {k: v for k, v in response.headers.items() if k in ("content-type", "content-length",
+                                                                        "www-authenticate")}  # fmt: skip
+            answers.append((response.status_code, response.content, kept))
+        processes = client.get("/_admin/sandboxes/default/maco/processes", headers=ADMIN).json()
+        journal = client.get("/_admin/sandboxes/default/requests", headers=ADMIN, params={"limit": 50}).json()
+    answers.append((0, repr(processes).encode(), {}))
+    answers.append((0, repr([(e["method"], e["path"], e["status"], e.get("problem")) for e in journal]).encode(), {}))
+    return answers
+
+
+def test_the_fast_path_answers_byte_for_byte_as_the_normal_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    answered: list[Any] = []
+    original = FastTriggerMiddleware._answer
+
+    def counting(self: FastTriggerMiddleware, *args: Any) -> Any:
+        answer = original(self, *args)
+        answered.append(answer)
+        return answer
+
+    monkeypatch.setattr(FastTriggerMiddleware, "_answer", counting)
+    fast = session(True)
+    assert sum(a is not None for a in answered) == 2  # the two 201s came from the fast path, the refusals did not
+    assert len(answered) == 7  # the 415 and the token-less request never reached its checks
+    normal = session(False)
+    assert len(answered) == 7  # without it, nothing passes through it
+    assert [a[0] for a in fast[:9]] == [201, 201, 409, 400, 401, 401, 400, 415, 400]
+    assert fast == normal
