@@ -54,11 +54,15 @@ class Journal:
             pending, self._pending = self._pending, []
         if not pending or self.size <= 0:
             return 0
+        by_sandbox: dict[str, list[dict[str, Any]]] = {}
+        for entry in pending:
+            by_sandbox.setdefault(str(entry["sandbox"]), []).append(entry)
         with self._store.transaction() as uow:
-            for entry in pending:
-                sandbox = str(entry["sandbox"])
-                number = uow.next_counter(sandbox, COUNTER)
-                uow.put(sandbox, KIND, str(number % self.size), {**entry, "seq": number})
+            for sandbox, entries in by_sandbox.items():
+                # the last `size` entries are all the ring keeps: older ones of this batch would be overwritten
+                numbers = uow.take_counters(sandbox, COUNTER, len(entries))
+                for number, entry in list(zip(numbers, entries, strict=True))[-self.size :]:
+                    uow.put(sandbox, KIND, str(number % self.size), {**entry, "seq": number})
         return len(pending)
 
     def entries(
@@ -85,7 +89,8 @@ class Journal:
         ]
         return chosen[:limit]
 
-    async def run_forever(self, stop: asyncio.Event, every: float = 0.2) -> None:
+    async def run_forever(self, stop: asyncio.Event, every: float = 0.05) -> None:
+        # small batches often: a flush holds the store's write lock, and a long one is a stall in every request
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.flush)

@@ -76,6 +76,9 @@ class UnitOfWork(Reader, Protocol):
     def next_counter(self, sandbox: str, name: str) -> int:
         """1, 2, 3 … per (sandbox, name); never repeats and never skips, also across restarts and replicas."""
 
+    def take_counters(self, sandbox: str, name: str, count: int) -> range:
+        """The next `count` values of the counter at once (as `count` calls of next_counter would give them)."""
+
     def publish(self, sandbox: str, message: OutboundMessage) -> None:
         """Put an outbound message in the outbox, in the same transaction as the change it reports; the delivery
         worker is woken once the transaction has committed."""

@@ -152,6 +152,16 @@ class SqlUnitOfWork:
         ).fetchone()
         return int(row[0])
 
+    def take_counters(self, sandbox: str, name: str, count: int) -> range:
+        self._touch(sandbox)
+        row = self._x(
+            "INSERT INTO counters (sandbox, name, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (sandbox, name) DO UPDATE SET value = counters.value + excluded.value RETURNING value",
+            (sandbox, name, count),
+        ).fetchone()
+        last = int(row[0])
+        return range(last - count + 1, last + 1)
+
     def publish(self, sandbox: str, message: OutboundMessage) -> None:
         self._touch(sandbox)
         now = self._wall_clock()

@@ -181,6 +181,14 @@ def test_reset_removes_one_sandbox_and_keeps_counters(store: Store) -> None:
         assert uow.next_counter("a", "n") == 4
 
 
+def test_counters_taken_at_once_continue_the_sequence_without_gap(store: Store) -> None:
+    with store.transaction() as uow:
+        assert uow.next_counter("a", "n") == 1
+        assert list(uow.take_counters("a", "n", 3)) == [2, 3, 4]
+        assert list(uow.take_counters("fresh", "n", 2)) == [1, 2]
+        assert uow.next_counter("a", "n") == 5
+
+
 def test_records_counters_and_migrations_survive_reopening(open_db: OpenStore) -> None:
     first = open_db()
     with first.transaction() as uow:
