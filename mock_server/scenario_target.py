@@ -55,8 +55,13 @@ def in_process_target(
     )
     with contextlib.ExitStack() as stack:
         listener = stack.enter_context(listening(listen, None))
-        clients = {
-            api.name: stack.enter_context(TestClient(app, base_url=f"http://localhost{api.base_path}/"))
+        # one in-process client runs the app (one lifespan: one delivery worker, one journal); the APIs' clients
+        # share its transport, each with its API's base URL
+        runner = stack.enter_context(TestClient(app, base_url="http://localhost/"))
+        clients: dict[str, httpx.Client] = {
+            api.name: stack.enter_context(
+                httpx.Client(transport=runner._transport, base_url=f"http://localhost{api.base_path}/")
+            )
             for api in BUNDLED_APIS
         }
         env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": admin_token}
