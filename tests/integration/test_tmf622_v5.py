@@ -209,3 +209,35 @@ def test_the_served_v5_contract_is_the_official_one_derived_and_up_to_date() -> 
     title = f"{reference['info']['title']} (derived by pruefstand from the official {reference['info']['version']})"
     assert committed == derive(reference, lambda path: not path.startswith("/listener"), title=title)
     assert '"discriminator": {' not in json.dumps(committed)  # every discriminated oneOf dispatches on @type now
+
+
+def test_a_v5_json_patch_changes_the_order_as_v5_shows_it(client: TestClient) -> None:
+    order = client.post(f"{V5}/productOrder", json=ORDER).json()
+    patch = {"Content-Type": "application/json-patch+json"}
+    operations = [
+        {"op": "test", "path": "/category", "value": "residential"},
+        {"op": "replace", "path": "/category", "value": "B2B product order"},  # the official example's change
+        {"op": "replace", "path": "/productOrderItem/0/quantity", "value": 2},
+        {"op": "remove", "path": "/description"},
+    ]
+    patched = client.patch(order["href"], json=operations, headers=patch)
+    assert patched.status_code == 200, patched.text
+    shown = patched.json()
+    assert (shown["category"], shown["productOrderItem"][0]["quantity"]) == ("B2B product order", 2)
+    assert "description" not in shown
+    assert official("ProductOrder", shown) == []
+    assert client.get(f"{V4}/productOrder/{order['id']}").json()["category"] == "B2B product order"  # one store
+    failed_test = client.patch(order["href"], json=[{"op": "test", "path": "/category", "value": "x"}], headers=patch)
+    assert failed_test.status_code == 409
+    assert "the test failed" in failed_test.json()["message"]
+    seller_owned = client.patch(order["href"], json=[{"op": "replace", "path": "/state", "value": "completed"}],
+                                headers=patch)  # fmt: skip
+    assert seller_owned.status_code == 400
+    assert "$.state: is set by the seller" in seller_owned.json()["message"]
+    malformed = client.patch(order["href"], json=[{"op": "jump", "path": "/category"}], headers=patch)
+    assert malformed.status_code == 400
+    assert official("Error", malformed.json()) == []
+    query_patch = client.patch(
+        order["href"], json=operations, headers={"Content-Type": "application/json-patch-query+json"}
+    )
+    assert query_patch.status_code == 415

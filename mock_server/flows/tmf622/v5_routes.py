@@ -21,8 +21,8 @@ from starlette.routing import Route
 from pruefstand.contracts import MalformedMessage, SchemaValidator, Violation
 from pruefstand.contracts.derived_contract import schema_ref
 from pruefstand.contracts.json_body import parse_json_body
-from pruefstand.mock_server.errors import BadRequest, UnsupportedMediaType
-from pruefstand.mock_server.flows.tmf622 import v5
+from pruefstand.mock_server.errors import BadRequest, Conflict, UnsupportedMediaType
+from pruefstand.mock_server.flows.tmf622 import documents, v5
 from pruefstand.mock_server.flows.tmf622.service import OrderService
 from pruefstand.mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.tmf630 import (
@@ -35,6 +35,8 @@ from pruefstand.mock_server.tmf630 import (
 
 _ORDER_JSON = ("application/json",)
 _PATCH_JSON = ("application/merge-patch+json", "application/json")
+_JSON_PATCH = "application/json-patch+json"
+_VALIDATED = ("ProductOrder_FVO", "ProductOrder_MVO", "CancelProductOrder_FVO", "Hub_FVO", "JsonPatchOperations")
 
 
 class V5Routes:
@@ -43,8 +45,7 @@ class V5Routes:
         self.contract: dict[str, Any] = json.loads(contract_path.read_text(encoding="utf-8"))
         self._max_depth = max_depth
         self._validators = {
-            name: SchemaValidator(schema_ref(self.contract, f"#/components/schemas/{name}"))
-            for name in ("ProductOrder_FVO", "ProductOrder_MVO", "CancelProductOrder_FVO", "Hub_FVO")
+            name: SchemaValidator(schema_ref(self.contract, f"#/components/schemas/{name}")) for name in _VALIDATED
         }
         self._task_attributes = {"id", "href", "@type", "state", "productOrder", "creationDate", "cancellationReason",
                                  "requestedCancellationDate", "effectiveCancellationDate"}  # fmt: skip
@@ -86,12 +87,37 @@ class V5Routes:
         return JSONResponse(_selected(v5.order_v5(order), request.query_params.get("fields")))
 
     async def patch_order(self, request: Request) -> Response:
-        body = await self._body(request, "ProductOrder_MVO", _PATCH_JSON)
-        changes = v5.order_from_v5(body)
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type == _JSON_PATCH:
+            operations = await self._body(request, "JsonPatchOperations", (_JSON_PATCH,))
+            changes = self._json_patch_as_merge(request, operations)
+        else:
+            body = await self._body(request, "ProductOrder_MVO", (*_PATCH_JSON, _JSON_PATCH))
+            changes = v5.order_from_v5(body)
         patched = self._orders.patch_order(
             _sandbox(request), request.path_params["id"], changes, profile=_profile(request)
         )
         return JSONResponse(_selected(v5.order_v5(patched), request.query_params.get("fields")))
+
+    def _json_patch_as_merge(self, request: Request, operations: Any) -> dict[str, Any]:
+        """An RFC 6902 JSON Patch addresses the order as v5 shows it: applied to that view, the first-level
+        attributes it changed become a merge patch of the stored order (one path for both versions' rules)."""
+        shown = v5.order_v5(self._orders.order(_sandbox(request), request.path_params["id"]))
+        try:
+            patched, _paths, changed = documents.json_patched(shown, operations)
+        except PermissionError as exc:
+            raise BadRequest(
+                [Violation(str(exc), "is set by the seller and cannot be patched")], prefix="Not patchable"
+            ) from exc
+        except documents.PatchConflict as exc:
+            raise Conflict(f"the JSON Patch does not apply to the order as it is now: {exc}") from exc
+        except ValueError as exc:
+            raise BadRequest([Violation("$", str(exc))], prefix="Not patchable") from exc
+        kept = {key: patched[key] for key in changed if key in patched}
+        violations = self._validators["ProductOrder_MVO"].violations({"@type": "ProductOrder", **kept})
+        if violations:
+            raise BadRequest(violations, prefix="Not patchable")
+        return {**v5.order_from_v5(kept), **{key: None for key in changed if key not in patched}}
 
     async def delete_order(self, request: Request) -> Response:
         self._orders.delete_order(_sandbox(request), request.path_params["id"], profile=_profile(request))
@@ -129,7 +155,8 @@ class V5Routes:
         return Response(status_code=204)
 
     # parsing
-    async def _body(self, request: Request, schema: str, media_types: tuple[str, ...]) -> dict[str, Any]:
+    async def _body(self, request: Request, schema: str, media_types: tuple[str, ...]) -> Any:
+        """The JSON body, valid against the contract's schema (an object, or a list for a JSON Patch)."""
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type not in media_types:
             raise UnsupportedMediaType(
@@ -142,7 +169,7 @@ class V5Routes:
         violations = self._validators[schema].violations(body)
         if violations:
             raise BadRequest(violations)
-        return dict(body)
+        return body
 
     def _listing(
         self, request: Request, attributes: set[str] | frozenset[str]
