@@ -7,14 +7,16 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import httpx
 from starlette.testclient import TestClient
 
-from pruefstand.contracts import BUNDLED_APIS, Spec, bundled_spec_path, load_spec
+from pruefstand.contracts import BUNDLED_APIS, BundledApi, Spec, bundled_spec_path, load_spec
 from pruefstand.contracts.fuzzing import FuzzTarget
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.flows.tmf622.v5 import V5_BASE
 from pruefstand.mock_server.sandbox import SANDBOX_HEADER
 from pruefstand.mock_server.settings import MacoSettings, Settings
 from pruefstand.mock_server.store import SQLiteStore
@@ -38,11 +40,17 @@ class Credentials:
         return cls(maco.client_id, maco.client_secret, maco.username, maco.password)
 
 
+# Fuzzed like the bundled APIs, served by the kit's own routes: TMF622 v5 (its contract is read as written: its
+# recursive schemas stay references, which Schemathesis resolves itself).
+FUZZABLE_APIS = (*BUNDLED_APIS, BundledApi("tmf622-v5", "tmf622/product-ordering-v5.json", V5_BASE))
+
+
 def _spec_for(api: str) -> tuple[Spec, str]:
-    for bundled in BUNDLED_APIS:
+    for bundled in FUZZABLE_APIS:
         if bundled.name == api:
-            return load_spec(bundled_spec_path(bundled.spec)), bundled.base_path
-    raise FuzzSetupError(f"unknown API {api!r}; bundled: {', '.join(a.name for a in BUNDLED_APIS)}")
+            resolve: Literal["all", "external"] = "external" if bundled.spec.endswith(".json") else "all"
+            return load_spec(bundled_spec_path(bundled.spec), resolve=resolve), bundled.base_path
+    raise FuzzSetupError(f"unknown API {api!r}; known: {', '.join(a.name for a in FUZZABLE_APIS)}")
 
 
 def fetch_maco_token(client: httpx.Client, token_url: str, credentials: Credentials) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import httpx
 
-from pruefstand.contracts import BUNDLED_APIS, ContractError
+from pruefstand.contracts import ContractError
 from pruefstand.contracts.fuzz_reports import junit_xml, markdown
 from pruefstand.contracts.fuzzing import (
     ALL_PHASES,
@@ -22,13 +22,13 @@ from pruefstand.contracts.fuzzing import fuzz as run_fuzz
 from pruefstand.mock_server.commands.arguments import checked_url, writable
 from pruefstand.mock_server.commands.fuzz_progress import FuzzProgress
 from pruefstand.mock_server.errors import MockError
-from pruefstand.mock_server.fuzz_target import Credentials, in_process_target, url_target
+from pruefstand.mock_server.fuzz_target import FUZZABLE_APIS, Credentials, in_process_target, url_target
 from pruefstand.mock_server.sandbox import SANDBOX_HEADER
 from pruefstand.mock_server.settings import load_settings
 
 
 @click.command()
-@click.argument("api", required=False, type=click.Choice([api.name for api in BUNDLED_APIS]))
+@click.argument("api", required=False, type=click.Choice([api.name for api in FUZZABLE_APIS]))
 @click.option(
     "--url", help="Base URL of the implementation (where the API's paths start). Default: the mock in-process."
 )

@@ -18,7 +18,12 @@ from pruefstand.mock_server.store import OutboundMessage, Store, UnitOfWork
 
 
 class EventContractError(MockError):
-    """An event the mock built breaks the listener contract: a defect of the mock, never sent."""
+    """An event the mock built breaks the listener contract: a defect of the mock, never sent. `violations` name the
+    places in the event."""
+
+    def __init__(self, message: str, violations: list[Violation] | None = None) -> None:
+        super().__init__(message)
+        self.violations = violations or []
 
 
 class Hub:
@@ -96,7 +101,7 @@ class Hub:
             )
             violations = self._validator(event.event_type).violations(body)
             if violations:
-                raise EventContractError(f"{event.event_type}: " + "; ".join(str(v) for v in violations))
+                raise EventContractError(f"{event.event_type}: " + "; ".join(str(v) for v in violations), violations)
             found = [
                 delivery
                 for version, wanting in by_version.items()

@@ -18,11 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pruefstand.contracts import MalformedMessage, SchemaValidator, Violation
+from pruefstand.contracts import MalformedMessage, SchemaValidator, Violation, bundled_spec_path, load_spec
 from pruefstand.contracts.derived_contract import schema_ref
 from pruefstand.contracts.json_body import parse_json_body
-from pruefstand.mock_server.errors import BadRequest, Conflict, UnsupportedMediaType
+from pruefstand.mock_server.errors import BadRequest, Conflict
 from pruefstand.mock_server.flows.tmf622 import documents, v5
+from pruefstand.mock_server.flows.tmf622.hub import EventContractError
 from pruefstand.mock_server.flows.tmf622.service import OrderService
 from pruefstand.mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.tmf630 import (
@@ -47,6 +48,10 @@ class V5Routes:
         self._validators = {
             name: SchemaValidator(schema_ref(self.contract, f"#/components/schemas/{name}")) for name in _VALIDATED
         }
+        # one store for v4 and v5: an order must also be a valid v4 order, or its v4 events could not be sent
+        v4 = load_spec(bundled_spec_path("tmf622/product-ordering.yaml"))
+        self._v4_create = SchemaValidator(_json_schema(v4.operation("createProductOrder")))
+        self._v4_update = SchemaValidator(_json_schema(v4.operation("patchProductOrder")))
         self._task_attributes = {"id", "href", "@type", "state", "productOrder", "creationDate", "cancellationReason",
                                  "requestedCancellationDate", "effectiveCancellationDate"}  # fmt: skip
 
@@ -77,7 +82,12 @@ class V5Routes:
 
     async def create_order(self, request: Request) -> Response:
         body = await self._body(request, "ProductOrder_FVO", _ORDER_JSON)
-        order = self._orders.create_order(_sandbox(request), v5.order_from_v5(body), profile=_profile(request))
+        stored = v5.order_from_v5(body)
+        self._representable(self._v4_create, stored)
+        try:
+            order = self._orders.create_order(_sandbox(request), stored, profile=_profile(request))
+        except EventContractError as exc:
+            raise _not_representable(exc) from exc
         shown = v5.order_v5(order)
         headers = {"Location": shown["href"]}
         return JSONResponse(_selected(shown, request.query_params.get("fields")), 201, headers=headers)
@@ -94,10 +104,27 @@ class V5Routes:
         else:
             body = await self._body(request, "ProductOrder_MVO", (*_PATCH_JSON, _JSON_PATCH))
             changes = v5.order_from_v5(body)
-        patched = self._orders.patch_order(
-            _sandbox(request), request.path_params["id"], changes, profile=_profile(request)
-        )
+        self._representable(self._v4_update, {k: v for k, v in changes.items() if v is not None})
+        try:
+            patched = self._orders.patch_order(
+                _sandbox(request), request.path_params["id"], changes, profile=_profile(request)
+            )
+        except EventContractError as exc:
+            raise _not_representable(exc) from exc
         return JSONResponse(_selected(v5.order_v5(patched), request.query_params.get("fields")))
+
+    @staticmethod
+    def _representable(validator: SchemaValidator, stored: dict[str, Any]) -> None:
+        """What v5 allows but v4 cannot hold (a note without text, a priority other than 0-4) is refused naming it:
+        v4 clients read the same orders and v4 subscribers get their events."""
+        violations = validator.violations(stored)
+        if violations:
+            raise BadRequest(
+                [
+                    Violation(v.path, f"{v.message} (orders are kept for v4 and v5 clients alike, and v4 requires it)")
+                    for v in violations
+                ]
+            )
 
     def _json_patch_as_merge(self, request: Request, operations: Any) -> dict[str, Any]:
         """An RFC 6902 JSON Patch addresses the order as v5 shows it: applied to that view, the first-level
@@ -158,9 +185,14 @@ class V5Routes:
     async def _body(self, request: Request, schema: str, media_types: tuple[str, ...]) -> Any:
         """The JSON body, valid against the contract's schema (an object, or a list for a JSON Patch)."""
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type not in media_types:
-            raise UnsupportedMediaType(
-                f"Content-Type {media_type or '(none)'} is not taken here; send {' or '.join(media_types)}"
+        if media_type not in media_types:  # 400, not 415: the v5 contract (and TMF630) documents no 415
+            raise BadRequest(
+                [
+                    Violation(
+                        "header.Content-Type",
+                        f"{media_type or '(none)'} is not taken here; send {' or '.join(media_types)}",
+                    )
+                ]
             )
         try:
             body = parse_json_body(await request.body(), max_depth=self._max_depth)
@@ -202,7 +234,8 @@ def _count(params: Mapping[str, str], name: str, minimum: int) -> int | None:
 def _page(items: list[dict[str, Any]], total: int, offset: int | None, fields: str | None) -> Response:
     headers = content_range(offset or 0, len(items), total)
     shown = [_selected(item, fields) for item in items]
-    return JSONResponse(shown, 206 if len(items) < total else 200, headers=headers)
+    # 200 with the range headers also for a part of the collection: the v5 contract documents no 206
+    return JSONResponse(shown, 200, headers=headers)
 
 
 def _selected(resource: dict[str, Any], fields: str | None) -> dict[str, Any]:
@@ -216,3 +249,23 @@ def _sandbox(request: Request) -> str:
 
 def _profile(request: Request) -> str | None:
     return request.headers.get(PROFILE_HEADER) or None
+
+
+def _not_representable(error: EventContractError) -> BadRequest:
+    """A v5 order whose v4 event could not be sent (v5 lets it go without what v4 requires): the client's order,
+    refused naming the places (nothing was stored: the event is built in the order's own transaction)."""
+    prefix = "$.event.productOrder"
+    named = [
+        Violation(
+            "$" + v.path[len(prefix) :],
+            f"{v.message} (orders are kept for v4 and v5 clients alike, and v4 events require it)",
+        )
+        for v in error.violations
+        if v.path.startswith(prefix)
+    ]
+    return BadRequest(named or [Violation("$", str(error))])
+
+
+def _json_schema(operation: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = operation["requestBody"]["content"]["application/json"]["schema"]
+    return schema
