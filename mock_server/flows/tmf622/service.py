@@ -4,7 +4,8 @@ to the outbox in the same transaction as the change (validated against the liste
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,20 +198,12 @@ class OrderService:
             order = self._stored_order(uow, sandbox, order_id)
             if p.orders.is_final(str(order["state"])):
                 raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r} and cannot change")
-            try:
+            with patch_refusals(f"productOrder {order_id}"):
                 if isinstance(patch, Mapping):
                     patched, paths = documents.merge_patched(order, patch)
                     given: list[str] = list(patch)
                 else:
                     patched, paths, given = documents.json_patched(order, patch)
-            except PermissionError as exc:
-                raise BadRequest(
-                    [Violation(str(exc), "is set by the seller and cannot be patched")], prefix="Not patchable"
-                ) from exc
-            except documents.PatchConflict as exc:
-                raise Conflict(f"the JSON Patch does not apply to productOrder {order_id} as it is now: {exc}") from exc
-            except ValueError as exc:
-                raise BadRequest([Violation("$", str(exc))], prefix="Not patchable") from exc
             if not patched.get("productOrderItem"):
                 raise BadRequest([Violation("$.productOrderItem", "an order keeps at least one item")])
             if p.buyer_required and isinstance(documents.buyer_of(patched), Violation):
@@ -595,3 +588,19 @@ def _listed(
         return reader.find(sandbox, kind, where, limit=limit, offset=offset or 0), reader.count(sandbox, kind, where)
     found = [item for item in reader.find(sandbox, kind, where) if matches(item, rest)]
     return page([dict(i) for i in sorted_by(found, sort)], offset, limit)
+
+
+@contextlib.contextmanager
+def patch_refusals(what: str) -> Iterator[None]:
+    """A buyer's patch refused as TMF622 answers it: a seller-owned attribute or one TMF622 does not know is 400, a
+    JSON Patch that does not fit the order as it is now 409 (RFC 5789 2.2)."""
+    try:
+        yield
+    except PermissionError as exc:
+        raise BadRequest(
+            [Violation(str(exc), "is set by the seller and cannot be patched")], prefix="Not patchable"
+        ) from exc
+    except documents.PatchConflict as exc:
+        raise Conflict(f"the JSON Patch does not apply to {what} as it is now: {exc}") from exc
+    except ValueError as exc:
+        raise BadRequest([Violation("$", str(exc))], prefix="Not patchable") from exc

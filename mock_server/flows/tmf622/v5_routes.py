@@ -21,10 +21,10 @@ from starlette.routing import Route
 from pruefstand.contracts import MalformedMessage, SchemaValidator, Violation, bundled_spec_path, load_spec
 from pruefstand.contracts.derived_contract import schema_ref
 from pruefstand.contracts.json_body import parse_json_body
-from pruefstand.mock_server.errors import BadRequest, Conflict
+from pruefstand.mock_server.errors import BadRequest
 from pruefstand.mock_server.flows.tmf622 import documents, v5
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
-from pruefstand.mock_server.flows.tmf622.service import OrderService
+from pruefstand.mock_server.flows.tmf622.service import OrderService, patch_refusals
 from pruefstand.mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.tmf630 import (
     content_range,
@@ -130,16 +130,8 @@ class V5Routes:
         """An RFC 6902 JSON Patch addresses the order as v5 shows it: applied to that view, the first-level
         attributes it changed become a merge patch of the stored order (one path for both versions' rules)."""
         shown = v5.order_v5(self._orders.order(_sandbox(request), request.path_params["id"]))
-        try:
+        with patch_refusals("the order"):
             patched, _paths, changed = documents.json_patched(shown, operations)
-        except PermissionError as exc:
-            raise BadRequest(
-                [Violation(str(exc), "is set by the seller and cannot be patched")], prefix="Not patchable"
-            ) from exc
-        except documents.PatchConflict as exc:
-            raise Conflict(f"the JSON Patch does not apply to the order as it is now: {exc}") from exc
-        except ValueError as exc:
-            raise BadRequest([Violation("$", str(exc))], prefix="Not patchable") from exc
         kept = {key: patched[key] for key in changed if key in patched}
         violations = self._validators["ProductOrder_MVO"].violations({"@type": "ProductOrder", **kept})
         if violations:
