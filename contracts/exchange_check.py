@@ -7,13 +7,14 @@ by where it is (`query.limit`, `header.X-Request-Id`, `$.productOrderItem[0].act
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from pruefstand.contracts.errors import MalformedMessage
+from pruefstand.contracts.json_body import parse_json_body
 from pruefstand.contracts.message_validation import SchemaValidator, Violation
 from pruefstand.contracts.spec_loader import Spec
 
@@ -134,9 +135,9 @@ class ExchangeChecker:
         if not _is_json(media):
             return []
         try:
-            answer = json.loads(body)
-        except ValueError:
-            return [Violation("$", f"the answer is not JSON although it is declared as {media}")]
+            answer = parse_json_body(body)
+        except MalformedMessage as exc:
+            return [Violation("$", f"the answer cannot be read as {media}: {exc}")]
         schema = content[declared].get("schema")
         return self._validator(schema).violations(answer) if isinstance(schema, Mapping) else []
 
@@ -155,7 +156,7 @@ class ExchangeChecker:
     ) -> tuple[Any, Any, list[Violation]]:
         declared_body = operation.get("requestBody")
         if not isinstance(declared_body, Mapping):
-            return _json_or_none(body), None, []
+            return json_or_none(body), None, []
         content = declared_body.get("content") or {}
         if not body:
             return None, None, [Violation("body", "is required")] if declared_body.get("required") else []
@@ -163,7 +164,7 @@ class ExchangeChecker:
         declared = _declared(content, media)
         if declared is None:
             return (
-                _json_or_none(body),
+                json_or_none(body),
                 None,
                 [Violation("header.Content-Type", f"{media or '(none)'} is not one of {', '.join(content)}")],
             )
@@ -177,9 +178,9 @@ class ExchangeChecker:
         if not _is_json(media):
             return None, None, []
         try:
-            parsed = json.loads(body)
-        except ValueError as exc:
-            return None, None, [Violation("$", f"the body is not JSON although it is sent as {media} ({exc})")]
+            parsed = parse_json_body(body)
+        except MalformedMessage as exc:
+            return None, None, [Violation("$", f"the body cannot be read as {media}: {exc}")]
         problems = self._validator(schema).violations(parsed) if isinstance(schema, Mapping) else []
         return parsed, None, problems
 
@@ -215,7 +216,7 @@ def _coerced(schema: Mapping[str, Any], raw: list[str], *, explode: bool) -> Any
     read as that type stays text, so the validator names it."""
     kind = schema.get("type")
     if kind == "array":
-        items = raw if explode and len(raw) != 1 else [part for value in raw for part in value.split(",")]
+        items = raw if explode else [part for value in raw for part in value.split(",")]
         items_schema = schema.get("items")
         item_schema: Mapping[str, Any] = items_schema if isinstance(items_schema, Mapping) else {}
         return [_scalar(item_schema, item) for item in items]
@@ -253,8 +254,9 @@ def _declared(content: Mapping[str, Any], media: str) -> str | None:
     return None
 
 
-def _json_or_none(body: bytes) -> Any:
+def json_or_none(body: bytes) -> Any:
+    """The body as JSON (bounded like every body the kit reads), or None when it is empty or not JSON."""
     try:
-        return json.loads(body) if body else None
-    except ValueError:
+        return parse_json_body(body) if body else None
+    except MalformedMessage:
         return None

@@ -79,15 +79,7 @@ class Journal:
         self.flush()
         # by time first: processes write their entries in batches, so numbers follow the writes, not the requests
         found = sorted(self._store.find(sandbox, KIND), key=lambda e: (str(e["at"]), int(e["seq"])), reverse=True)
-        chosen = [
-            e
-            for e in found
-            if (method is None or e["method"] == method.upper())
-            and (path is None or path in e["path"])
-            and (status is None or e["status"] == status)
-            and (failed is None or (int(e["status"]) >= 400) == failed)
-        ]
-        return chosen[:limit]
+        return [e for e in found if matches(e, method=method, path=path, status=status, failed=failed)][:limit]
 
     async def run_forever(self, stop: asyncio.Event, every: float = 0.05) -> None:
         # small batches often: a flush holds the store's write lock, and a long one is a stall in every request
@@ -145,7 +137,7 @@ class JournalMiddleware:
             sandbox = sandbox_name(headers.get(SANDBOX_HEADER.lower()))
         except MockError:  # a malformed sandbox name was answered with a 400; journal it under default
             sandbox = "default"
-        response_text = _text(response_body)
+        response_text = cut_body(response_body)
         status = int(answer["status"])
         entry: dict[str, Any] = {
             "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
@@ -155,7 +147,7 @@ class JournalMiddleware:
             "query": (scope.get("query_string") or b"").decode("latin-1")[:BODY_LIMIT],
             "status": status,
             "ms": round(seconds * 1000, 1),
-            "request": {"headers": _kept(headers), "body": _text(request_body)},
+            "request": {"headers": _kept(headers), "body": cut_body(request_body)},
             "response": {"headers": _kept(answer["headers"]), "body": response_text},
         }
         if scope.get(FAULT_KEY):
@@ -168,6 +160,18 @@ class JournalMiddleware:
             line = f"{entry['method']} {entry['path']} sandbox={sandbox} {status} {entry['ms']}ms"
             fault = f"  [fault: {entry['fault']}]" if "fault" in entry else ""
             console.info(line + (f"  {problem}" if problem else "") + fault)
+
+
+def matches(
+    entry: Mapping[str, Any], *, method: str | None, path: str | None, status: int | None, failed: bool | None
+) -> bool:
+    """The journal's filters: a method, a part of the path, a status, failed (4xx/5xx) or not."""
+    return (
+        (method is None or entry["method"] == method.upper())
+        and (path is None or path in entry["path"])
+        and (status is None or entry["status"] == status)
+        and (failed is None or (int(entry["status"]) >= 400) == failed)
+    )
 
 
 def first_problem(body: str) -> str | None:
@@ -200,6 +204,7 @@ def _kept(headers: Mapping[str, str]) -> dict[str, str]:
     return kept
 
 
-def _text(body: bytes) -> str:
+def cut_body(body: bytes) -> str:
+    """A body as the journal keeps it: text, cut after BODY_LIMIT bytes."""
     text = bytes(body[:BODY_LIMIT]).decode("utf-8", errors="replace")
     return text + " …(cut)" if len(body) > BODY_LIMIT else text

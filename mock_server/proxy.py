@@ -10,9 +10,9 @@ scenario file that `pruefstand replay` runs (`contracts.scenarios.recording`).
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
-import json
 import os
 import threading
 import time
@@ -27,11 +27,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pruefstand.contracts.exchange_check import ExchangeChecker
+from pruefstand.contracts.exchange_check import ExchangeChecker, json_or_none
 from pruefstand.contracts.scenarios.recording import SECRET_HEADERS, RecordedExchange, ScenarioRecorder
+from pruefstand.mock_server.journal import BODY_LIMIT, cut_body, matches
 
 JOURNAL_PATH = "/_proxy/requests"
-BODY_LIMIT = 2000
 # hop-by-hop headers (RFC 9110 7.6.1) and what httpx sets itself
 _NOT_FORWARDED = frozenset({"host", "content-length", "connection", "keep-alive", "proxy-connection", "te",
                             "trailer", "transfer-encoding", "upgrade", "proxy-authorization"})  # fmt: skip
@@ -66,10 +66,7 @@ class ProxyJournal:
         return [
             e
             for e in found
-            if (method is None or e["method"] == method.upper())
-            and (path is None or path in e["path"])
-            and (status is None or e["status"] == status)
-            and (failed is None or (int(e["status"]) >= 400) == failed)
+            if matches(e, method=method, path=path, status=status, failed=failed)
             and (violations is None or bool(e["violations"]["request"] or e["violations"]["answer"]) == violations)
         ][:limit]
 
@@ -171,8 +168,8 @@ class ValidatingProxy:
             "operation": checked.operation.operation_id if checked.operation else None,
             "status": status,
             "ms": round((time.perf_counter() - started) * 1000, 1),
-            "request": {"headers": _kept(headers), "body": _text(body)},
-            "response": {"headers": _kept(answer_headers), "body": _text(answer_bytes)},
+            "request": {"headers": _kept(headers), "body": cut_body(body)},
+            "response": {"headers": _kept(answer_headers), "body": cut_body(answer_bytes)},
             "violations": {"request": request_problems, "answer": answer_problems},
         }
         self.journal.add(entry)
@@ -191,11 +188,11 @@ class ValidatingProxy:
                 form=checked.form,
                 body_bytes=len(body),
                 status=status,
-                answer=_json_or_none(answer_bytes),
+                answer=json_or_none(answer_bytes),
                 request_problems=request_problems,
                 answer_problems=answer_problems,
             )
-            self._record(recorded)
+            await asyncio.to_thread(self._record, recorded)  # the file is rewritten: not on the event loop
         if self.on_exchange is not None:
             self.on_exchange(entry)
         return response
@@ -218,15 +215,3 @@ def _flag(value: str | None) -> bool | None:
 
 def _kept(headers: dict[str, str]) -> dict[str, str]:
     return {k: ("(not kept)" if k in SECRET_HEADERS else v[:200]) for k, v in headers.items()}
-
-
-def _text(body: bytes) -> str:
-    text = body[:BODY_LIMIT].decode("utf-8", errors="replace")
-    return text + " …(cut)" if len(body) > BODY_LIMIT else text
-
-
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body) if body else None
-    except ValueError:
-        return None

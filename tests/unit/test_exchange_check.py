@@ -34,7 +34,9 @@ def test_path_parameters_are_matched_and_the_body_is_checked_against_the_media_t
     wrong_type = TMF.check_request("POST", "/productOrder", "", {"content-type": "text/plain"}, b"x")
     assert [str(v) for v in wrong_type.violations] == ["header.Content-Type: text/plain is not one of application/json"]
     not_json = TMF.check_request("POST", "/productOrder", "", JSON, b"{")
-    assert not_json.violations[0].message.startswith("the body is not JSON although it is sent as application/json")
+    assert not_json.violations[0].message.startswith(
+        "the body cannot be read as application/json: body is not valid JSON"
+    )
     missing = TMF.check_request("POST", "/productOrder", "", JSON, b"")
     assert [str(v) for v in missing.violations] == ["body: is required"]
 
@@ -54,3 +56,26 @@ def test_answers_are_checked_for_status_media_type_and_body() -> None:
     assert "$.id" in [v.path for v in TMF.check_response(matched, 200, JSON, json.dumps({"id": 5}).encode())]
     wrong_media = TMF.check_response(matched, 200, {"content-type": "text/html"}, b"<p>")
     assert wrong_media[0].path == "header.Content-Type"
+
+
+def test_hostile_bodies_are_named_not_raised() -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+    request = TMF.check_request("POST", "/productOrder", "", JSON, nested)
+    assert request.violations[0].path == "$"
+    assert request.violations[0].message == (
+        "the body cannot be read as application/json: body is nested deeper than 64 levels"
+    )
+    matched = TMF.match("GET", "/productOrder/1")
+    assert matched is not None
+    [answer] = TMF.check_response(matched, 200, JSON, b'{"id": "\xff"}')
+    assert answer.message.startswith("the answer cannot be read as application/json: ")
+    assert "not valid UTF-8" in answer.message
+
+
+def test_an_exploded_array_parameter_takes_each_occurrence_as_one_item() -> None:
+    from pruefstand.contracts.exchange_check import _coerced
+
+    schema = {"type": "array", "items": {"type": "integer"}}
+    assert _coerced(schema, ["1", "2"], explode=True) == [1, 2]
+    assert _coerced(schema, ["1,2"], explode=True) == ["1,2"]  # one item, which then fails its type
+    assert _coerced(schema, ["1,2"], explode=False) == [1, 2]
