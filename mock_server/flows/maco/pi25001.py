@@ -73,7 +73,7 @@ def party_violations(td: Mapping[str, Any]) -> list[Violation]:
             found.append(
                 Violation(
                     f"{_TD}.{party}.rollencodenummer",
-                    f"{code} is {what}; PI 25001 takes MP-IDs of Sparte Strom only, BDEW 99… (AHB 25001 [1])",
+                    f"{code} is {what}, but PI 25001 takes MP-IDs of Sparte Strom only, BDEW 99… (AHB 25001 [1])",
                 )
             )
     return found
@@ -137,7 +137,7 @@ def period_date_violations(periods: Sequence[Mapping[str, Any]], *, now: datetim
                 found.append(
                     Violation(
                         at,
-                        f"{value!r} is {german:%H:%M} German time; a period starts and ends at 0:00 German time "
+                        f"{value!r} is {german:%H:%M} German time, but a period starts and ends at 0:00 German time "
                         "(22:00 or 23:00 UTC) (AHB 25001 [UB1]: [932]/[933])",
                     )
                 )
