@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,15 +28,10 @@ from pathlib import Path
 import httpx
 
 from pruefstand.contracts.listener import CallbackListener, Received
+from pruefstand.mock_server.process_hygiene import free_port
 
 TMF = "/tmf-api/productOrderingManagement/v4"
 ADMIN = {"Authorization": "Bearer bench"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import click
 from pruefstand.contracts import ContractError, load_spec
 from pruefstand.contracts.spec_catalog import bundled_specs
 from pruefstand.mock_server.commands.arguments import checked_url, writable
+from pruefstand.mock_server.process_hygiene import port_refusal
 
 
 @click.command()
@@ -65,7 +65,9 @@ def proxy(
         spec = load_spec(spec_path)
     except ContractError as exc:
         raise click.BadParameter(str(exc), param_hint="--spec") from exc
-    _check_port_free(host, port)
+    refusal = port_refusal(host, port) if port else None
+    if refusal:
+        raise click.UsageError(refusal)
     recorder = None
     if record_file is not None:
         recorder = ScenarioRecorder(
@@ -114,16 +116,3 @@ def _echo(entry: dict[str, Any]) -> None:
         click.echo(f"    request: {problem}")
     for problem in answer:
         click.echo(f"    answer:  {problem}")
-
-
-def _check_port_free(host: str, port: int) -> None:
-    if port == 0:
-        return
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise click.BadParameter(
-                f"{host}:{port} cannot be used ({exc.strerror or exc})", param_hint="--port"
-            ) from exc

@@ -7,7 +7,6 @@ import itertools
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 import yaml
 from click.testing import CliRunner
 from starlette.applications import Starlette
@@ -24,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pruefstand.mock_server.cli import main
+from tests.contract.test_fuzz_own_apis import serving_app
 from tests.contract.test_serve_process import free_port
 
 ITEMS = Path(__file__).resolve().parents[1] / "fixtures" / "items.yaml"
@@ -57,23 +56,6 @@ def items_upstream() -> Starlette:
             Route("/items/{id}", delete, methods=["DELETE"]),
         ]
     )
-
-
-@contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the upstream did not start"
-        assert thread.is_alive(), "the upstream stopped"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @contextmanager
@@ -116,7 +98,7 @@ def partner_session(proxy: str) -> dict[str, Any]:
 
 def test_the_proxy_forwards_reports_records_and_the_recording_replays(tmp_path: Path) -> None:
     record = tmp_path / "rec" / "items.yaml"
-    with serving(items_upstream()) as upstream, proxy_process(upstream, "--record", str(record)) as (proxy, output):
+    with serving_app(items_upstream()) as upstream, proxy_process(upstream, "--record", str(record)) as (proxy, output):
         seen = partner_session(proxy)
         journal = httpx.get(f"{proxy}/_proxy/requests").json()
         broken_only = httpx.get(f"{proxy}/_proxy/requests", params={"violations": "true"}).json()
@@ -157,7 +139,7 @@ def test_the_proxy_forwards_reports_records_and_the_recording_replays(tmp_path: 
     assert "GET /nothing/here -> 404: no operation of the contract" in scenario["description"]
     assert record.stat().st_mode & 0o777 == 0o600
 
-    with serving(items_upstream()) as fresh:  # a fresh upstream makes up its own ids
+    with serving_app(items_upstream()) as fresh:  # a fresh upstream makes up its own ids
         replayed = CliRunner().invoke(main, ["replay", str(record), "--spec", f"items={ITEMS}",
                                              "--api-url", f"items={fresh}"])  # fmt: skip
     assert replayed.exit_code == 0, replayed.output
@@ -166,7 +148,7 @@ def test_the_proxy_forwards_reports_records_and_the_recording_replays(tmp_path: 
 
 def test_a_recording_with_the_broken_answer_fails_on_replay_naming_it(tmp_path: Path) -> None:
     record = tmp_path / "items-all.yaml"
-    with serving(items_upstream()) as upstream:
+    with serving_app(items_upstream()) as upstream:
         with proxy_process(upstream, "--record", str(record), "--record-broken") as (proxy, _):
             assert httpx.post(f"{proxy}/items", json={"name": "broken-2"}, timeout=10).status_code == 201
         replayed = CliRunner().invoke(main, ["replay", str(record), "--spec", f"items={ITEMS}",
