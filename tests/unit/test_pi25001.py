@@ -217,3 +217,14 @@ def test_pruefidentifikator_is_derived_not_taken(
     beginn = catalog["START_LIEFERBEGINN"]
     assert derive_pruefidentifikator(beginn, {"transaktionsdaten": {"sparte": "GAS"}}) == "44001"
     assert derive_pruefidentifikator(beginn, {"transaktionsdaten": {"sparte": "STROM"}}) == "55001"
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_a_period_at_the_edge_of_the_calendar_is_named_not_a_crash(value: str) -> None:
+    from datetime import UTC, datetime
+
+    from pruefstand.mock_server.flows.maco.pi25001 import period_date_violations
+
+    found = period_date_violations([{"zeitraumId": 1, "verwendungAb": value}], now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert [v.path for v in found] == ["$.stammdaten.VERWENDUNGSZEITRAUM[0].verwendungAb"] * 2
+    assert found[1].message == f"{value!r} lies outside the years 1 to 9999 in German time"

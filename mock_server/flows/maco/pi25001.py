@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -132,7 +132,11 @@ def period_date_violations(periods: Sequence[Mapping[str, Any]], *, now: datetim
                 continue  # the schema's date-time format names it
             if moment.utcoffset() != timedelta(0):
                 found.append(Violation(at, f"{value!r} must be written in UTC (Z or +00:00) (AHB 25001 [931])"))
-            german = moment.astimezone(_GERMAN)
+            try:  # compared in UTC from here on; an instant at the edge of year 1 or 9999 has no German time
+                german, moment = moment.astimezone(_GERMAN), moment.astimezone(UTC)
+            except OverflowError:
+                found.append(Violation(at, f"{value!r} lies outside the years 1 to 9999 in German time"))
+                continue
             if (german.hour, german.minute, german.second, german.microsecond) != (0, 0, 0, 0):
                 found.append(
                     Violation(
