@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pruefstand.mock_server.store.checkpoint import WalCheckpointer
 from pruefstand.mock_server.store.indexing import Index
 from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore
 
@@ -26,7 +27,12 @@ class SQLiteStore(SqlStore):
     the signing key and backend tokens."""
 
     def __init__(
-        self, path: str | Path, *, indexes: list[Index] | None = None, wall_clock: Callable[[], float] = time.time
+        self,
+        path: str | Path,
+        *,
+        indexes: list[Index] | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        checkpoint_beside: bool = True,
     ) -> None:
         super().__init__(_DIALECT, wall_clock)
         self.path = str(path)
@@ -36,8 +42,12 @@ class SQLiteStore(SqlStore):
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         self._writer_lock_fd = None if memory else os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
+        self._checkpointer: WalCheckpointer | None = None
         if not memory:
             self._conn.execute("PRAGMA journal_mode=WAL")
+            if checkpoint_beside:
+                self._conn.execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpointer = WalCheckpointer(self, self.path, f"{self.path}.lock")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
         with self._write() as conn:
@@ -57,6 +67,8 @@ class SQLiteStore(SqlStore):
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def _lock_schema(self, conn: Connection) -> None:
         """Nothing more to take: `_write` began with BEGIN IMMEDIATE, which already holds the file's write lock."""
@@ -78,6 +90,8 @@ class SQLiteStore(SqlStore):
             fcntl.flock(self._writer_lock_fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._lock:
             self._conn.close()
             if self._writer_lock_fd is not None:
