@@ -30,6 +30,7 @@ class Clock:
     """Per-sandbox time: `real() + offset`, or a fixed instant while frozen. State lives in the store."""
 
     def __init__(self, store: Store, real: Callable[[], float] = time.time) -> None:
+        store.declare_cached([_KIND])  # read several times per request, set by the admin API
         self._store = store
         self._real = real
 

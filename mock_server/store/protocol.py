@@ -8,7 +8,7 @@ PostgreSQL backends implement the same protocols and pass the same contract test
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -114,6 +114,11 @@ class Store(Reader, Protocol):
     def declare_indexes(self, indexes: list[Index]) -> None:
         """The fields `find` looks up in the index table, per kind (each flow declares its kinds' indexes when
         it is built); records of a kind whose index changed are indexed again."""
+
+    def declare_cached(self, kinds: Sequence[str]) -> None:
+        """Kinds read by nearly every request and written rarely (a sandbox's clock, bearer tokens): where the
+        backend's processes share a machine, reads of them are answered from memory while no process has committed
+        a change to any of them since (SQLite); elsewhere they are read through."""
 
     def on_publish(self, callback: Callable[[], None]) -> None:
         """Called after every commit that published a message (wakes the delivery worker)."""

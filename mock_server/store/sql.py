@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pruefstand.mock_server.store.generation import RecordCache
 from pruefstand.mock_server.store.indexing import Index, Range, by_kind, index_values, signature
 from pruefstand.mock_server.store.migrations import migrations
 from pruefstand.mock_server.store.protocol import Document, OutboundMessage, RecordExists, Where
@@ -60,11 +61,13 @@ class SqlUnitOfWork:
         dialect: Dialect,
         indexes: Mapping[str, Mapping[str, Index]],
         wall_clock: Callable[[], float],
+        cache: RecordCache | None = None,
     ) -> None:
         self._conn = conn
         self._d = dialect
         self._indexes = indexes
         self._wall_clock = wall_clock
+        self._cache = cache or RecordCache(None)
         self._locked: set[str] = set()
         self.published = 0
 
@@ -79,6 +82,11 @@ class SqlUnitOfWork:
     # reads
     def get(self, sandbox: str, kind: str, key: str) -> Document | None:
         self._touch(sandbox)
+        if self._cache.covers(kind):  # nobody committed a change since it was read (the writers are queued)
+            text = self._cache.read(
+                ("get", sandbox, kind, key), lambda: read_text(self._conn, self._d, sandbox, kind, key)
+            )
+            return None if text is None else _loads(text)
         return read_one(self._conn, self._d, sandbox, kind, key)
 
     def find(
@@ -101,6 +109,7 @@ class SqlUnitOfWork:
     # writes
     def insert(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
         self._touch(sandbox)
+        self._cache.wrote(kind)
         row = self._x(
             "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (sandbox, kind, key) DO NOTHING RETURNING seq",
@@ -113,6 +122,7 @@ class SqlUnitOfWork:
 
     def put(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
         self._touch(sandbox)
+        self._cache.wrote(kind)
         text = dumps(doc)
         row = self._x(
             "UPDATE records SET doc = ? WHERE sandbox = ? AND kind = ? AND key = ? RETURNING seq",
@@ -130,6 +140,7 @@ class SqlUnitOfWork:
 
     def delete(self, sandbox: str, kind: str, key: str) -> bool:
         self._touch(sandbox)
+        self._cache.wrote(kind)
         self._unindex(sandbox, kind, key)
         cursor = self._x("DELETE FROM records WHERE sandbox = ? AND kind = ? AND key = ?", (sandbox, kind, key))
         if cursor.rowcount:
@@ -202,10 +213,16 @@ def write_index_rows(
 
 
 def read_one(conn: Connection, dialect: Dialect, sandbox: str, kind: str, key: str) -> Document | None:
+    text = read_text(conn, dialect, sandbox, kind, key)
+    return None if text is None else _loads(text)
+
+
+def read_text(conn: Connection, dialect: Dialect, sandbox: str, kind: str, key: str) -> Any:
+    """The record's document as stored (JSON text, or what the driver made of JSONB), or None."""
     row = conn.execute(
         dialect.sql("SELECT doc FROM records WHERE sandbox = ? AND kind = ? AND key = ?"), (sandbox, kind, key)
     ).fetchone()
-    return _loads(row[0]) if row else None
+    return row[0] if row else None
 
 
 def read_many(
@@ -462,6 +479,7 @@ class SqlStore(ABC):
         self._wall_clock = wall_clock
         self._indexes: dict[str, dict[str, Index]] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._cache = RecordCache(None)  # a backend whose processes share a machine gives it a generation
         self.outbox = SqlOutbox(dialect, self._write, self._read)
 
     @abstractmethod
@@ -499,21 +517,31 @@ class SqlStore(ABC):
             reindex(conn, self._d, grouped, {kind: signature(fields) for kind, fields in grouped.items()})
         self._indexes = {**self._indexes, **grouped}
 
+    def declare_cached(self, kinds: Sequence[str]) -> None:
+        self._cache.kinds = self._cache.kinds | frozenset(kinds)
+
     def on_publish(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:
         with self._write() as conn:
-            uow = SqlUnitOfWork(conn, self._d, self._indexes, self._wall_clock)
+            uow = SqlUnitOfWork(conn, self._d, self._indexes, self._wall_clock, self._cache)
             yield uow
         if uow.published:  # after the commit, never for a rollback
             for listener in self._listeners:
                 listener()
 
     def get(self, sandbox: str, kind: str, key: str) -> Document | None:
+        if self._cache.covers(kind):
+            text = self._cache.read(("get", sandbox, kind, key), lambda: self._read_text(sandbox, kind, key))
+            return None if text is None else _loads(text)
         with self._read() as conn:
             return read_one(conn, self._d, sandbox, kind, key)
+
+    def _read_text(self, sandbox: str, kind: str, key: str) -> Any:
+        with self._read() as conn:
+            return read_text(conn, self._d, sandbox, kind, key)
 
     def find(
         self,
@@ -533,10 +561,17 @@ class SqlStore(ABC):
             return read_count(conn, self._d, self._indexes, sandbox, kind, where)
 
     def locate(self, kind: str, key: str) -> tuple[str, Document] | None:
+        if self._cache.covers(kind):  # what was not found is not kept: anyone may send any key
+            found = self._cache.read(("locate", kind, key), lambda: self._locate_row(kind, key), keep_none=False)
+        else:
+            found = self._locate_row(kind, key)
+        return (str(found[0]), _loads(found[1])) if found else None
+
+    def _locate_row(self, kind: str, key: str) -> tuple[Any, Any] | None:
         with self._read() as conn:
             sql = self._d.sql("SELECT sandbox, doc FROM records WHERE kind = ? AND key = ? LIMIT 1")
             found = conn.execute(sql, (kind, key)).fetchone()
-        return (str(found[0]), _loads(found[1])) if found else None
+        return (found[0], found[1]) if found else None
 
     def sandboxes_with(self, kind: str, field: str, value: str) -> list[str]:
         with self._read() as conn:
@@ -550,6 +585,7 @@ class SqlStore(ABC):
         """Delete one sandbox's records, index rows and deliveries (counters stay: no number is handed out twice)."""
         with self._write() as conn:
             self._d.lock_sandbox(conn, sandbox)
+            self._cache.changed_everything()
             removed = conn.execute(self._d.sql("DELETE FROM records WHERE sandbox = ?"), (sandbox,)).rowcount
             for table in ("record_index", "record_counts"):
                 conn.execute(self._d.sql(f"DELETE FROM {table} WHERE sandbox = ?"), (sandbox,))

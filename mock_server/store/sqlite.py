@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pruefstand.mock_server.store.checkpoint import WalCheckpointer
+from pruefstand.mock_server.store.generation import FileGeneration, LocalGeneration
 from pruefstand.mock_server.store.indexing import Index
 from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore
 
@@ -50,6 +51,11 @@ class SQLiteStore(SqlStore):
                 self._checkpointer = WalCheckpointer(self, self.path, f"{self.path}.lock")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
+        # the cached kinds' generation, shared by every process on this file; moved on at open, so what a process
+        # that died between a commit and its move kept elsewhere is not trusted past this start
+        self._cache.generation = LocalGeneration() if memory else FileGeneration(f"{self.path}.gen")
+        with self._write():
+            self._cache.changed_everything()
         with self._write() as conn:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
             if "retries_from" not in columns:  # a state file from before redelivery existed
@@ -62,11 +68,15 @@ class SQLiteStore(SqlStore):
         with self._lock, self._writer_turn():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+                self._cache.committed()  # still holding the writers' lock
+            finally:
+                self._cache.ended()
         if self._checkpointer is not None:
             self._checkpointer.committed()
 
@@ -94,6 +104,8 @@ class SQLiteStore(SqlStore):
             self._checkpointer.stop()
         with self._lock:
             self._conn.close()
+            if self._cache.generation is not None:
+                self._cache.generation.close()
             if self._writer_lock_fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(self._writer_lock_fd)

@@ -31,6 +31,7 @@ def _digest(token: str) -> str:
 
 class TokenService:
     def __init__(self, store: Store, clock: Clock, settings: MacoSettings) -> None:
+        store.declare_cached([TOKEN_KIND])  # every request verifies one; issued now and then
         self._store = store
         self._clock = clock
         self._settings = settings

@@ -67,6 +67,7 @@ class BackendCallbacks:
     def __init__(
         self, store: Store, backend_spec: Spec, default: Backend | None, targets: TargetPolicy | None = None
     ) -> None:
+        store.declare_cached([BACKEND_KIND])  # read by every trigger, set by the admin API
         self._store = store
         self._targets = targets or TargetPolicy()
         self._default = default
