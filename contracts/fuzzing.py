@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonpointer
 import schemathesis
-from schemathesis.config import SchemathesisConfig
+from schemathesis.config import HealthCheck, SchemathesisConfig
 from schemathesis.core.result import Ok
 from schemathesis.engine import Status, events, from_schema
 
@@ -38,6 +38,9 @@ class FuzzTarget:
     # Schemas replaced before fuzzing, by JSON pointer into the contract: what the target's deployment allows beyond
     # what a contract can say (e.g. a hub callback pinned to a loopback listener the fuzzer owns).
     pinned: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Hypothesis health checks that judge the generator, not the target (a contract whose schemas are so large that
+    # generated data overruns Hypothesis' size budget now and then): not findings about the API.
+    suppressed_health_checks: tuple[str, ...] = ()
 
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")  # Schemathesis' test phases, in the order they run
@@ -108,7 +111,11 @@ def _config(target: FuzzTarget, options: FuzzOptions) -> SchemathesisConfig:
     config = SchemathesisConfig()
     config.update(seed=options.seed, max_time=options.max_time, max_failures=None)
     base_url = target.base_url or f"http://localhost{target.base_path}"
-    config.projects.override.update(base_url=base_url, headers=dict(target.headers))
+    config.projects.override.update(
+        base_url=base_url,
+        headers=dict(target.headers),
+        suppress_health_check=[HealthCheck(name) for name in target.suppressed_health_checks],
+    )
     config.projects.override.generation.update(max_examples=options.max_examples, deterministic=True)
     config.projects.override.checks.update(excluded_check_names=list(options.excluded_checks))
     if options.phases is not None:

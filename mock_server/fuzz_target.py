@@ -85,7 +85,12 @@ def in_process_target(api: str, settings: Settings, headers: Mapping[str, str]) 
     elif api == "admin":
         auth = {"Authorization": f"Bearer {admin_token}"}
     return FuzzTarget(
-        spec=spec, app=app, base_path=base_path, headers={**auth, **headers}, pinned=_pins(spec, OWN_LISTENER)
+        spec=spec,
+        app=app,
+        base_path=base_path,
+        headers={**auth, **headers},
+        pinned=_pins(spec, OWN_LISTENER),
+        suppressed_health_checks=_generator_checks(api),
     )
 
 
@@ -147,4 +152,11 @@ def url_target(
         headers={**own, **auth, **headers},
         excluded_tags=excluded,
         pinned={} if spec_file else _pins(spec, OWN_LISTENER),
+        suppressed_health_checks=() if spec_file else _generator_checks(api or ""),
     )
+
+
+def _generator_checks(api: str) -> tuple[str, ...]:
+    """The official TMF622 v5 contract's schemas are large and recursive: data generated for them overruns
+    Hypothesis' size budget now and then (seen in CI as a failed health check, never as a finding)."""
+    return ("data_too_large", "large_base_example", "too_slow") if api == "tmf622-v5" else ()

@@ -197,6 +197,22 @@ def test_patch_refuses_server_owned_and_unknown_attributes_and_final_orders(clie
     assert client.get(order["href"]).json()["description"] == "Anschluss ändern"
 
 
+def test_a_json_patch_that_leaves_no_valid_order_is_refused_naming_the_field(client: TestClient) -> None:
+    """RFC 6902 values are free: `externalId: false` would leave an order its events and answers cannot carry."""
+    order = client.post(f"{TMF}/productOrder", json=order_body()).json()
+    answer = client.patch(
+        f"{TMF}/productOrder/{order['id']}",
+        content=b'[{"op": "add", "path": "/externalId", "value": false}]',
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert answer.status_code == 400
+    message = error_of(answer)["message"]
+    assert "$.externalId" in message
+    assert "must still be a valid ProductOrder" in message
+    stored = client.get(order["href"]).json()
+    assert stored.get("externalId") == order.get("externalId")
+
+
 def test_a_transition_the_profile_does_not_allow_names_the_current_state_and_the_allowed_ones(
     client: TestClient,
 ) -> None:

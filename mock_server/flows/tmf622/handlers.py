@@ -11,6 +11,7 @@ from connexion.context import request
 from pruefstand.contracts import Spec
 from pruefstand.mock_server.errors import BadRequest
 from pruefstand.mock_server.flows.tmf622.documents import BASE
+from pruefstand.mock_server.flows.tmf622.hub import EventContractError
 from pruefstand.mock_server.flows.tmf622.service import OrderService
 from pruefstand.mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.tmf630 import (
@@ -97,7 +98,10 @@ class OrderHandlers:
         return select_fields(order, fields), 200, {"Content-Type": "application/json"}
 
     async def patch_order(self, body: dict[str, Any] | list[dict[str, Any]], **path: str) -> Answer:
-        patched = self._orders.patch_order(_sandbox(), _id(path), body, profile=_profile())
+        try:
+            patched = self._orders.patch_order(_sandbox(), _id(path), body, profile=_profile())
+        except EventContractError as exc:  # a JSON Patch's values are free: the result must still be a ProductOrder
+            raise exc.refusal("the order after the patch must still be a valid ProductOrder") from exc
         return patched, 200, {"Content-Type": "application/json"}
 
     async def delete_order(self, **path: str) -> tuple[None, int]:

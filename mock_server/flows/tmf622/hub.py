@@ -25,6 +25,17 @@ class EventContractError(MockError):
         super().__init__(message)
         self.violations = violations or []
 
+    def refusal(self, why: str) -> BadRequest:
+        """The client's order could not be told to subscribers as it would be: refused naming the order's places
+        (nothing was stored: the event is built in the order's own transaction)."""
+        prefix = "$.event.productOrder"
+        named = [
+            Violation("$" + v.path[len(prefix) :], f"{v.message} ({why})")
+            for v in self.violations
+            if v.path.startswith(prefix)
+        ]
+        return BadRequest(named or [Violation("$", str(self))])
+
 
 class Hub:
     def __init__(

@@ -244,18 +244,8 @@ def _profile(request: Request) -> str | None:
 
 
 def _not_representable(error: EventContractError) -> BadRequest:
-    """A v5 order whose v4 event could not be sent (v5 lets it go without what v4 requires): the client's order,
-    refused naming the places (nothing was stored: the event is built in the order's own transaction)."""
-    prefix = "$.event.productOrder"
-    named = [
-        Violation(
-            "$" + v.path[len(prefix) :],
-            f"{v.message} (orders are kept for v4 and v5 clients alike, and v4 events require it)",
-        )
-        for v in error.violations
-        if v.path.startswith(prefix)
-    ]
-    return BadRequest(named or [Violation("$", str(error))])
+    """A v5 order whose v4 event could not be sent (v5 lets it go without what v4 requires)."""
+    return error.refusal("orders are kept for v4 and v5 clients alike, and v4 events require it")
 
 
 def _json_schema(operation: dict[str, Any]) -> dict[str, Any]:
