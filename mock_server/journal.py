@@ -61,8 +61,10 @@ class Journal:
             for sandbox, entries in by_sandbox.items():
                 # the last `size` entries are all the ring keeps: older ones of this batch would be overwritten
                 numbers = uow.take_counters(sandbox, COUNTER, len(entries))
-                for number, entry in list(zip(numbers, entries, strict=True))[-self.size :]:
-                    uow.put(sandbox, KIND, str(number % self.size), {**entry, "seq": number})
+                kept = list(zip(numbers, entries, strict=True))[-self.size :]
+                uow.put_many(
+                    sandbox, KIND, [(str(number % self.size), {**entry, "seq": number}) for number, entry in kept]
+                )
         return len(pending)
 
     def entries(

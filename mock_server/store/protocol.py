@@ -70,6 +70,9 @@ class UnitOfWork(Reader, Protocol):
     def put(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
         """Add or replace a record."""
 
+    def put_many(self, sandbox: str, kind: str, items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        """Add or replace several records of one kind at once (a key given twice: the last document)."""
+
     def delete(self, sandbox: str, kind: str, key: str) -> bool:
         """Remove a record; whether there was one."""
 

@@ -138,6 +138,36 @@ class SqlUnitOfWork:
             self._unindex(sandbox, kind, key)
         self._index(sandbox, kind, key, int(row[0]), doc)
 
+    def put_many(self, sandbox: str, kind: str, items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        if kind in self._indexes:  # index rows per record: one at a time
+            for key, doc in items:
+                self.put(sandbox, kind, key, doc)
+            return
+        self._touch(sandbox)
+        self._cache.wrote(kind)
+        latest = dict(items)  # a key given twice: the last document counts
+        if not latest:
+            return
+        keys = list(latest)
+        marks = ", ".join("?" * len(keys))
+        existing = self._x(
+            f"SELECT COUNT(*) FROM records WHERE sandbox = ? AND kind = ? AND key IN ({marks})", (sandbox, kind, *keys)
+        ).fetchone()
+        rows = [(sandbox, kind, key, dumps(doc)) for key, doc in latest.items()]
+        statement = self._d.sql(
+            "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sandbox, kind, key) DO UPDATE SET doc = excluded.doc"
+        )
+        many = getattr(self._conn, "executemany", None)
+        if many is not None:  # sqlite3
+            many(statement, rows)
+        else:  # psycopg: on a cursor
+            with self._conn.cursor() as cursor:  # type: ignore[attr-defined]
+                cursor.executemany(statement, rows)
+        added = len(rows) - int(existing[0])
+        if added:
+            self._counted(sandbox, kind, added)
+
     def delete(self, sandbox: str, kind: str, key: str) -> bool:
         self._touch(sandbox)
         self._cache.wrote(kind)

@@ -366,3 +366,19 @@ def test_a_state_file_from_before_the_migrations_is_upgraded_in_place(tmp_path: 
             assert uow.next_counter("a", "n") == 8
     finally:
         store.close()
+
+
+def test_put_many_adds_and_replaces_in_one_statement_and_keeps_the_count(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.put_many("a", "ring", [("0", {"n": 0}), ("1", {"n": 1})])
+    with store.transaction() as uow:  # one replaced, one new, one given twice (the last one counts)
+        uow.put_many("a", "ring", [("1", {"n": 11}), ("2", {"n": 2}), ("2", {"n": 22})])
+        uow.put_many("a", "ring", [])
+    assert [d["n"] for d in store.find("a", "ring")] == [0, 11, 22]
+    assert store.count("a", "ring") == 3
+    assert store.count("b", "ring") == 0
+    with store.transaction() as uow:  # an indexed kind keeps its index rows
+        uow.put_many("a", "order", [("o1", {"state": "acknowledged"}), ("o2", {"state": "completed"})])
+        uow.put_many("a", "order", [("o1", {"state": "completed"})])
+    assert [d["state"] for d in store.find("a", "order", {"state": "completed"})] == ["completed", "completed"]
+    assert store.count("a", "order", {"state": "acknowledged"}) == 0
