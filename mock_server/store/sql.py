@@ -10,6 +10,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from pruefstand.mock_server.store.generation import RecordCache
 from pruefstand.mock_server.store.indexing import Index, Range, by_kind, index_values, signature
 from pruefstand.mock_server.store.migrations import migrations
@@ -43,11 +45,21 @@ class Dialect:
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON, with orjson (a tenth of the standard library's time); what orjson does not write (an integer
+    beyond 64 bits, a key that is not a string) with the standard library, to the same text."""
+    try:
+        return orjson.dumps(doc).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
 def _loads(text: Any) -> Document:
-    return dict(json.loads(text)) if isinstance(text, str | bytes) else dict(text)
+    if isinstance(text, str | bytes):
+        try:
+            return dict(orjson.loads(text))
+        except orjson.JSONDecodeError:  # an integer beyond 64 bits, written by the standard library
+            return dict(json.loads(text))
+    return dict(text)
 
 
 class SqlUnitOfWork:

@@ -382,3 +382,17 @@ def test_put_many_adds_and_replaces_in_one_statement_and_keeps_the_count(store: 
         uow.put_many("a", "order", [("o1", {"state": "completed"})])
     assert [d["state"] for d in store.find("a", "order", {"state": "completed"})] == ["completed", "completed"]
     assert store.count("a", "order", {"state": "acknowledged"}) == 0
+
+
+def test_documents_round_trip_whatever_json_they_hold(store: Store) -> None:
+    """Written with orjson where it can, with the standard library where it cannot (integers beyond 64 bits)."""
+    docs = {
+        "text": {"name": "Ludwig von Auto GmbH – Zählpunkt ÄÖÜß €", "emoji": "⚡", "empty": "", "nul": "a\u0000b"},
+        "numbers": {"big": 2**70, "negative": -(2**65), "float": 0.1, "tiny": 1e-07, "int": 7, "zero": 0.0},
+        "nested": {"list": [1, [2, {"x": None}], True, False], "deep": {"a": {"b": {"c": []}}}},
+    }
+    with store.transaction() as uow:
+        for key, doc in docs.items():
+            uow.insert("a", "json", key, doc)
+    for key, doc in docs.items():
+        assert store.get("a", "json", key) == doc
