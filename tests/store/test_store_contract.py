@@ -387,8 +387,21 @@ def test_put_many_adds_and_replaces_in_one_statement_and_keeps_the_count(store: 
 def test_documents_round_trip_whatever_json_they_hold(store: Store) -> None:
     """Written with orjson where it can, with the standard library where it cannot (integers beyond 64 bits)."""
     docs = {
-        "text": {"name": "Ludwig von Auto GmbH – Zählpunkt ÄÖÜß €", "emoji": "⚡", "empty": "", "nul": "a\u0000b"},
-        "numbers": {"big": 2**70, "negative": -(2**65), "float": 0.1, "tiny": 1e-07, "int": 7, "zero": 0.0},
+        "text": {
+            "name": "Ludwig von Auto GmbH – Zählpunkt ÄÖÜß €",
+            "emoji": "⚡",
+            "empty": "",
+            "nul": "a\u0000b",
+        },
+        "numbers": {
+            "big": 2**70 + 1,
+            "quantity": 371783312863615100000,
+            "negative": -(2**65) - 3,
+            "float": 0.1,
+            "tiny": 1e-07,
+            "int": 7,
+            "zero": 0.0,
+        },
         "nested": {"list": [1, [2, {"x": None}], True, False], "deep": {"a": {"b": {"c": []}}}},
     }
     with store.transaction() as uow:
@@ -396,3 +409,6 @@ def test_documents_round_trip_whatever_json_they_hold(store: Store) -> None:
             uow.insert("a", "json", key, doc)
     for key, doc in docs.items():
         assert store.get("a", "json", key) == doc
+    numbers = store.get("a", "json", "numbers")
+    assert numbers is not None
+    assert isinstance(numbers["quantity"], int)  # not read back as a float
