@@ -76,6 +76,7 @@ from pruefstand.mock_server.sandbox import SANDBOX_HEADER
 from pruefstand.mock_server.served_spec import validated_elsewhere, with_sandbox_header, without_media_type_parameters
 from pruefstand.mock_server.settings import Settings
 from pruefstand.mock_server.store import Store, open_store
+from pruefstand.mock_server.store.group_commit import GroupCommit
 from pruefstand.mock_server.trailing_slash import TrailingSlashMiddleware
 
 logger = logging.getLogger(__name__)
@@ -383,7 +384,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
             verify=maco.verify_bearer,
             body_violations=DispatchingValidator(body_schema).violations,
             answer_violations=SchemaValidator(answer_schema).violations,
-            start=triggers.start,
+            prepare=triggers.prepare,
+            apply=triggers.apply,
+            commits=GroupCommit(store),
             max_depth=settings.max_depth,
         )
     return app

@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pruefstand.contracts import parse_json_body
 from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.store import UnitOfWork
+from pruefstand.mock_server.store.group_commit import GroupCommit
 
 logger = logging.getLogger(__name__)
 _JSON = "application/json"
@@ -43,7 +45,9 @@ class FastTriggerMiddleware:
         verify: Callable[[str, Any], Mapping[str, Any]],
         body_violations: Callable[[Any], list[Any]],
         answer_violations: Callable[[Any], list[Any]],
-        start: Callable[[str, Mapping[str, Any]], Mapping[str, Any]],
+        prepare: Callable[[str, Mapping[str, Any]], Any],
+        apply: Callable[[UnitOfWork, Any], Mapping[str, Any]],
+        commits: GroupCommit,
         max_depth: int,
     ) -> None:
         self.app = app
@@ -51,7 +55,9 @@ class FastTriggerMiddleware:
         self.verify = verify
         self.body_violations = body_violations
         self.answer_violations = answer_violations
-        self.start = start
+        self.prepare = prepare
+        self.apply = apply
+        self.commits = commits
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,7 +74,7 @@ class FastTriggerMiddleware:
         if more is not None:  # the client went away mid-body: let the normal path see it as it is
             await self.app(scope, _replaying(raw, more, receive), send)
             return
-        answer = self._answer(headers, authorization[7:].strip(), raw)
+        answer = await self._answer(headers, authorization[7:].strip(), raw)
         if answer is None:
             await self.app(scope, _replaying(raw, None, receive), send)
             return
@@ -82,7 +88,7 @@ class FastTriggerMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
 
-    def _answer(self, headers: Headers, token: str, raw: bytes) -> Mapping[str, Any] | None:
+    async def _answer(self, headers: Headers, token: str, raw: bytes) -> Mapping[str, Any] | None:
         """The trigger's answer when every check passes, else None (the normal path answers)."""
         try:
             info = self.verify(token, _Request(headers))
@@ -92,8 +98,10 @@ class FastTriggerMiddleware:
         if not isinstance(body, dict) or self.body_violations(body):
             return None
         try:
-            answer = self.start(str(info["sandbox"]), body)
-        except MockError:  # a refusal of the rule layers: answered (identically, nothing stored) by the normal path
+            trigger = self.prepare(str(info["sandbox"]), body)
+            # with the triggers that arrive meanwhile, in one transaction (a savepoint each); answered once committed
+            answer = await self.commits.run(lambda uow: self.apply(uow, trigger))
+        except MockError:  # a refusal (rule layers, a reused prozessId): answered, identically, by the normal path
             return None
         problems = self.answer_violations(answer)
         if problems:  # the mock's own answer breaks its contract: a defect, said loudly as connexion would

@@ -82,6 +82,9 @@ class UnitOfWork(Reader, Protocol):
     def take_counters(self, sandbox: str, name: str, count: int) -> range:
         """The next `count` values of the counter at once (as `count` calls of next_counter would give them)."""
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A part of the unit of work undone alone when its block raises (the rest goes on and commits)."""
+
     def publish(self, sandbox: str, message: OutboundMessage) -> None:
         """Put an outbound message in the outbox, in the same transaction as the change it reports; the delivery
         worker is woken once the transaction has committed."""
@@ -113,6 +116,11 @@ class Store(Reader, Protocol):
 
     def transaction(self) -> AbstractContextManager[UnitOfWork]:
         """A unit of work; committed when the block ends normally, rolled back on an exception."""
+
+    @property
+    def groups_commits(self) -> bool:
+        """Whether writers of unrelated units of work gain from sharing one transaction (one writer at a time
+        anyway: SQLite); PostgreSQL replicas lock per sandbox and keep them apart."""
 
     def declare_indexes(self, indexes: list[Index]) -> None:
         """The fields `find` looks up in the index table, per kind (each flow declares its kinds' indexes when

@@ -212,6 +212,17 @@ class SqlUnitOfWork:
         last = int(row[0])
         return range(last - count + 1, last + 1)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._x("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self._x("ROLLBACK TO SAVEPOINT part")
+            self._x("RELEASE SAVEPOINT part")
+            raise
+        self._x("RELEASE SAVEPOINT part")
+
     def publish(self, sandbox: str, message: OutboundMessage) -> None:
         self._touch(sandbox)
         now = self._wall_clock()
@@ -555,6 +566,8 @@ class SqlStore(ABC):
             self._lock_schema(conn)
             reindex(conn, self._d, grouped, {kind: signature(fields) for kind, fields in grouped.items()})
         self._indexes = {**self._indexes, **grouped}
+
+    groups_commits = False
 
     def declare_cached(self, kinds: Sequence[str]) -> None:
         self._cache.kinds = self._cache.kinds | frozenset(kinds)

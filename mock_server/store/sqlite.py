@@ -50,6 +50,7 @@ class SQLiteStore(SqlStore):
                 self._conn.execute("PRAGMA wal_autocheckpoint=0")
                 self._checkpointer = WalCheckpointer(self, self.path, f"{self.path}.lock")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA temp_store=MEMORY")  # savepoints keep their undo pages in memory
         self._migrate()
         # the cached kinds' generation, shared by every process on this file; moved on at open, so what a process
         # that died between a commit and its move kept elsewhere is not trusted past this start
@@ -79,6 +80,8 @@ class SQLiteStore(SqlStore):
                 self._cache.ended()
         if self._checkpointer is not None:
             self._checkpointer.committed()
+
+    groups_commits = True  # one writer at a time: a shared transaction costs one lock, one commit
 
     def _lock_schema(self, conn: Connection) -> None:
         """Nothing more to take: `_write` began with BEGIN IMMEDIATE, which already holds the file's write lock."""

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from pruefstand.contracts.request_examples import request_example
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.fast_path import FastTriggerMiddleware
+from pruefstand.mock_server.store.group_commit import GroupCommit
 from tests.conftest import ADMIN_TOKEN, make_settings
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -60,8 +61,8 @@ def test_the_fast_path_answers_byte_for_byte_as_the_normal_path(monkeypatch: pyt
     answered: list[Any] = []
     original = FastTriggerMiddleware._answer
 
-    def counting(self: FastTriggerMiddleware, *args: Any) -> Any:
-        answer = original(self, *args)
+    async def counting(self: FastTriggerMiddleware, *args: Any) -> Any:
+        answer = await original(self, *args)
         answered.append(answer)
         return answer
 
@@ -73,3 +74,56 @@ def test_the_fast_path_answers_byte_for_byte_as_the_normal_path(monkeypatch: pyt
     assert len(answered) == 7  # without it, nothing passes through it
     assert [a[0] for a in fast[:9]] == [201, 201, 409, 400, 401, 401, 400, 415, 400]
     assert fast == normal
+
+
+def test_triggers_arriving_together_share_a_commit_and_keep_their_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group commit on the fast path: 12 triggers sent at once are answered as one by one; two of them reuse one
+    prozessId with different payloads (one 201, one 409), one repeats another exactly (its first answer)."""
+    import asyncio
+
+    import httpx
+
+    sizes: list[int] = []
+    settle = GroupCommit._settle
+
+    def counted(self: GroupCommit, group: list[Any], outcomes: Any) -> None:
+        sizes.append(len(group))
+        settle(self, group, outcomes)
+
+    monkeypatch.setattr(GroupCommit, "_settle", counted)
+    settings = make_settings(id_seed="group", clock_start="2026-01-01T08:00:00Z")
+    app = create_app(settings)
+    z33 = request_example("maco", "inbound", "Z33_Marktlokation_Addition")
+    z34 = request_example("maco", "inbound", "Z34_Marktlokation")
+    bodies = []
+    for number in range(10):
+        body = copy.deepcopy(z33)
+        body["zusatzdaten"]["prozessId"] = f"group-{number}"
+        bodies.append(body)
+    reused = copy.deepcopy(z34)
+    reused["zusatzdaten"]["prozessId"] = "group-3"  # another payload under a prozessId of the group
+    bodies += [reused, copy.deepcopy(bodies[5])]
+
+    async def send_all() -> list[httpx.Response]:
+        with TestClient(app):  # the app's lifespan (store, workers) around the concurrent requests
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+                form = {"grant_type": "password", "client_id": settings.maco.client_id,
+                        "username": settings.maco.username, "client_secret": settings.maco.client_secret,
+                        "password": settings.maco.password}  # fmt: skip
+                token = (await client.post("/maco/oauth/token", data=form)).json()["access_token"]
+                auth = {"Authorization": f"Bearer {token}"}
+                answers = await asyncio.gather(*(client.post("/maco/inbound", json=b, headers=auth) for b in bodies))
+                processes = await client.get("/_admin/sandboxes/default/maco/processes", headers=ADMIN)
+                return [*answers, processes]
+
+    *answers, processes = asyncio.run(send_all())
+    statuses = [a.status_code for a in answers]
+    assert statuses[:10] == [201] * 10
+    assert statuses[11] == 201
+    assert answers[11].json() == answers[5].json()  # the same trigger again: its first answer
+    assert statuses[10] == 409
+    assert "group-3" in answers[10].text, answers[10].text
+    assert max(sizes) > 1, sizes  # they did share transactions
+    stored = processes.json()
+    assert sorted(p["prozessId"] for p in stored) == sorted(f"group-{n}" for n in range(10))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pruefstand.contracts import Violation
@@ -14,7 +15,7 @@ from pruefstand.mock_server.flows.maco.callbacks import BackendCallbacks, messag
 from pruefstand.mock_server.flows.maco.events import MacoEvent
 from pruefstand.mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
 from pruefstand.mock_server.id_source import IdSource
-from pruefstand.mock_server.store import Index, Store
+from pruefstand.mock_server.store import Index, Store, UnitOfWork
 
 PROCESS_KIND = "maco.process"
 TRIGGER_KIND = "maco.trigger"
@@ -31,6 +32,19 @@ def payload_digest(body: Mapping[str, Any]) -> str:
 
 def idempotency_key(eventname: str, prozess_id: str, sender: str) -> str:
     return json.dumps([eventname, prozess_id, sender], separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTrigger:
+    """A trigger that passed the rule layers, ready to be applied in a unit of work."""
+
+    sandbox: str
+    body: Mapping[str, Any]
+    event: MacoEvent
+    prozess_id: str
+    sender: str
+    digest: str
+    key: str
 
 
 class TriggerService:
@@ -56,6 +70,12 @@ class TriggerService:
 
     def start(self, sandbox: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Validate layers 3–5, then start the process (or replay the first answer for the same trigger)."""
+        trigger = self.prepare(sandbox, body)
+        with self._store.transaction() as uow:
+            return self.apply(uow, trigger)
+
+    def prepare(self, sandbox: str, body: Mapping[str, Any]) -> PreparedTrigger:
+        """What needs no transaction: the rule layers (BadRequest), the idempotency key and the payload's digest."""
         event = self._event(body)
         violations = trigger_violations(event, body, strict_check_digits=self._strict, now=self._clock.now(sandbox))
         if violations:
@@ -66,47 +86,53 @@ class TriggerService:
         key = idempotency_key(event.name, prozess_id, sender)
         if not self._conflict_on_reuse:
             key += digest
-        with self._store.transaction() as uow:
-            earlier = uow.get(sandbox, TRIGGER_KIND, key)
-            if earlier is not None:
-                if earlier["digest"] == digest:
-                    return dict(earlier["response"])
-                raise Conflict(
-                    f"conflict: prozessId {prozess_id!r} was already used for {event.name} by sender {sender} "
-                    f"with a different payload (businessKey {earlier['response']['businessKey']}); "
-                    "use a new prozessId for a new document"
-                )
-            now = isoformat_utc(self._clock.now(sandbox))
-            business_key = self._ids.uuid()
-            process = {
-                "businessKey": business_key,
-                "prozessId": prozess_id,
-                "eventname": event.name,
-                "pruefidentifikator": derive_pruefidentifikator(event, body),
-                "status": RECEIVED,
-                "sender": sender,
-                "receiver": str(td["empfaenger"]["rollencodenummer"]),
-                **({"lokationsId": td["lokationsId"]} if isinstance(td.get("lokationsId"), str) else {}),
-                "receivedAt": now,
-                "updatedAt": now,
-                "payload": dict(body),
-                "history": [{"status": RECEIVED, "at": now}],
-            }
-            response = {
-                "businessKey": business_key,
-                "message": f"received event {event.name} with id {prozess_id} at {now} and started process "
-                f"with businessKey {business_key}",
-            }
-            backend = self._callbacks.backend(sandbox, uow) if self._callbacks else None
-            if backend is not None and self._callbacks is not None:
-                # The market message goes out (simulated) and the backend is told, in this same transaction.
-                numbers = message_numbers(uow.next_counter(sandbox, "maco.message"))
-                process.update(status=SENT, message=numbers)
-                process["history"].append({"status": SENT, "at": now})
-                body = update_process_data(process, numbers, now)
-                self._callbacks.enqueue_update(uow, sandbox, backend, body)
-            uow.insert(sandbox, PROCESS_KIND, business_key, process)
-            uow.insert(sandbox, TRIGGER_KIND, key, {"digest": digest, "response": response})
+        return PreparedTrigger(sandbox, body, event, prozess_id, sender, digest, key)
+
+    def apply(self, uow: UnitOfWork, trigger: PreparedTrigger) -> dict[str, Any]:
+        """In a unit of work: start the process, or replay the first answer (Conflict for another payload)."""
+        sandbox, body, event = trigger.sandbox, trigger.body, trigger.event
+        prozess_id, sender, digest, key = trigger.prozess_id, trigger.sender, trigger.digest, trigger.key
+        td = body["transaktionsdaten"]
+        earlier = uow.get(sandbox, TRIGGER_KIND, key)
+        if earlier is not None:
+            if earlier["digest"] == digest:
+                return dict(earlier["response"])
+            raise Conflict(
+                f"conflict: prozessId {prozess_id!r} was already used for {event.name} by sender {sender} "
+                f"with a different payload (businessKey {earlier['response']['businessKey']}); "
+                "use a new prozessId for a new document"
+            )
+        now = isoformat_utc(self._clock.now(sandbox))
+        business_key = self._ids.uuid()
+        process = {
+            "businessKey": business_key,
+            "prozessId": prozess_id,
+            "eventname": event.name,
+            "pruefidentifikator": derive_pruefidentifikator(event, body),
+            "status": RECEIVED,
+            "sender": sender,
+            "receiver": str(td["empfaenger"]["rollencodenummer"]),
+            **({"lokationsId": td["lokationsId"]} if isinstance(td.get("lokationsId"), str) else {}),
+            "receivedAt": now,
+            "updatedAt": now,
+            "payload": dict(body),
+            "history": [{"status": RECEIVED, "at": now}],
+        }
+        response = {
+            "businessKey": business_key,
+            "message": f"received event {event.name} with id {prozess_id} at {now} and started process "
+            f"with businessKey {business_key}",
+        }
+        backend = self._callbacks.backend(sandbox, uow) if self._callbacks else None
+        if backend is not None and self._callbacks is not None:
+            # The market message goes out (simulated) and the backend is told, in this same transaction.
+            numbers = message_numbers(uow.next_counter(sandbox, "maco.message"))
+            process.update(status=SENT, message=numbers)
+            process["history"].append({"status": SENT, "at": now})
+            body = update_process_data(process, numbers, now)
+            self._callbacks.enqueue_update(uow, sandbox, backend, body)
+        uow.insert(sandbox, PROCESS_KIND, business_key, process)
+        uow.insert(sandbox, TRIGGER_KIND, key, {"digest": digest, "response": response})
         return response
 
     def process(self, sandbox: str, business_key: str) -> dict[str, Any]:
