@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -361,7 +362,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         allowed.add_api(extra.base_path, spec.document)
 
     async def healthz(*_args: Any, **_kwargs: Any) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "worker": os.getpid()})  # which worker process answered
 
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     handler = error_handler(ErrorShapes(shapes), allowed)

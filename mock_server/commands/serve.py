@@ -11,6 +11,7 @@ import click
 import uvicorn
 
 from pruefstand.contracts import ContractError, load_spec
+from pruefstand.mock_server import workers as workers_module
 from pruefstand.mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.process_hygiene import port_refusal
@@ -102,14 +103,24 @@ def serve(
     kept = f" (kept in {kept_in})" if kept_in else ""
     click.echo(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}{kept}", err=True)
     click.echo(f"  health     {base}/healthz", err=True)
+    access_log = settings.log_level in ("info", "debug")
+    if settings.effective_workers() > 1 and workers_module.available():
+        workers_module.serve_workers(
+            settings.host,
+            settings.port,
+            settings.effective_workers(),
+            log_level=settings.log_level,
+            access_log=access_log,
+        )
+        return
     uvicorn.run(
-        "pruefstand.mock_server.asgi:create_app_from_env",
+        workers_module.APP,
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.effective_workers(),
         log_level=settings.log_level,
-        access_log=settings.log_level in ("info", "debug"),
+        access_log=access_log,
     )
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,37 @@ def test_without_a_configured_admin_token_one_is_kept_beside_the_state_file_acro
         assert f"admin token: {token} (kept in {kept})" in db.with_suffix(".log").read_text(encoding="utf-8")
     assert tokens[0] == tokens[1]
     assert kept.stat().st_mode & 0o777 == 0o600
+
+
+def test_connections_are_spread_over_the_workers_and_a_dead_worker_is_replaced(tmp_path: Path) -> None:
+    """`serve --workers 2` runs its own supervisor: each worker listens with a socket of its own (SO_REUSEPORT) and
+    the kernel spreads new connections over them; kill -9 of a worker and another is started, the port answering
+    throughout from the survivor; SIGTERM stops both cleanly."""
+    db, port = tmp_path / "state.db", free_port()
+    with serving(db, port, "--workers", "2") as (base, proc):
+
+        def worker_of_new_connection() -> int | None:
+            try:
+                with httpx.Client(base_url=base, timeout=5) as client:  # a connection of its own
+                    return int(client.get("/healthz").json()["worker"])
+            except httpx.TransportError:  # routed to a socket that just closed (the killed worker)
+                return None
+
+        def workers_answering(expected: int) -> set[int]:
+            seen: set[int] = set()
+            deadline = time.monotonic() + 30  # the second worker may still be building its app
+            while len(seen) < expected and time.monotonic() < deadline:
+                with ThreadPoolExecutor(8) as pool:  # a burst of connections, as a client's pool opens them
+                    seen |= {w for w in pool.map(lambda _: worker_of_new_connection(), range(8)) if w is not None}
+                time.sleep(0.05)
+            return seen
+
+        first = workers_answering(2)
+        assert len(first) == 2, first
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        time.sleep(1)
+        after = workers_answering(2)
+        assert victim not in after
+        assert len(after) == 2, after  # the survivor and the replacement
+        stop(proc, db)

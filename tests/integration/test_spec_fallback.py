@@ -65,7 +65,7 @@ def test_prefer_code_picks_a_documented_answer(orders: TestClient) -> None:
 
 
 def test_the_bundled_apis_stay_served_beside_it(orders: TestClient) -> None:
-    assert orders.get("/healthz").json() == {"status": "ok"}
+    assert orders.get("/healthz").json()["status"] == "ok"
     assert orders.post("/maco/inbound", json={}).status_code == 401
 
 
