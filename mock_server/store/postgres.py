@@ -10,7 +10,7 @@ outbox rows with `FOR UPDATE SKIP LOCKED`, only the head of each stream, so per-
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -55,6 +55,9 @@ class PostgresStore(SqlStore):
         self._migrate()
         if indexes:
             self.declare_indexes(indexes)
+
+    def _index_across(self, kinds: Sequence[str]) -> None:
+        """Nothing to add: the schema indexes every kind's records by (kind, key) and index rows by value."""
 
     def _lock_schema(self, conn: Connection) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))

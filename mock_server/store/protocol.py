@@ -126,6 +126,10 @@ class Store(Reader, Protocol):
         """The fields `find` looks up in the index table, per kind (each flow declares its kinds' indexes when
         it is built); records of a kind whose index changed are indexed again."""
 
+    def declare_across(self, kinds: Sequence[str]) -> None:
+        """Kinds that `locate` and `sandboxes_with` look up without naming a sandbox (bearer tokens, automatic
+        plans): indexed for it (SQLite: partial indexes for just these kinds; other kinds stay unindexed there)."""
+
     def declare_cached(self, kinds: Sequence[str]) -> None:
         """Kinds read by nearly every request and written rarely (a sandbox's clock, bearer tokens): where the
         backend's processes share a machine, reads of them are answered from memory while no process has committed

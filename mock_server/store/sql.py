@@ -530,6 +530,7 @@ class SqlStore(ABC):
         self._indexes: dict[str, dict[str, Index]] = {}
         self._listeners: list[Callable[[], None]] = []
         self._cache = RecordCache(None)  # a backend whose processes share a machine gives it a generation
+        self._across: set[str] = set()
         self.outbox = SqlOutbox(dialect, self._write, self._read)
 
     @abstractmethod
@@ -568,6 +569,21 @@ class SqlStore(ABC):
         self._indexes = {**self._indexes, **grouped}
 
     groups_commits = False
+
+    def declare_across(self, kinds: Sequence[str]) -> None:
+        """Kinds that `locate` and `sandboxes_with` look up without a sandbox: the backend indexes them for it."""
+        fresh = [k for k in kinds if k not in self._across]
+        self._across |= set(fresh)
+        if fresh:
+            self._index_across(fresh)
+
+    @abstractmethod
+    def _index_across(self, kinds: Sequence[str]) -> None:
+        """Index these kinds for lookups across sandboxes."""
+
+    def _kind_is(self, kind: str, column: str = "kind") -> tuple[str, list[Any]]:
+        """The condition on a record's kind, as the backend's indexes for `kind` need it written."""
+        return f"{column} = ?", [kind]
 
     def declare_cached(self, kinds: Sequence[str]) -> None:
         self._cache.kinds = self._cache.kinds | frozenset(kinds)
@@ -620,16 +636,18 @@ class SqlStore(ABC):
         return (str(found[0]), _loads(found[1])) if found else None
 
     def _locate_row(self, kind: str, key: str) -> tuple[Any, Any] | None:
+        condition, params = self._kind_is(kind)
         with self._read() as conn:
-            sql = self._d.sql("SELECT sandbox, doc FROM records WHERE kind = ? AND key = ? LIMIT 1")
-            found = conn.execute(sql, (kind, key)).fetchone()
+            sql = self._d.sql(f"SELECT sandbox, doc FROM records WHERE {condition} AND key = ? LIMIT 1")
+            found = conn.execute(sql, (*params, key)).fetchone()
         return (found[0], found[1]) if found else None
 
     def sandboxes_with(self, kind: str, field: str, value: str) -> list[str]:
+        condition, params = self._kind_is(kind)
         with self._read() as conn:
             rows = conn.execute(
-                self._d.sql("SELECT DISTINCT sandbox FROM record_index WHERE kind = ? AND field = ? AND value = ?"),
-                (kind, field, value),
+                self._d.sql(f"SELECT DISTINCT sandbox FROM record_index WHERE {condition} AND field = ? AND value = ?"),
+                (*params, field, value),
             ).fetchall()
         return sorted(str(r[0]) for r in rows)
 

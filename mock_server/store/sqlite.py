@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pruefstand.mock_server.store.checkpoint import WalCheckpointer
 from pruefstand.mock_server.store.generation import FileGeneration, LocalGeneration
 from pruefstand.mock_server.store.indexing import Index
 from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore
+
+
+def _literal(text: str) -> str:
+    """An SQL string literal (a kind's name is the flows' own constant; quoted anyway)."""
+    return "'" + text.replace("'", "''") + "'"
+
 
 _DIALECT = Dialect(name="sqlite", param="?", lock_sandbox=lambda _conn, _sandbox: None)  # one writer at a time anyway
 
@@ -82,6 +90,25 @@ class SQLiteStore(SqlStore):
             self._checkpointer.committed()
 
     groups_commits = True  # one writer at a time: a shared transaction costs one lock, one commit
+
+    def _index_across(self, kinds: Sequence[str]) -> None:
+        """Partial indexes for just these kinds (records by key, index rows by field and value); the lookups name the
+        kind as a literal (`_kind_is`), which is how SQLite knows the partial index applies."""
+        with self._write() as conn:
+            for kind in kinds:
+                literal, name = _literal(kind), hashlib.sha256(kind.encode()).hexdigest()[:16]
+                conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS records_across_{name} ON records (key) WHERE kind = {literal}"
+                )
+                conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS record_index_across_{name} ON record_index (field, value, sandbox) "
+                    f"WHERE kind = {literal}"
+                )
+
+    def _kind_is(self, kind: str, column: str = "kind") -> tuple[str, list[Any]]:
+        if kind in self._across:
+            return f"{column} = {_literal(kind)}", []
+        return f"{column} = ?", [kind]
 
     def _lock_schema(self, conn: Connection) -> None:
         """Nothing more to take: `_write` began with BEGIN IMMEDIATE, which already holds the file's write lock."""

@@ -412,3 +412,46 @@ def test_documents_round_trip_whatever_json_they_hold(store: Store) -> None:
     numbers = store.get("a", "json", "numbers")
     assert numbers is not None
     assert isinstance(numbers["quantity"], int)  # not read back as a float
+
+
+def test_kinds_declared_for_lookups_across_sandboxes_are_found_as_before(store: Store) -> None:
+    store.declare_across(["token", "plan"])
+    store.declare_indexes([Index("plan", "mode", "mode")])
+    with store.transaction() as uow:
+        uow.insert("a", "token", "t1", {"v": 1})
+        uow.insert("b", "token", "t2", {"v": 2})
+        uow.insert("a", "plan", "p1", {"mode": "auto"})
+        uow.insert("c", "plan", "p2", {"mode": "auto"})
+        uow.insert("b", "plan", "p3", {"mode": "manual"})
+    assert store.locate("token", "t2") == ("b", {"v": 2})
+    assert store.locate("token", "t3") is None
+    assert store.sandboxes_with("plan", "mode", "auto") == ["a", "c"]
+    store.declare_across(["token"])  # again: nothing changes
+    assert store.locate("token", "t1") == ("a", {"v": 1})
+
+
+def test_sqlite_looks_up_declared_kinds_through_their_partial_indexes(tmp_path: Path) -> None:
+    """Each record and index row no longer pays an index entry for lookups across sandboxes; the few kinds that
+    need them get partial indexes, and the lookups use them (not a scan)."""
+    store = open_store(str(tmp_path / "s.db"), indexes=[Index("plan", "mode", "mode")])
+    try:
+        store.declare_across(["token", "plan"])
+        conn = store._conn  # type: ignore[attr-defined]
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
+        assert "records_by_kind_key" not in names
+        assert "record_index_by_value" not in names
+        # the conditions exactly as locate and sandboxes_with write them
+        token_is, token_params = store._kind_is("token")  # type: ignore[attr-defined]
+        located = conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT sandbox, doc FROM records WHERE {token_is} AND key = ? LIMIT 1",
+            (*token_params, "k"),
+        ).fetchall()
+        assert "records_across_" in str(located), located
+        plan_is, plan_params = store._kind_is("plan")  # type: ignore[attr-defined]
+        across = conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT DISTINCT sandbox FROM record_index WHERE {plan_is} AND field = ? AND value = ?",
+            (*plan_params, "mode", "auto"),
+        ).fetchall()
+        assert "record_index_across_" in str(across), across
+    finally:
+        store.close()

@@ -32,6 +32,7 @@ def _digest(token: str) -> str:
 class TokenService:
     def __init__(self, store: Store, clock: Clock, settings: MacoSettings) -> None:
         store.declare_cached([TOKEN_KIND])  # every request verifies one; issued now and then
+        store.declare_across([TOKEN_KIND])  # located by its digest, whichever sandbox issued it
         self._store = store
         self._clock = clock
         self._settings = settings

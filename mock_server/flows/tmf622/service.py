@@ -63,6 +63,7 @@ class OrderService:
     ) -> None:
         self._ids = ids or IdSource()
         store.declare_indexes(INDEXES)
+        store.declare_across([PLAN_KIND])  # the background progress finds the sandboxes with automatic plans
         self._store = store
         self._clock = clock
         self._profiles = {profiles.name: profiles} if isinstance(profiles, Profile) else dict(profiles)
