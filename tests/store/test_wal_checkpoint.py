@@ -9,6 +9,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from pruefstand.mock_server.store import SQLiteStore
 from pruefstand.mock_server.store.checkpoint import WalCheckpointer
 
@@ -83,3 +85,32 @@ def test_files_beside_the_database_stay_private(tmp_path: Path) -> None:
         store.close()
     for name in ("state.db", "state.db.lock"):
         assert os.stat(tmp_path / name).st_mode & 0o077 == 0, name
+
+
+def test_before_the_restart_the_files_are_flushed_through_sqlites_own_descriptors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flush before the locked restart fsyncs the database and its log through descriptors SQLite holds: it opens
+    and closes none of its own (closing one would drop this process's POSIX locks on the file)."""
+    path = tmp_path / "state.db"
+    store = SQLiteStore(path, checkpoint_beside=False)
+    checkpointer = WalCheckpointer(store, str(path), f"{path}.lock")
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    opened: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "fsync", recording)
+    monkeypatch.setattr(os, "open", lambda p, *a, **k: opened.append(str(p)) or real_open(p, *a, **k))
+    try:
+        _write(store, 5, "e")
+        checkpointer._sync_files()
+    finally:
+        monkeypatch.undo()
+        store.close()
+    assert sorted(synced) == sorted([os.path.realpath(path), os.path.realpath(f"{path}-wal")])
+    assert opened == []
