@@ -122,15 +122,22 @@ class FaultRules:
         return list((self._store.get(sandbox, KIND, KEY) or {}).get("rules", []))
 
     def fault_for(self, sandbox: str, method: str, path: str) -> Fault | None:
+        for rule in self._rules(sandbox):
+            if rule.applies(method, path) and random.random() < rule.probability:
+                return rule.fault
+        return None
+
+    def any_for(self, sandbox: str) -> bool:
+        """Whether the sandbox has fault rules at all (a request that might meet one takes the normal path)."""
+        return bool(self._rules(sandbox))
+
+    def _rules(self, sandbox: str) -> list[Rule]:
         now = time.monotonic()
         cached = self._cache.get(sandbox)
         if cached is None or now - cached[0] > _CACHE_SECONDS:
             rules = [self._rule(r, "stored rule") for r in self.get(sandbox)]
             cached = self._cache[sandbox] = (now, rules)
-        for rule in cached[1]:
-            if rule.applies(method, path) and random.random() < rule.probability:
-                return rule.fault
-        return None
+        return cached[1]
 
     @staticmethod
     def _rule(data: Mapping[str, Any], where: str) -> Rule:

@@ -103,8 +103,7 @@ class JournalMiddleware:
         self.journal = journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = str(scope.get("path", ""))
-        if scope["type"] != "http" or path.startswith(_NOT_JOURNALED) or path.endswith(("/openapi.json", "/ui/")):
+        if not journaled(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -129,39 +128,60 @@ class JournalMiddleware:
         try:
             await self.app(scope, receiving, sending)
         finally:
-            self._record(scope, bytes(request_body), bytes(response_body), answer, time.perf_counter() - started)
+            record_exchange(
+                self.journal, scope, bytes(request_body), bytes(response_body), answer, time.perf_counter() - started
+            )
 
-    def _record(
-        self, scope: Scope, request_body: bytes, response_body: bytes, answer: Mapping[str, Any], seconds: float
-    ) -> None:
-        headers = _headers(scope.get("headers", ()))
-        try:
-            sandbox = sandbox_name(headers.get(SANDBOX_HEADER.lower()))
-        except MockError:  # a malformed sandbox name was answered with a 400; journal it under default
-            sandbox = "default"
-        response_text = cut_body(response_body)
-        status = int(answer["status"])
-        entry: dict[str, Any] = {
-            "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
-            "sandbox": sandbox,
-            "method": str(scope.get("method", "")),
-            "path": str(scope.get("path", "")),
-            "query": (scope.get("query_string") or b"").decode("latin-1")[:BODY_LIMIT],
-            "status": status,
-            "ms": round(seconds * 1000, 1),
-            "request": {"headers": _kept(headers), "body": cut_body(request_body)},
-            "response": {"headers": _kept(answer["headers"]), "body": response_text},
-        }
-        if scope.get(FAULT_KEY):
-            entry["fault"] = str(scope[FAULT_KEY])
-        problem = first_problem(response_text) if status >= 400 else None
-        if problem:
-            entry["problem"] = problem
-        self.journal.record(entry)
-        if console.isEnabledFor(logging.INFO):
-            line = f"{entry['method']} {entry['path']} sandbox={sandbox} {status} {entry['ms']}ms"
-            fault = f"  [fault: {entry['fault']}]" if "fault" in entry else ""
-            console.info(line + (f"  {problem}" if problem else "") + fault)
+
+def journaled(scope: Scope) -> bool:
+    """Whether the journal keeps this request (not the admin API, the health check, the UIs and their documents)."""
+    path = str(scope.get("path", ""))
+    return (
+        scope["type"] == "http" and not path.startswith(_NOT_JOURNALED) and not path.endswith(("/openapi.json", "/ui/"))
+    )
+
+
+def record_exchange(
+    journal: Journal,
+    scope: Scope,
+    request_body: bytes,
+    response_body: bytes,
+    answer: Mapping[str, Any],
+    seconds: float,
+) -> None:
+    """One exchange into the journal and onto the console: `answer` holds the status and the answer's headers (as a
+    dict, or as the ASGI list of byte pairs)."""
+    headers = _headers(scope.get("headers", ()))
+    try:
+        sandbox = sandbox_name(headers.get(SANDBOX_HEADER.lower()))
+    except MockError:  # a malformed sandbox name was answered with a 400; journal it under default
+        sandbox = "default"
+    response_text = cut_body(response_body)
+    status = int(answer["status"])
+    answer_headers = answer["headers"]
+    if not isinstance(answer_headers, Mapping):
+        answer_headers = _headers(answer_headers)
+    entry: dict[str, Any] = {
+        "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "sandbox": sandbox,
+        "method": str(scope.get("method", "")),
+        "path": str(scope.get("path", "")),
+        "query": (scope.get("query_string") or b"").decode("latin-1")[:BODY_LIMIT],
+        "status": status,
+        "ms": round(seconds * 1000, 1),
+        "request": {"headers": _kept(headers), "body": cut_body(request_body)},
+        "response": {"headers": _kept(answer_headers), "body": response_text},
+    }
+    if scope.get(FAULT_KEY):
+        entry["fault"] = str(scope[FAULT_KEY])
+    problem = first_problem(response_text) if status >= 400 else None
+    if problem:
+        entry["problem"] = problem
+    journal.record(entry)
+    if console.isEnabledFor(logging.INFO):
+        line = f"{entry['method']} {entry['path']} sandbox={sandbox} {status} {entry['ms']}ms"
+        fault = f"  [fault: {entry['fault']}]" if "fault" in entry else ""
+        console.info(line + (f"  {problem}" if problem else "") + fault)
 
 
 def matches(

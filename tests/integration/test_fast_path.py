@@ -53,7 +53,13 @@ def session(fast: bool) -> list[tuple[int, bytes, dict[str, str]]]:
         processes = client.get("/_admin/sandboxes/default/maco/processes", headers=ADMIN).json()
         journal = client.get("/_admin/sandboxes/default/requests", headers=ADMIN, params={"limit": 50}).json()
     answers.append((0, repr(processes).encode(), {}))
-    answers.append((0, repr([(e["method"], e["path"], e["status"], e.get("problem")) for e in journal]).encode(), {}))
+    shown = [  # the token is random, not from the id seed: the token endpoint's answer body is left out
+        (e["method"], e["path"], e["query"], e["status"], e.get("problem"), e["request"], e["response"])
+        if not e["path"].endswith("/oauth/token")
+        else (e["method"], e["path"], e["status"])
+        for e in journal
+    ]
+    answers.append((0, repr(shown).encode(), {}))  # the whole entry but its time and duration
     return answers
 
 
@@ -69,9 +75,9 @@ def test_the_fast_path_answers_byte_for_byte_as_the_normal_path(monkeypatch: pyt
     monkeypatch.setattr(FastTriggerMiddleware, "_answer", counting)
     fast = session(True)
     assert sum(a is not None for a in answered) == 2  # the two 201s came from the fast path, the refusals did not
-    assert len(answered) == 7  # the 415 and the token-less request never reached its checks
+    assert len(answered) == 6  # the 415, the token-less request and the malformed sandbox never reached its checks
     normal = session(False)
-    assert len(answered) == 7  # without it, nothing passes through it
+    assert len(answered) == 6  # without it, nothing passes through it
     assert [a[0] for a in fast[:9]] == [201, 201, 409, 400, 401, 401, 400, 415, 400]
     assert fast == normal
 
@@ -127,3 +133,28 @@ def test_triggers_arriving_together_share_a_commit_and_keep_their_answers(monkey
     assert max(sizes) > 1, sizes  # they did share transactions
     stored = processes.json()
     assert sorted(p["prozessId"] for p in stored) == sorted(f"group-{n}" for n in range(10))
+
+
+def test_where_a_fault_may_meet_the_trigger_the_normal_path_answers() -> None:
+    """The fast path stands in front of the fault layer: with a fault rule in the sandbox, or one asked for in a
+    Prefer header, it steps aside and the fault is injected as before; an oversized body meets the size limit."""
+    settings = make_settings(id_seed="faults", clock_start="2026-01-01T08:00:00Z", max_body_bytes=20_000)
+    z33 = request_example("maco", "inbound", "Z33_Marktlokation_Addition")
+    with TestClient(create_app(settings)) as client:
+        form = {"grant_type": "password", "client_id": settings.maco.client_id, "username": settings.maco.username,
+                "client_secret": settings.maco.client_secret, "password": settings.maco.password}  # fmt: skip
+        token = client.post("/maco/oauth/token", data=form).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        asked = client.post("/maco/inbound", json=z33, headers={**auth, "Prefer": "pruefstand-status=503"})
+        assert asked.status_code == 503
+        rule = {"rules": [{"method": "POST", "path": "/maco/inbound", "status": 502}]}
+        assert client.put("/_admin/sandboxes/default/faults", json=rule, headers=ADMIN).status_code == 200
+        ruled = client.post("/maco/inbound", json=z33, headers=auth)
+        assert ruled.status_code == 502
+        assert client.put("/_admin/sandboxes/default/faults", json={"rules": []}, headers=ADMIN).status_code == 200
+        big = copy.deepcopy(z33)
+        big["zusatzdaten"]["prozessId"] = "x" * 30_000
+        assert client.post("/maco/inbound", json=big, headers=auth).status_code == 413
+        journal = client.get("/_admin/sandboxes/default/requests", headers=ADMIN, params={"limit": 10}).json()
+        faults = [e.get("fault") for e in journal if e["path"] == "/maco/inbound"]
+        assert sum(1 for f in faults if f) == 2, faults  # both injected faults are in the journal
