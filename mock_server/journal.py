@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -88,11 +89,19 @@ class Journal:
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.flush)
+            except RuntimeError:  # the interpreter is exiting under an app whose lifespan never ended: write here
+                if not sys.is_finalizing() and "shutdown" not in str(sys.exc_info()[1]):
+                    logging.getLogger(__name__).exception("writing the request journal failed")
+                self.flush()
+                return
             except Exception:  # the journal must never take the mock down
                 logging.getLogger(__name__).exception("writing the request journal failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
-        await asyncio.to_thread(self.flush)
+        try:
+            await asyncio.to_thread(self.flush)
+        except RuntimeError:  # no threads any more at interpreter exit
+            self.flush()
 
 
 class JournalMiddleware:
