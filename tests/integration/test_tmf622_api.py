@@ -197,6 +197,18 @@ def test_patch_refuses_server_owned_and_unknown_attributes_and_final_orders(clie
     assert client.get(order["href"]).json()["description"] == "Anschluss ändern"
 
 
+def test_an_order_whose_attributes_no_product_order_can_have_is_refused_naming_them(client: TestClient) -> None:
+    """Seen by the fuzzer over HTTP: `completionDate: [null]` passed the request schema (attributes it leaves open)
+    and broke the ProductOrderCreateEvent's contract: a 500. Now a 400 naming the field; nothing stored."""
+    before = client.get(f"{TMF}/productOrder").json()
+    answer = client.post(f"{TMF}/productOrder", json={**order_body(), "completionDate": [None]})
+    assert answer.status_code == 400
+    message = error_of(answer)["message"]
+    assert "$.completionDate" in message
+    assert "must be a valid ProductOrder" in message
+    assert client.get(f"{TMF}/productOrder").json() == before
+
+
 def test_a_json_patch_that_leaves_no_valid_order_is_refused_naming_the_field(client: TestClient) -> None:
     """RFC 6902 values are free: `externalId: false` would leave an order its events and answers cannot carry."""
     order = client.post(f"{TMF}/productOrder", json=order_body()).json()

@@ -91,7 +91,11 @@ class OrderHandlers:
         return _listed(self._orders.orders(_sandbox(), query, offset, limit, sort), fields, offset)
 
     async def create_order(self, body: dict[str, Any], fields: str | None = None) -> Answer:
-        return _created(self._orders.create_order(_sandbox(), body, profile=_profile()), fields)
+        try:
+            order = self._orders.create_order(_sandbox(), body, profile=_profile())
+        except EventContractError as exc:  # attributes the request schema leaves open, in a shape no order can have
+            raise exc.refusal("the order must be a valid ProductOrder") from exc
+        return _created(order, fields)
 
     async def retrieve_order(self, fields: str | None = None, **path: str) -> Answer:
         order = self._orders.order(_sandbox(), _id(path))
