@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -264,11 +263,6 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock |
         delivering = asyncio.create_task(worker.run_forever(stop))
         progressing = asyncio.create_task(_progress_orders(orders, store, stop))
         journaling = asyncio.create_task(journal.run_forever(stop))
-        # What start-up built (contracts, validators, routes: most of the process's objects) lives as long as the
-        # process: kept out of the collector's full passes, which otherwise walk it all (60+ ms, a stall in every
-        # request waiting meanwhile) every few thousand requests.
-        gc.collect()
-        gc.freeze()
         yield
         stop.set()
         await delivering
