@@ -160,16 +160,15 @@ def record_exchange(
 ) -> None:
     """One exchange into the journal and onto the console: `answer` holds the status and the answer's headers (as a
     dict, or as the ASGI list of byte pairs)."""
-    headers = _headers(scope.get("headers", ()))
+    request_headers, named = _kept_raw(scope.get("headers", ()))
     try:
-        sandbox = sandbox_name(headers.get(SANDBOX_HEADER.lower()))
+        sandbox = sandbox_name(named)
     except MockError:  # a malformed sandbox name was answered with a 400; journal it under default
         sandbox = "default"
     response_text = cut_body(response_body)
     status = int(answer["status"])
     answer_headers = answer["headers"]
-    if not isinstance(answer_headers, Mapping):
-        answer_headers = _headers(answer_headers)
+    kept_answer = _kept(answer_headers) if isinstance(answer_headers, Mapping) else _kept_raw(answer_headers)[0]
     entry: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "sandbox": sandbox,
@@ -178,8 +177,8 @@ def record_exchange(
         "query": (scope.get("query_string") or b"").decode("latin-1")[:BODY_LIMIT],
         "status": status,
         "ms": round(seconds * 1000, 1),
-        "request": {"headers": _kept(headers), "body": cut_body(request_body)},
-        "response": {"headers": _kept(answer_headers), "body": response_text},
+        "request": {"headers": request_headers, "body": cut_body(request_body)},
+        "response": {"headers": kept_answer, "body": response_text},
     }
     if scope.get(FAULT_KEY):
         entry["fault"] = str(scope[FAULT_KEY])
@@ -227,6 +226,31 @@ def first_problem(body: str) -> str | None:
 
 def _headers(raw: Any) -> dict[str, str]:
     return {bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1") for k, v in raw}
+
+
+_SANDBOX = SANDBOX_HEADER.lower().encode("latin-1")
+_LOOKED_AT = frozenset(h.encode("latin-1") for h in _KEPT_HEADERS | _SECRET_HEADERS)
+
+
+def _kept_raw(raw: Any) -> tuple[dict[str, str], str | None]:
+    """`_kept` of ASGI headers in one pass, decoding only what is kept; and the sandbox header's value."""
+    kept: dict[str, str] = {}
+    secret: list[str] = []
+    sandbox: str | None = None
+    for name, value in raw:
+        lowered = bytes(name).lower()
+        if lowered not in _LOOKED_AT:
+            continue
+        text = lowered.decode("latin-1")
+        if text in _SECRET_HEADERS:
+            secret.append(text)
+            continue
+        decoded = bytes(value).decode("latin-1")
+        if lowered == _SANDBOX:
+            sandbox = decoded
+        kept[text] = decoded[:200]
+    kept.update(dict.fromkeys(secret, "(not kept)"))
+    return kept, sandbox
 
 
 def _kept(headers: Mapping[str, str]) -> dict[str, str]:
