@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
+import orjson
 from jsonschema.exceptions import ValidationError, best_match
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
@@ -118,6 +120,25 @@ def _draft4_agrees(schema: Any) -> bool:
         return False
 
 
+_COMPILED: dict[bytes, tuple[Any, Any]] = {}
+
+
+def _compiled(schema: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The OpenAPI validator and the fast one for a schema, built once per process for each distinct schema (by its
+    content: every app build, replay run and test reads the same contracts again, as new objects). A schema that
+    cannot be serialised (connexion's cyclic resolved recursive contracts) is built each time."""
+    try:
+        key = hashlib.sha256(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)).digest()
+    except (TypeError, RecursionError):  # orjson.JSONEncodeError is a TypeError
+        key = None
+    found = _COMPILED.get(key) if key is not None else None
+    if found is None:
+        found = (OAS30Validator(dict(schema), format_checker=oas30_format_checker), _fast_validator(schema))
+        if key is not None:
+            _COMPILED[key] = found
+    return found
+
+
 def _fast_validator(schema: Mapping[str, Any]) -> Any:
     if not _draft4_agrees(schema):
         return None
@@ -136,8 +157,7 @@ class SchemaValidator:
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self._schema = schema
-        self._validator = OAS30Validator(dict(schema), format_checker=oas30_format_checker)
-        self._fast = _fast_validator(schema)
+        self._validator, self._fast = _compiled(schema)
 
     def violations(self, instance: Any) -> list[Violation]:
         """The most relevant violation first; empty if the instance conforms."""
