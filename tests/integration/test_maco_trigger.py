@@ -383,3 +383,30 @@ def test_the_mock_extension_reads_the_started_process_in_the_callers_sandbox(
         "errorCode": "404",
         "message": f"no MaCo process with businessKey {started['businessKey']} in sandbox 'b'",
     }
+
+
+def test_a_trigger_recorded_before_the_orjson_digest_is_still_replayed_and_still_conflicts(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services
+) -> None:
+    """State files keep idempotency records whose digest was written with the standard library's JSON; the same
+    trigger again gets its first answer, another payload under its prozessId still a 409."""
+    from pruefstand.mock_server.flows.maco.service import (
+        TRIGGER_KIND,
+        idempotency_key,
+        payload_digest,
+        stable_digest,
+    )
+
+    body = example("Z33_Marktlokation_Addition")
+    body["transaktionsdaten"]["zahl"] = 0.0000001  # floats are where the two serialisers differ (1e-07 / 1e-7)
+    assert payload_digest(body) != stable_digest(body)
+    first = {"businessKey": "legacy-key", "message": "recorded by an earlier version"}
+    key = idempotency_key("START_BERECHNUNGSFORMEL", body["zusatzdaten"]["prozessId"],
+                          body["transaktionsdaten"]["absender"]["rollencodenummer"])  # fmt: skip
+    with services.store.transaction() as uow:
+        uow.insert("default", TRIGGER_KIND, key, {"digest": stable_digest(body), "response": first})
+    replayed = post(client, body, auth)
+    assert replayed.status_code == 201, replayed.text
+    assert replayed.json() == first
+    other = example("Z34_Marktlokation")
+    assert post(client, other, auth).status_code == 409
