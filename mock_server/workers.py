@@ -5,7 +5,7 @@ new connections and keeps them, so a client with a pool of keep-alive connection
 load balancer) is served by one worker while the others idle (seen: one worker at 100 % CPU, the other at 13 %).
 Here each worker binds its own socket with SO_REUSEPORT and the kernel spreads the connections over them. The
 supervisor starts a new worker when one dies, and stops them all on SIGINT or SIGTERM (each worker finishes what it
-is answering: uvicorn's graceful shutdown). Where SO_REUSEPORT does not exist, `serve` uses uvicorn's supervisor.
+is answering: uvicorn's graceful shutdown). Elsewhere than on Linux `serve` uses uvicorn's supervisor.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -23,7 +24,8 @@ APP = "pruefstand.mock_server.asgi:create_app_from_env"
 
 
 def available() -> bool:
-    return hasattr(socket, "SO_REUSEPORT")
+    """Linux spreads connections over sockets sharing a port; BSD and macOS accept SO_REUSEPORT but do not balance."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
