@@ -32,6 +32,7 @@ class GroupCommit:
         self._max = max_group if store.groups_commits else 1
         self._queue: list[tuple[_Work, asyncio.Future[Any]]] = []
         self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.groups = 0  # how many transactions, for the benchmarks and tests
         self.pieces = 0
 
@@ -39,9 +40,14 @@ class GroupCommit:
         """The work's result once its group has committed (a request alone waits one turn of the loop)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Any] = loop.create_future()
+        if self._scheduled and loop is not self._loop:  # a group forms on another loop (an app driven from two)
+            self._settle([(work, done)], self._outcomes([(work, done)]))
+            result_alone: T = await done
+            return result_alone
         self._queue.append((work, done))
         if not self._scheduled:
             self._scheduled = True
+            self._loop = loop
             loop.call_soon(self._flush)
         result: T = await done
         return result

@@ -104,3 +104,19 @@ def test_a_database_error_in_one_piece_undoes_that_piece_alone(tmp_path: Path) -
     assert "disk full" in str(poisoned)
     assert store.count("s", "thing") == 1
     store.close()
+
+
+def test_work_from_another_loop_than_the_forming_group_commits_alone(tmp_path: Path) -> None:
+    """An app driven from two event loops (a test client's and the test's own): a piece arriving on a loop other than
+    the one a group is forming on is committed on its own, never queued where another loop would settle it."""
+    store = SQLiteStore(tmp_path / "s.db")
+    commits = GroupCommit(store)
+    commits._scheduled, commits._loop = True, asyncio.new_event_loop()  # a group forming elsewhere
+    try:
+        assert asyncio.run(commits.run(_insert("alone"))) == "alone"  # type: ignore[arg-type]
+        assert commits._queue == []
+        assert (commits.groups, commits.pieces) == (1, 1)
+        assert store.get("s", "thing", "alone") == {"key": "alone"}
+    finally:
+        commits._loop.close()
+        store.close()
