@@ -37,7 +37,7 @@ class GroupCommit:
         self.pieces = 0
 
     async def run(self, work: Callable[[UnitOfWork], T]) -> T:
-        """The work's result once its group has committed (a request alone waits one turn of the loop)."""
+        """The work's result once its group has committed (a request alone waits two turns of the loop)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Any] = loop.create_future()
         if self._scheduled and loop is not self._loop:  # a group forms on another loop (an app driven from two)
@@ -48,7 +48,9 @@ class GroupCommit:
         if not self._scheduled:
             self._scheduled = True
             self._loop = loop
-            loop.call_soon(self._flush)
+            # one more turn of the loop first: it polls its sockets once more, and the requests arrived meanwhile join
+            # the group (two workers at 10 connections: ~3,860 -> ~4,290 req/s)
+            loop.call_soon(loop.call_soon, self._flush)
         result: T = await done
         return result
 
