@@ -15,6 +15,11 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_HEADER_BYTES = 64 * 1024  # all names and values together; the HTTP server's own limits come first
 
 
+def header_bytes(scope: Scope) -> int:
+    """All header names and values of a request together, as the limit counts them."""
+    return sum(len(name) + len(value) for name, value in scope.get("headers", ()))
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -24,8 +29,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = scope.get("headers", ())
-        size = sum(len(name) + len(value) for name, value in headers)
+        size = header_bytes(scope)
         if size > MAX_HEADER_BYTES:
             raise HeadersTooLarge(f"Request Header Fields Too Large: {size} bytes, at most {MAX_HEADER_BYTES}")
         declared = self._declared_length(scope)

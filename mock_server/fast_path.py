@@ -24,7 +24,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pruefstand.contracts import parse_json_body
-from pruefstand.mock_server.body_limit import MAX_HEADER_BYTES
+from pruefstand.mock_server.body_limit import MAX_HEADER_BYTES, header_bytes
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.faults import FaultRules, from_prefer
 from pruefstand.mock_server.journal import Journal, record_exchange
@@ -102,7 +102,7 @@ class FastTriggerMiddleware:
     def _admissible(self, scope: Scope, headers: Headers) -> bool:
         """What the layers the fast path stands in front of would let through untouched: headers and a declared body
         within the limits (a chunked body is theirs to buffer), no fault asked for or possible in the sandbox."""
-        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+        if header_bytes(scope) > MAX_HEADER_BYTES:
             return False
         try:
             declared = int(headers.get("content-length", ""))
@@ -123,7 +123,7 @@ class FastTriggerMiddleware:
             return None
         try:
             trigger = self.prepare(str(info["sandbox"]), body)
-            # with the triggers that arrive meanwhile, in one transaction (a savepoint each); answered once committed
+            # with the triggers that arrive meanwhile, in one transaction; answered once committed
             answer = await self.commits.run(lambda uow: self.apply(uow, trigger))
         except MockError:  # a refusal (rule layers, a reused prozessId): answered, identically, by the normal path
             return None

@@ -89,11 +89,11 @@ class Journal:
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.flush)
-            except RuntimeError:  # the interpreter is exiting under an app whose lifespan never ended: write here
-                if not sys.is_finalizing() and "shutdown" not in str(sys.exc_info()[1]):
-                    logging.getLogger(__name__).exception("writing the request journal failed")
-                self.flush()
-                return
+            except RuntimeError as exc:
+                if sys.is_finalizing() or "interpreter shutdown" in str(exc):  # exiting under a lifespan never ended
+                    self.flush()  # no more threads: written here, once, and done
+                    return
+                logging.getLogger(__name__).exception("writing the request journal failed")
             except Exception:  # the journal must never take the mock down
                 logging.getLogger(__name__).exception("writing the request journal failed")
             with contextlib.suppress(TimeoutError):
@@ -118,7 +118,7 @@ class JournalMiddleware:
         started = time.perf_counter()
         request_body: bytearray = bytearray()
         response_body: bytearray = bytearray()
-        answer: dict[str, Any] = {"status": 500, "headers": {}}
+        answer: dict[str, Any] = {"status": 500, "headers": ()}
 
         async def receiving() -> Message:
             message = await receive()
@@ -129,7 +129,7 @@ class JournalMiddleware:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answer["status"] = int(message["status"])
-                answer["headers"] = _headers(message.get("headers", ()))
+                answer["headers"] = message.get("headers", ())
             elif message["type"] == "http.response.body" and len(response_body) < BODY_LIMIT:
                 response_body.extend(message.get("body", b"")[: BODY_LIMIT - len(response_body) + 1])
             await send(message)
@@ -158,17 +158,16 @@ def record_exchange(
     answer: Mapping[str, Any],
     seconds: float,
 ) -> None:
-    """One exchange into the journal and onto the console: `answer` holds the status and the answer's headers (as a
-    dict, or as the ASGI list of byte pairs)."""
-    request_headers, named = _kept_raw(scope.get("headers", ()))
+    """One exchange into the journal and onto the console: `answer` holds the status and the answer's headers (ASGI
+    pairs of bytes)."""
+    request_headers, named = _kept(scope.get("headers", ()))
     try:
         sandbox = sandbox_name(named)
     except MockError:  # a malformed sandbox name was answered with a 400; journal it under default
         sandbox = "default"
     response_text = cut_body(response_body)
     status = int(answer["status"])
-    answer_headers = answer["headers"]
-    kept_answer = _kept(answer_headers) if isinstance(answer_headers, Mapping) else _kept_raw(answer_headers)[0]
+    kept_answer, _ = _kept(answer["headers"])
     entry: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "sandbox": sandbox,
@@ -224,16 +223,13 @@ def first_problem(body: str) -> str | None:
     return None
 
 
-def _headers(raw: Any) -> dict[str, str]:
-    return {bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1") for k, v in raw}
-
-
 _SANDBOX = SANDBOX_HEADER.lower().encode("latin-1")
 _LOOKED_AT = frozenset(h.encode("latin-1") for h in _KEPT_HEADERS | _SECRET_HEADERS)
 
 
-def _kept_raw(raw: Any) -> tuple[dict[str, str], str | None]:
-    """`_kept` of ASGI headers in one pass, decoding only what is kept; and the sandbox header's value."""
+def _kept(raw: Any) -> tuple[dict[str, str], str | None]:
+    """The headers the journal keeps (credentials named, never kept), read from ASGI pairs in one pass decoding only
+    what is kept; and the sandbox header's value."""
     kept: dict[str, str] = {}
     secret: list[str] = []
     sandbox: str | None = None
@@ -251,12 +247,6 @@ def _kept_raw(raw: Any) -> tuple[dict[str, str], str | None]:
         kept[text] = decoded[:200]
     kept.update(dict.fromkeys(secret, "(not kept)"))
     return kept, sandbox
-
-
-def _kept(headers: Mapping[str, str]) -> dict[str, str]:
-    kept = {k: v[:200] for k, v in headers.items() if k in _KEPT_HEADERS}
-    kept.update({k: "(not kept)" for k in headers if k in _SECRET_HEADERS})
-    return kept
 
 
 def cut_body(body: bytes) -> str:

@@ -2,11 +2,10 @@
 
 A request hands its work (a function of a unit of work) to `GroupCommit.run` and awaits its result. The first one
 schedules a flush on the loop; every request whose work arrives before the loop gets to it joins the same
-transaction. Each piece of work runs in a savepoint of its own, so one that raises is undone alone and its caller
-gets the exception; the others commit together, and nobody gets a result before the commit (what is answered is
-stored). Savepoints cost a copy of every page a piece changes, so a group first runs without them; only when a
-piece raises is the group rolled back and run again, each piece in its savepoint: work must act through the unit
-of work alone (it may run twice).
+transaction, and nobody gets a result before the commit (what is answered is stored). A group first runs without
+savepoints (they cost a copy of every page a piece changes); when a piece raises, the group is rolled back and run
+again with each piece in a savepoint of its own, so the failing one is undone alone and its caller gets the exception
+while the others commit. Work must therefore act through the unit of work alone: it may run twice.
 
 With one writer at a time (SQLite) a group takes the writers' lock, the BEGIN and the COMMIT once and writes the pages
 its pieces share (counts, appended leaves) once; a store that keeps writers apart (PostgreSQL replicas lock per
@@ -23,6 +22,7 @@ from pruefstand.mock_server.store.protocol import Store, UnitOfWork
 
 T = TypeVar("T")
 _Work = Callable[[UnitOfWork], Any]
+_Group = list[tuple[_Work, "asyncio.Future[Any]"]]
 _Outcomes = list[tuple["asyncio.Future[Any]", bool, Any]]
 
 
@@ -30,7 +30,7 @@ class GroupCommit:
     def __init__(self, store: Store, *, max_group: int = 64) -> None:
         self._store = store
         self._max = max_group if store.groups_commits else 1
-        self._queue: list[tuple[_Work, asyncio.Future[Any]]] = []
+        self._queue: _Group = []
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self.groups = 0  # how many transactions, for the benchmarks and tests
@@ -60,18 +60,16 @@ class GroupCommit:
             group, self._queue = self._queue[: self._max], self._queue[self._max :]
             self._settle(group, self._outcomes(group))
 
-    def _outcomes(self, group: list[tuple[_Work, asyncio.Future[Any]]]) -> _Outcomes | Exception:
+    def _outcomes(self, group: _Group) -> _Outcomes | Exception:
         try:
             try:
                 return self._together(group)
-            except _Alone as alone:
-                return alone.outcomes
             except _PieceFailed:  # rolled back whole: again, each piece in a savepoint of its own
                 return self._apart(group)
         except Exception as exc:  # the commit itself failed: nothing of the group is stored
             return exc
 
-    def _settle(self, group: list[tuple[_Work, asyncio.Future[Any]]], outcomes: _Outcomes | Exception) -> None:
+    def _settle(self, group: _Group, outcomes: _Outcomes | Exception) -> None:
         if isinstance(outcomes, Exception):
             for _work, done in group:
                 if not done.done():
@@ -87,22 +85,19 @@ class GroupCommit:
             else:
                 done.set_exception(value)
 
-    def _together(self, group: list[tuple[_Work, asyncio.Future[Any]]]) -> list[tuple[asyncio.Future[Any], bool, Any]]:
-        """The common case, every piece succeeds: no savepoints (they cost a copy of each page a piece changes)."""
-        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+    def _together(self, group: _Group) -> _Outcomes:
+        """The common case, every piece succeeds: no savepoints."""
+        outcomes: _Outcomes = []
         with self._store.transaction() as uow:
             for work, done in group:
                 try:
                     outcomes.append((done, True, work(uow)))
                 except Exception as exc:
-                    if len(group) == 1:  # its own transaction: rolled back, nothing else to keep
-                        outcomes.append((done, False, exc))
-                        raise _Alone(outcomes) from exc
                     raise _PieceFailed from exc
         return outcomes
 
-    def _apart(self, group: list[tuple[_Work, asyncio.Future[Any]]]) -> list[tuple[asyncio.Future[Any], bool, Any]]:
-        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+    def _apart(self, group: _Group) -> _Outcomes:
+        outcomes: _Outcomes = []
         with self._store.transaction() as uow:
             for work, done in group:
                 try:
@@ -115,11 +110,3 @@ class GroupCommit:
 
 class _PieceFailed(Exception):
     """A piece of a group raised: the group's transaction is rolled back and run again with savepoints."""
-
-
-class _Alone(Exception):
-    """The only piece of a group raised: its transaction is rolled back; the outcome carries the exception."""
-
-    def __init__(self, outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-        super().__init__("the only piece of a group failed")
-        self.outcomes = outcomes

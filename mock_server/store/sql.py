@@ -158,10 +158,12 @@ class SqlUnitOfWork:
         if not latest:
             return
         keys = list(latest)
-        marks = ", ".join("?" * len(keys))
-        existing = self._x(
-            f"SELECT COUNT(*) FROM records WHERE sandbox = ? AND kind = ? AND key IN ({marks})", (sandbox, kind, *keys)
-        ).fetchone()
+        existing = 0
+        for start in range(0, len(keys), 500):  # within every engine's limit of bound parameters
+            part = keys[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            sql = f"SELECT COUNT(*) FROM records WHERE sandbox = ? AND kind = ? AND key IN ({marks})"
+            existing += int(self._x(sql, (sandbox, kind, *part)).fetchone()[0])
         rows = [(sandbox, kind, key, dumps(doc)) for key, doc in latest.items()]
         statement = self._d.sql(
             "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?) "
@@ -173,7 +175,7 @@ class SqlUnitOfWork:
         else:  # psycopg: on a cursor
             with self._conn.cursor() as cursor:  # type: ignore[attr-defined]
                 cursor.executemany(statement, rows)
-        added = len(rows) - int(existing[0])
+        added = len(rows) - existing
         if added:
             self._counted(sandbox, kind, added)
 

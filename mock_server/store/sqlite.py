@@ -47,8 +47,10 @@ class SQLiteStore(SqlStore):
         self.path = str(path)
         self._lock = threading.RLock()
         memory = self.path == ":memory:"
-        if not memory:
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        if not memory:  # created 0600; an existing file is not opened here: closing a descriptor of ours would drop
+            # the POSIX locks SQLite holds on it for another store of this process
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
         self._writer_lock_fd = None if memory else os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
         self._checkpointer: WalCheckpointer | None = None

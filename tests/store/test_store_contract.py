@@ -455,3 +455,13 @@ def test_sqlite_looks_up_declared_kinds_through_their_partial_indexes(tmp_path: 
         assert "record_index_across_" in str(across), across
     finally:
         store.close()
+
+
+def test_put_many_counts_right_beyond_one_statements_parameters(store: Store) -> None:
+    """A journal batch can be larger than one IN list takes (journal_size is the user's): counted in parts."""
+    with store.transaction() as uow:
+        uow.put_many("a", "ring", [(str(n), {"n": n}) for n in range(600)])
+    with store.transaction() as uow:
+        uow.put_many("a", "ring", [(str(n), {"n": -n}) for n in range(1200)])
+    assert store.count("a", "ring") == 1200
+    assert store.get("a", "ring", "599") == {"n": -599}
