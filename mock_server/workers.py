@@ -16,6 +16,8 @@ import signal
 import socket
 import sys
 import threading
+import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -45,15 +47,32 @@ def _worker(host: str, port: int, log_level: str, access_log: bool) -> None:
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
 
-def serve_workers(host: str, port: int, workers: int, *, log_level: str, access_log: bool) -> None:
-    """Run `workers` processes until SIGINT or SIGTERM; a worker that dies is replaced."""
+class WorkersFailed(RuntimeError):
+    """Workers die as they start (the port taken meanwhile, a state file that cannot be opened): no use restarting."""
+
+
+def serve_workers(
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    log_level: str,
+    access_log: bool,
+    target: Callable[..., None] = _worker,
+    quick_deaths: int = 3,
+) -> None:
+    """Run `workers` processes until SIGINT or SIGTERM; a worker that dies is replaced, unless `quick_deaths` in a
+    row died within 10 s of their start (WorkersFailed: the others are stopped)."""
     context = multiprocessing.get_context("spawn")
     stop = threading.Event()
     args: tuple[Any, ...] = (host, port, log_level, access_log)
+    started: dict[int, float] = {}
+    failing = 0
 
     def start() -> BaseProcess:
-        process = context.Process(target=_worker, args=args, name="pruefstand-worker")
+        process = context.Process(target=target, args=args, name="pruefstand-worker")
         process.start()
+        started[id(process)] = time.monotonic()
         return process
 
     def stopping(signum: int, _frame: object) -> None:
@@ -64,9 +83,17 @@ def serve_workers(host: str, port: int, workers: int, *, log_level: str, access_
     try:
         while not stop.wait(0.5):
             for number, process in enumerate(running):
-                if not process.is_alive() and not stop.is_set():
-                    logger.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
-                    running[number] = start()
+                if process.is_alive() or stop.is_set():
+                    continue
+                quick = time.monotonic() - started.pop(id(process), 0.0) < 10
+                failing = failing + 1 if quick else 0
+                if failing >= quick_deaths:
+                    raise WorkersFailed(
+                        f"{failing} workers in a row exited within 10 s of their start (last exit code "
+                        f"{process.exitcode}); see their messages above"
+                    )
+                logger.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
+                running[number] = start()
     finally:
         for process in running:
             if process.is_alive() and process.pid is not None:

@@ -105,13 +105,16 @@ def serve(
     click.echo(f"  health     {base}/healthz", err=True)
     access_log = settings.log_level in ("info", "debug")
     if settings.effective_workers() > 1 and workers_module.available():
-        workers_module.serve_workers(
-            settings.host,
-            settings.port,
-            settings.effective_workers(),
-            log_level=settings.log_level,
-            access_log=access_log,
-        )
+        try:
+            workers_module.serve_workers(
+                settings.host,
+                settings.port,
+                settings.effective_workers(),
+                log_level=settings.log_level,
+                access_log=access_log,
+            )
+        except workers_module.WorkersFailed as exc:
+            raise click.ClickException(str(exc)) from exc
         return
     uvicorn.run(
         workers_module.APP,
