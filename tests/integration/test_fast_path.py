@@ -4,9 +4,11 @@ processes and the same journal; every refusal still comes from the normal path."
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -85,10 +87,6 @@ def test_the_fast_path_answers_byte_for_byte_as_the_normal_path(monkeypatch: pyt
 def test_triggers_arriving_together_share_a_commit_and_keep_their_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Group commit on the fast path: 12 triggers sent at once are answered as one by one; two of them reuse one
     prozessId with different payloads (one 201, one 409), one repeats another exactly (its first answer)."""
-    import asyncio
-
-    import httpx
-
     sizes: list[int] = []
     settle = GroupCommit._settle
 

@@ -10,7 +10,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import Services
-from pruefstand.mock_server.flows.maco.service import PROCESS_KIND
+from pruefstand.mock_server.flows.maco.service import (
+    PROCESS_KIND,
+    TRIGGER_KIND,
+    idempotency_key,
+    payload_digest,
+    stable_digest,
+)
 from pruefstand.mock_server.settings import Settings
 from tests.conftest import get_token, make_settings
 
@@ -390,13 +396,6 @@ def test_a_trigger_recorded_before_the_orjson_digest_is_still_replayed_and_still
 ) -> None:
     """State files keep idempotency records whose digest was written with the standard library's JSON; the same
     trigger again gets its first answer, another payload under its prozessId still a 409."""
-    from pruefstand.mock_server.flows.maco.service import (
-        TRIGGER_KIND,
-        idempotency_key,
-        payload_digest,
-        stable_digest,
-    )
-
     body = example("Z33_Marktlokation_Addition")
     body["transaktionsdaten"]["zahl"] = 0.0000001  # floats are where the two serialisers differ (1e-07 / 1e-7)
     assert payload_digest(body) != stable_digest(body)
