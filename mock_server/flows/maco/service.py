@@ -115,7 +115,7 @@ class TriggerService:
                 "use a new prozessId for a new document"
             )
         now = isoformat_utc(self._clock.now(sandbox))
-        business_key = self._ids.uuid()
+        business_key = self._ids.record_key()
         process = {
             "businessKey": business_key,
             "prozessId": prozess_id,

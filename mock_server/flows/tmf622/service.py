@@ -151,7 +151,7 @@ class OrderService:
         first StateChangeEvent, and plan the seller's steps (auto on the clock, or manual)."""
         clock_now = self._clock.now(sandbox)
         now = self._stamp(clock_now)
-        order_id = self._ids.uuid()
+        order_id = self._ids.record_key()
         with self._store.transaction() as uow:  # checked inside the write transaction: no two orders slip through
             p = self.profile_for(uow, sandbox, profile)
             named = buyer if buyer is not None else documents.buyer_of(body)
@@ -271,7 +271,7 @@ class OrderService:
         seller's steps are planned (auto on the sandbox clock, or manual)."""
         clock_now = self._clock.now(sandbox)
         now = self._stamp(clock_now)
-        order_id = self._ids.uuid()
+        order_id = self._ids.record_key()
         with self._store.transaction() as uow:
             p = self.profile_for(uow, sandbox)
             agreement = uow.get(sandbox, AGREEMENT_KIND, buyer)
