@@ -8,6 +8,10 @@ PRISM=/path/to/prism). Both servers get the same valid POST /inbound (the publis
 
 Two pruefstand modes are measured: "replay" (the identical trigger, answered from the idempotency record) and "new"
 (every request a new prozessId, so each one validates, writes a process and commits).
+
+Prism runs with `-v silent` (no line per request); pruefstand likewise runs without its console line per request
+(`PRUEFSTAND_REQUEST_LOG=false`; every request is still journaled in the store). `--request-log` measures pruefstand
+with the line (to /dev/null), as `serve` prints it by default.
 """
 
 from __future__ import annotations
@@ -141,6 +145,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--request-log", action="store_true", help="pruefstand prints its line per request")
     args = parser.parse_args()
     prism = os.environ.get("PRISM") or str(ROOT / "bench" / ".prism" / "node_modules" / ".bin" / "prism")
     if not Path(prism).exists() or not shutil.which("wrk"):
@@ -168,6 +173,7 @@ def main() -> None:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "PRUEFSTAND_REQUEST_LOG": "true" if args.request_log else "false"},
     )
     theirs = subprocess.Popen(
         [prism, "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(s_port), "-v", "silent"],
@@ -210,7 +216,8 @@ def main() -> None:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    print(f"workers={args.workers} seconds={args.seconds} repeat={args.repeat} (median of runs)")
+    log = "on" if args.request_log else "off (as Prism's -v silent)"
+    print(f"workers={args.workers} seconds={args.seconds} repeat={args.repeat} request log {log} (median of runs)")
     print(f"{'server':20} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} {'vs prism':>9}")
     for (name, connections), runs in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         rps = statistics.median(r.rps for r in runs)
