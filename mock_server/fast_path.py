@@ -20,11 +20,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pruefstand.contracts import parse_json_body
-from pruefstand.mock_server.body_limit import MAX_HEADER_BYTES, header_bytes
+from pruefstand.mock_server.body_limit import MAX_HEADER_BYTES
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.faults import FaultRules, from_prefer
 from pruefstand.mock_server.journal import Journal, record_exchange
@@ -36,10 +35,36 @@ logger = logging.getLogger(__name__)
 _JSON = "application/json"
 
 
+_SANDBOX = SANDBOX_HEADER.lower().encode("latin-1")
+_READ = frozenset({b"authorization", b"content-type", b"content-length", b"prefer", _SANDBOX})
+
+
+class _Headers:
+    """The few request headers the fast path reads, found in one pass over the ASGI pairs (names come lowercased;
+    the first of a repeated header counts, as for starlette's `Headers`), and the size of all of them together, as
+    the size limit counts it."""
+
+    __slots__ = ("_found", "size")
+
+    def __init__(self, raw: Any) -> None:
+        found: dict[bytes, bytes] = {}
+        size = 0
+        for name, value in raw:
+            size += len(name) + len(value)
+            if name in _READ and name not in found:
+                found[name] = value
+        self._found = found
+        self.size = size
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._found.get(name.lower().encode("latin-1"))
+        return default if value is None else value.decode("latin-1")
+
+
 class _Request:
     """What the bearer check reads of a request: its headers."""
 
-    def __init__(self, headers: Headers) -> None:
+    def __init__(self, headers: _Headers) -> None:
         self.headers = headers
 
 
@@ -77,10 +102,10 @@ class FastTriggerMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        authorization = headers.get("authorization", "")
-        media = headers.get("content-type", "").split(";")[0].strip().lower()
-        if media != _JSON or not authorization.lower().startswith("bearer ") or not self._admissible(scope, headers):
+        headers = _Headers(scope["headers"])
+        authorization = headers.get("authorization") or ""
+        media = (headers.get("content-type") or "").split(";")[0].strip().lower()
+        if media != _JSON or not authorization.lower().startswith("bearer ") or not self._admissible(headers):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -99,20 +124,20 @@ class FastTriggerMiddleware:
         seconds = time.perf_counter() - started
         record_exchange(self.journal, scope, raw, body, {"status": 201, "headers": answer_headers}, seconds)
 
-    def _admissible(self, scope: Scope, headers: Headers) -> bool:
+    def _admissible(self, headers: _Headers) -> bool:
         """What the layers the fast path stands in front of would let through untouched: headers and a declared body
         within the limits (a chunked body is theirs to buffer), no fault asked for or possible in the sandbox."""
-        if header_bytes(scope) > MAX_HEADER_BYTES:
+        if headers.size > MAX_HEADER_BYTES:
             return False
         try:
-            declared = int(headers.get("content-length", ""))
+            declared = int(headers.get("content-length") or "")
             if not 0 < declared <= self.max_body_bytes or from_prefer(headers.get("prefer")) is not None:
                 return False
             return not self.faults.any_for(sandbox_name(headers.get(SANDBOX_HEADER.lower())))
         except (ValueError, MockError):  # no or a malformed length, preference or sandbox: the normal path says so
             return False
 
-    async def _answer(self, headers: Headers, token: str, raw: bytes) -> Mapping[str, Any] | None:
+    async def _answer(self, headers: _Headers, token: str, raw: bytes) -> Mapping[str, Any] | None:
         """The trigger's answer when every check passes, else None (the normal path answers, and says why)."""
         try:
             info = self.verify(token, _Request(headers))

@@ -7,6 +7,7 @@ never seed a mock that others share, since its identifiers become predictable.
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 import threading
@@ -41,7 +42,8 @@ class IdSource:
         its identifiers whatever the time."""
         if self._rng is not None:
             return self.uuid()
-        raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + self.random_bytes(10))
+        raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
         raw[6] = 0x70 | (raw[6] & 0x0F)  # version 7
         raw[8] = 0x80 | (raw[8] & 0x3F)  # the RFC's variant
-        return str(uuid.UUID(bytes=bytes(raw)))
+        text = raw.hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

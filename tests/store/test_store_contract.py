@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from pruefstand.mock_server.store import Index, OutboundMessage, Range, RecordExists, Store, instant_key, open_store
+from pruefstand.mock_server.store.migrations import migrations
 
 INDEXES = [
     Index("order", "state", "state"),
@@ -366,6 +367,56 @@ def test_a_state_file_from_before_the_migrations_is_upgraded_in_place(tmp_path: 
             assert uow.next_counter("a", "n") == 8
     finally:
         store.close()
+
+
+def test_a_state_file_of_schema_version_4_keeps_its_records_seq_and_index_rows_without_autoincrement(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v4.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT)")
+        for migration in migrations("sqlite")[:4]:
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (migration.version, migration.name))
+        conn.execute(
+            "INSERT INTO records (sandbox, kind, key, doc) VALUES ('a', 'order', 'z', '{\"state\": \"open\"}')"
+        )
+        conn.execute(
+            "INSERT INTO records (sandbox, kind, key, doc) VALUES ('a', 'order', 'b', '{\"state\": \"done\"}')"
+        )
+        seqs = dict(conn.execute("SELECT key, seq FROM records").fetchall())
+    store = open_store(str(path), indexes=INDEXES)  # the index rows are written at the declaration, by seq
+    try:
+        with store.transaction() as uow:
+            uow.insert("a", "order", "c", {"state": "open"})
+        assert [d["state"] for d in store.find("a", "order")] == ["open", "done", "open"]
+        assert len(store.find("a", "order", {"state": "open"})) == 2
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        assert dict(conn.execute("SELECT key, seq FROM records WHERE key IN ('z', 'b')").fetchall()) == seqs
+        table = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'records'").fetchone()[0]
+        assert "AUTOINCREMENT" not in table.upper()
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'records'").fetchone()[0] == 0
+        assert max(int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")) >= 5
+
+
+def test_a_record_inserted_after_the_newest_was_deleted_is_listed_and_found_as_the_newest(store: Store) -> None:
+    """Without AUTOINCREMENT (SQLite) the freed number may be given again: nothing of the deleted record may cling
+    to it."""
+    with store.transaction() as uow:
+        uow.insert("a", "order", "1", {"state": "open"})
+        uow.insert("a", "order", "2", {"state": "done"})
+    with store.transaction() as uow:
+        assert uow.delete("a", "order", "2")
+    with store.transaction() as uow:
+        uow.insert("a", "order", "3", {"state": "open"})
+    assert store.find("a", "order") == [{"state": "open"}, {"state": "open"}]
+    assert store.find("a", "order", {"state": "done"}) == []
+    assert store.find("a", "order", {"state": "open"}, descending=True, limit=1) == [{"state": "open"}]
+    assert store.count("a", "order") == 2
+    assert store.get("a", "order", "2") is None
 
 
 def test_put_many_adds_and_replaces_in_one_statement_and_keeps_the_count(store: Store) -> None:

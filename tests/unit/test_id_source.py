@@ -8,9 +8,11 @@ from pruefstand.mock_server.id_source import IdSource
 
 def test_given_no_seed_when_record_keys_are_made_then_they_are_version_7_with_the_time_in_milliseconds() -> None:
     before = time.time_ns() // 1_000_000
-    key = uuid.UUID(IdSource().record_key())
+    text = IdSource().record_key()
     after = time.time_ns() // 1_000_000
+    key = uuid.UUID(text)
 
+    assert str(key) == text  # the canonical form: lower-case hex in groups of 8-4-4-4-12
     assert key.version == 7
     assert key.variant == uuid.RFC_4122
     assert before <= int.from_bytes(key.bytes[:6], "big") <= after

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -57,6 +58,7 @@ class PreparedTrigger:
     sender: str
     digest: str
     key: str
+    received: datetime  # the sandbox clock when the rules were checked: the process's receivedAt
 
 
 class TriggerService:
@@ -89,7 +91,8 @@ class TriggerService:
     def prepare(self, sandbox: str, body: Mapping[str, Any]) -> PreparedTrigger:
         """What needs no transaction: the rule layers (BadRequest), the idempotency key and the payload's digest."""
         event = self._event(body)
-        violations = trigger_violations(event, body, strict_check_digits=self._strict, now=self._clock.now(sandbox))
+        received = self._clock.now(sandbox)
+        violations = trigger_violations(event, body, strict_check_digits=self._strict, now=received)
         if violations:
             raise BadRequest(violations)
         td, zd = body["transaktionsdaten"], body["zusatzdaten"]
@@ -98,7 +101,7 @@ class TriggerService:
         key = idempotency_key(event.name, prozess_id, sender)
         if not self._conflict_on_reuse:
             key += stable_digest(body)
-        return PreparedTrigger(sandbox, body, event, prozess_id, sender, digest, key)
+        return PreparedTrigger(sandbox, body, event, prozess_id, sender, digest, key, received)
 
     def apply(self, uow: UnitOfWork, trigger: PreparedTrigger) -> dict[str, Any]:
         """In a unit of work: start the process, or replay the first answer (Conflict for another payload)."""
@@ -114,7 +117,7 @@ class TriggerService:
                 f"with a different payload (businessKey {earlier['response']['businessKey']}); "
                 "use a new prozessId for a new document"
             )
-        now = isoformat_utc(self._clock.now(sandbox))
+        now = isoformat_utc(trigger.received)
         business_key = self._ids.record_key()
         process = {
             "businessKey": business_key,
