@@ -95,7 +95,10 @@ def test_given_the_same_trigger_twice_then_the_same_answer_and_one_process(
 
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
-    assert len(services.store.find("default", PROCESS_KIND)) == 1
+    [process] = services.store.find("default", PROCESS_KIND)
+    # recognised by the digest the process keeps: no second record under a key made of the prozessId
+    assert process["payloadDigest"] == payload_digest(example("Z33_Marktlokation_Addition"))
+    assert services.store.count("default", TRIGGER_KIND) == 0
 
 
 def test_given_a_reused_prozess_id_with_another_payload_then_409_and_nothing_started(
@@ -394,15 +397,19 @@ def test_the_mock_extension_reads_the_started_process_in_the_callers_sandbox(
 def test_a_trigger_recorded_before_the_orjson_digest_is_still_replayed_and_still_conflicts(
     client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services
 ) -> None:
-    """State files keep idempotency records whose digest was written with the standard library's JSON; the same
-    trigger again gets its first answer, another payload under its prozessId still a 409."""
+    """State files keep processes without their digest, each with an idempotency record whose digest was written
+    with the standard library's JSON; the same trigger again gets its first answer, another payload under its
+    prozessId still a 409."""
     body = example("Z33_Marktlokation_Addition")
     body["transaktionsdaten"]["zahl"] = 0.0000001  # floats are where the two serialisers differ (1e-07 / 1e-7)
     assert payload_digest(body) != stable_digest(body)
     first = {"businessKey": "legacy-key", "message": "recorded by an earlier version"}
-    key = idempotency_key("START_BERECHNUNGSFORMEL", body["zusatzdaten"]["prozessId"],
-                          body["transaktionsdaten"]["absender"]["rollencodenummer"])  # fmt: skip
-    with services.store.transaction() as uow:
+    prozess_id, sender = body["zusatzdaten"]["prozessId"], body["transaktionsdaten"]["absender"]["rollencodenummer"]
+    key = idempotency_key("START_BERECHNUNGSFORMEL", prozess_id, sender)
+    legacy = {"businessKey": "legacy-key", "prozessId": prozess_id, "eventname": "START_BERECHNUNGSFORMEL",
+              "sender": sender, "receivedAt": "2024-08-08T12:58:22Z", "payload": body}  # fmt: skip
+    with services.store.transaction() as uow:  # as an earlier version wrote them: no payloadDigest, a trigger record
+        uow.insert("default", PROCESS_KIND, "legacy-key", legacy)
         uow.insert("default", TRIGGER_KIND, key, {"digest": stable_digest(body), "response": first})
     replayed = post(client, body, auth)
     assert replayed.status_code == 201, replayed.text

@@ -43,6 +43,16 @@ def stable_digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def answer_of(process: Mapping[str, Any]) -> dict[str, Any]:
+    """The trigger's 201 answer, as it was given when the process started (and again for the same trigger)."""
+    business_key = process["businessKey"]
+    return {
+        "businessKey": business_key,
+        "message": f"received event {process['eventname']} with id {process['prozessId']} at {process['receivedAt']} "
+        f"and started process with businessKey {business_key}",
+    }
+
+
 def idempotency_key(eventname: str, prozess_id: str, sender: str) -> str:
     return json.dumps([eventname, prozess_id, sender], separators=(",", ":"))
 
@@ -57,7 +67,6 @@ class PreparedTrigger:
     prozess_id: str
     sender: str
     digest: str
-    key: str
     received: datetime  # the sandbox clock when the rules were checked: the process's receivedAt
 
 
@@ -89,7 +98,7 @@ class TriggerService:
             return self.apply(uow, trigger)
 
     def prepare(self, sandbox: str, body: Mapping[str, Any]) -> PreparedTrigger:
-        """What needs no transaction: the rule layers (BadRequest), the idempotency key and the payload's digest."""
+        """What needs no transaction: the rule layers (BadRequest), the clock, the payload's digest."""
         event = self._event(body)
         received = self._clock.now(sandbox)
         violations = trigger_violations(event, body, strict_check_digits=self._strict, now=received)
@@ -97,24 +106,21 @@ class TriggerService:
             raise BadRequest(violations)
         td, zd = body["transaktionsdaten"], body["zusatzdaten"]
         prozess_id, sender = str(zd["prozessId"]), str(td["absender"]["rollencodenummer"])
-        digest = payload_digest(body)
-        key = idempotency_key(event.name, prozess_id, sender)
-        if not self._conflict_on_reuse:
-            key += stable_digest(body)
-        return PreparedTrigger(sandbox, body, event, prozess_id, sender, digest, key, received)
+        return PreparedTrigger(sandbox, body, event, prozess_id, sender, payload_digest(body), received)
 
     def apply(self, uow: UnitOfWork, trigger: PreparedTrigger) -> dict[str, Any]:
         """In a unit of work: start the process, or replay the first answer (Conflict for another payload)."""
         sandbox, body, event = trigger.sandbox, trigger.body, trigger.event
-        prozess_id, sender, digest, key = trigger.prozess_id, trigger.sender, trigger.digest, trigger.key
+        prozess_id, sender, digest = trigger.prozess_id, trigger.sender, trigger.digest
         td = body["transaktionsdaten"]
-        earlier = uow.get(sandbox, TRIGGER_KIND, key)
+        earlier = self._earlier(uow, trigger)
         if earlier is not None:
-            if earlier["digest"] == digest or earlier["digest"] == stable_digest(body):  # the second: before orjson
-                return dict(earlier["response"])
+            same, answer = earlier
+            if same:
+                return answer
             raise Conflict(
                 f"conflict: prozessId {prozess_id!r} was already used for {event.name} by sender {sender} "
-                f"with a different payload (businessKey {earlier['response']['businessKey']}); "
+                f"with a different payload (businessKey {answer['businessKey']}); "
                 "use a new prozessId for a new document"
             )
         now = isoformat_utc(trigger.received)
@@ -132,11 +138,7 @@ class TriggerService:
             "updatedAt": now,
             "payload": dict(body),
             "history": [{"status": RECEIVED, "at": now}],
-        }
-        response = {
-            "businessKey": business_key,
-            "message": f"received event {event.name} with id {prozess_id} at {now} and started process "
-            f"with businessKey {business_key}",
+            "payloadDigest": digest,
         }
         backend = self._callbacks.backend(sandbox, uow) if self._callbacks else None
         if backend is not None and self._callbacks is not None:
@@ -147,8 +149,41 @@ class TriggerService:
             body = update_process_data(process, numbers, now)
             self._callbacks.enqueue_update(uow, sandbox, backend, body)
         uow.insert(sandbox, PROCESS_KIND, business_key, process)
-        uow.insert(sandbox, TRIGGER_KIND, key, {"digest": digest, "response": response})
-        return response
+        return answer_of(process)
+
+    def _earlier(self, uow: UnitOfWork, trigger: PreparedTrigger) -> tuple[bool, dict[str, Any]] | None:
+        """The trigger met before: whether its payload was the same, and its answer. The same event from the same
+        sender under the same prozessId (with `idempotency=payload`, also the same payload); None for a new one.
+
+        Found through the processes' prozessId index: the process keeps its payload's digest, so a trigger costs one
+        record and its index rows, not a second record under a key as random as the prozessId (about a quarter of the
+        log pages a trigger wrote). Processes written before they kept it are decided by their trigger record."""
+        for process in uow.find(trigger.sandbox, PROCESS_KIND, {"prozessId": trigger.prozess_id}):
+            if process.get("eventname") != trigger.event.name or process.get("sender") != trigger.sender:
+                continue
+            stored = process.get("payloadDigest")
+            if stored is None:
+                recorded = self._recorded(uow, trigger)
+                if recorded is not None:
+                    return recorded
+                continue
+            if stored == trigger.digest:
+                return True, answer_of(process)
+            if self._conflict_on_reuse:
+                return False, answer_of(process)
+        return None
+
+    def _recorded(self, uow: UnitOfWork, trigger: PreparedTrigger) -> tuple[bool, dict[str, Any]] | None:
+        """The idempotency record an earlier version wrote beside each process (its digest with the standard
+        library's JSON before orjson wrote it)."""
+        key = idempotency_key(trigger.event.name, trigger.prozess_id, trigger.sender)
+        if not self._conflict_on_reuse:
+            key += stable_digest(trigger.body)
+        earlier = uow.get(trigger.sandbox, TRIGGER_KIND, key)
+        if earlier is None:
+            return None
+        same = earlier["digest"] == trigger.digest or earlier["digest"] == stable_digest(trigger.body)
+        return same, dict(earlier["response"])
 
     def process(self, sandbox: str, business_key: str) -> dict[str, Any]:
         found = self._store.get(sandbox, PROCESS_KIND, business_key)
