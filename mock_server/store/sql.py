@@ -39,9 +39,24 @@ class Dialect:
     param: str
     lock_sandbox: Callable[[Connection, str], None]
     skip_locked: str = ""
+    literal_kinds: bool = False
 
     def sql(self, text: str) -> str:
         return text if self.param == "?" else text.replace("?", self.param)
+
+    def kind_is(self, kind: str, column: str = "kind") -> tuple[str, list[Any]]:
+        """The condition on a record's kind in a query, and its parameters. SQLite (`literal_kinds`) gets the kind
+        as a literal: compared with the condition of a partial index (the kinds looked up across sandboxes have
+        them), a bound kind makes SQLite plan the statement again at every execution (about 5 µs each time), and
+        only a literal tells it which partial index applies. Kinds are the flows' own names, quoted anyway."""
+        if self.literal_kinds:
+            return f"{column} = {sql_literal(kind)}", []
+        return f"{column} = ?", [kind]
+
+
+def sql_literal(text: str) -> str:
+    """An SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
@@ -133,9 +148,10 @@ class SqlUnitOfWork:
         self._touch(sandbox)
         self._cache.wrote(kind)
         text = dumps(doc)
+        kind_is, kind_params = self._d.kind_is(kind)
         row = self._x(
-            "UPDATE records SET doc = ? WHERE sandbox = ? AND kind = ? AND key = ? RETURNING seq",
-            (text, sandbox, kind, key),
+            f"UPDATE records SET doc = ? WHERE sandbox = ? AND {kind_is} AND key = ? RETURNING seq",
+            (text, sandbox, *kind_params, key),
         ).fetchone()
         if row is None:  # new (the sandbox is locked: nobody inserts it meanwhile)
             row = self._x(
@@ -159,11 +175,12 @@ class SqlUnitOfWork:
             return
         keys = list(latest)
         existing = 0
+        kind_is, kind_params = self._d.kind_is(kind)
         for start in range(0, len(keys), 500):  # within every engine's limit of bound parameters
             part = keys[start : start + 500]
             marks = ", ".join("?" * len(part))
-            sql = f"SELECT COUNT(*) FROM records WHERE sandbox = ? AND kind = ? AND key IN ({marks})"
-            existing += int(self._x(sql, (sandbox, kind, *part)).fetchone()[0])
+            sql = f"SELECT COUNT(*) FROM records WHERE sandbox = ? AND {kind_is} AND key IN ({marks})"
+            existing += int(self._x(sql, (sandbox, *kind_params, *part)).fetchone()[0])
         rows = [(sandbox, kind, key, dumps(doc)) for key, doc in latest.items()]
         statement = self._d.sql(
             "INSERT INTO records (sandbox, kind, key, doc) VALUES (?, ?, ?, ?) "
@@ -183,7 +200,10 @@ class SqlUnitOfWork:
         self._touch(sandbox)
         self._cache.wrote(kind)
         self._unindex(sandbox, kind, key)
-        cursor = self._x("DELETE FROM records WHERE sandbox = ? AND kind = ? AND key = ?", (sandbox, kind, key))
+        kind_is, kind_params = self._d.kind_is(kind)
+        cursor = self._x(
+            f"DELETE FROM records WHERE sandbox = ? AND {kind_is} AND key = ?", (sandbox, *kind_params, key)
+        )
         if cursor.rowcount:
             self._counted(sandbox, kind, -1)
         return bool(cursor.rowcount)
@@ -241,7 +261,9 @@ class SqlUnitOfWork:
 
     def _unindex(self, sandbox: str, kind: str, key: str) -> None:
         if kind in self._indexes:
-            self._x("DELETE FROM record_index WHERE sandbox = ? AND kind = ? AND key = ?", (sandbox, kind, key))
+            kind_is, kind_params = self._d.kind_is(kind)
+            sql = f"DELETE FROM record_index WHERE sandbox = ? AND {kind_is} AND key = ?"
+            self._x(sql, (sandbox, *kind_params, key))
 
 
 def write_index_rows(
@@ -271,8 +293,10 @@ def read_one(conn: Connection, dialect: Dialect, sandbox: str, kind: str, key: s
 
 def read_text(conn: Connection, dialect: Dialect, sandbox: str, kind: str, key: str) -> Any:
     """The record's document as stored (JSON text, or what the driver made of JSONB), or None."""
+    kind_is, kind_params = dialect.kind_is(kind)
     row = conn.execute(
-        dialect.sql("SELECT doc FROM records WHERE sandbox = ? AND kind = ? AND key = ?"), (sandbox, kind, key)
+        dialect.sql(f"SELECT doc FROM records WHERE sandbox = ? AND {kind_is} AND key = ?"),
+        (sandbox, *kind_params, key),
     ).fetchone()
     return row[0] if row else None
 
@@ -295,8 +319,9 @@ def read_many(
         source, params = _selection(dialect, indexes, sandbox, kind, where)
         sql = f"SELECT r.doc FROM ({source}) s JOIN records r ON r.seq = s.seq ORDER BY s.seq {order}"
     else:
-        sql = f"SELECT doc FROM records WHERE sandbox = ? AND kind = ? ORDER BY seq {order}"
-        params = [sandbox, kind]
+        kind_is, kind_params = dialect.kind_is(kind)
+        sql = f"SELECT doc FROM records WHERE sandbox = ? AND {kind_is} ORDER BY seq {order}"
+        params = [sandbox, *kind_params]
     if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"
         unlimited = -1 if dialect.name == "sqlite" else None
@@ -336,7 +361,8 @@ def _selection(
 ) -> tuple[str, list[Any]]:
     """A sub-select of the `seq` of every matching record."""
     if not where:
-        return "SELECT seq FROM records WHERE sandbox = ? AND kind = ?", [sandbox, kind]
+        kind_is, kind_params = dialect.kind_is(kind)
+        return f"SELECT seq FROM records WHERE sandbox = ? AND {kind_is}", [sandbox, *kind_params]
     declared = indexes.get(kind, {})
     unknown = sorted(set(where) - set(declared))
     if unknown:
@@ -344,11 +370,12 @@ def _selection(
     (first, condition), *rest = where.items()
     test, values = _condition(condition)
     distinct = "DISTINCT " if len(values) > 1 else ""  # one value: the index walks in seq order, a page stays cheap
+    kind_is, kind_params = dialect.kind_is(kind, "i.kind")
     sql = (
         f"SELECT {distinct}i.seq AS seq FROM record_index i "
-        f"WHERE i.sandbox = ? AND i.kind = ? AND i.field = ? AND {test}"
+        f"WHERE i.sandbox = ? AND {kind_is} AND i.field = ? AND {test}"
     )
-    params: list[Any] = [sandbox, kind, first, *values]
+    params: list[Any] = [sandbox, *kind_params, first, *values]
     for field, other in rest:
         other_test, other_values = _condition(other, "j")
         sql += (
@@ -585,7 +612,7 @@ class SqlStore(ABC):
 
     def _kind_is(self, kind: str, column: str = "kind") -> tuple[str, list[Any]]:
         """The condition on a record's kind, as the backend's indexes for `kind` need it written."""
-        return f"{column} = ?", [kind]
+        return self._d.kind_is(kind, column)
 
     def declare_cached(self, kinds: Sequence[str]) -> None:
         self._cache.kinds = self._cache.kinds | frozenset(kinds)

@@ -12,20 +12,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from pruefstand.mock_server.store.checkpoint import WalCheckpointer
 from pruefstand.mock_server.store.generation import FileGeneration, LocalGeneration
 from pruefstand.mock_server.store.indexing import Index
-from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore
+from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore, sql_literal
 
-
-def _literal(text: str) -> str:
-    """An SQL string literal (a kind's name is the flows' own constant; quoted anyway)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-_DIALECT = Dialect(name="sqlite", param="?", lock_sandbox=lambda _conn, _sandbox: None)  # one writer at a time anyway
+# one writer at a time anyway: no sandbox locks; kinds written as literals (see Dialect.kind_is)
+_DIALECT = Dialect(name="sqlite", param="?", lock_sandbox=lambda _conn, _sandbox: None, literal_kinds=True)
 
 
 class SQLiteStore(SqlStore):
@@ -52,7 +46,10 @@ class SQLiteStore(SqlStore):
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
         self._writer_lock_fd = None if memory else os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
+        # statements are kept per kind (kinds are literals in them): room for every flow's
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0, cached_statements=512
+        )
         self._checkpointer: WalCheckpointer | None = None
         if not memory:
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -95,10 +92,10 @@ class SQLiteStore(SqlStore):
 
     def _index_across(self, kinds: Sequence[str]) -> None:
         """Partial indexes for just these kinds (records by key, index rows by field and value); the lookups name the
-        kind as a literal (`_kind_is`), which is how SQLite knows the partial index applies."""
+        kind as a literal (`Dialect.kind_is`), which is how SQLite knows the partial index applies."""
         with self._write() as conn:
             for kind in kinds:
-                literal, name = _literal(kind), hashlib.sha256(kind.encode()).hexdigest()[:16]
+                literal, name = sql_literal(kind), hashlib.sha256(kind.encode()).hexdigest()[:16]
                 conn.execute(
                     f"CREATE INDEX IF NOT EXISTS records_across_{name} ON records (key) WHERE kind = {literal}"
                 )
@@ -106,11 +103,6 @@ class SQLiteStore(SqlStore):
                     f"CREATE INDEX IF NOT EXISTS record_index_across_{name} ON record_index (field, value, sandbox) "
                     f"WHERE kind = {literal}"
                 )
-
-    def _kind_is(self, kind: str, column: str = "kind") -> tuple[str, list[Any]]:
-        if kind in self._across:
-            return f"{column} = {_literal(kind)}", []
-        return f"{column} = ?", [kind]
 
     def _lock_schema(self, conn: Connection) -> None:
         """Nothing more to take: `_write` began with BEGIN IMMEDIATE, which already holds the file's write lock."""
