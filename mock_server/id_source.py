@@ -19,6 +19,7 @@ class IdSource:
     def __init__(self, seed: str = "") -> None:
         self._rng = random.Random(seed) if seed else None
         self._lock = threading.Lock()
+        self._last_stamp = 0  # milliseconds << 12 | fraction: the last record key's time
 
     @property
     def seeded(self) -> bool:
@@ -36,14 +37,20 @@ class IdSource:
 
     def record_key(self) -> str:
         """A UUID that keys a stored record the mock creates (a businessKey, an order id). Unseeded: version 7 (RFC
-        9562), the creation's Unix milliseconds then 74 random bits, so keys created together sort together and a
-        write touches the index page its neighbours touched (random keys cost a random page of every index each;
-        measured: 7 % less CPU per MaCo trigger). Seeded: version 4 from the seeded generator, so a replay repeats
-        its identifiers whatever the time."""
+        9562), the creation's Unix milliseconds, then the fraction of the millisecond in 12 bits (the RFC's method 3),
+        then 62 random bits; within a process each key is greater than the one before (a clock that stands or steps
+        back is overtaken by one). Keys made one after the other append to the index pages their neighbours filled:
+        a random key costs a random page of every index, an unordered one within a millisecond a rebalancing of
+        full pages. Seeded: version 4 from the seeded generator, so a replay repeats its identifiers whatever the
+        time."""
         if self._rng is not None:
             return self.uuid()
-        raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
-        raw[6] = 0x70 | (raw[6] & 0x0F)  # version 7
-        raw[8] = 0x80 | (raw[8] & 0x3F)  # the RFC's variant
-        text = raw.hex()
+        now = time.time_ns()
+        stamp = (now // 1_000_000) << 12 | (now % 1_000_000) * 4096 // 1_000_000
+        with self._lock:
+            stamp = max(stamp, self._last_stamp + 1)
+            self._last_stamp = stamp
+        random_bits = int.from_bytes(os.urandom(8), "big") >> 2
+        value = (stamp >> 12) << 80 | 0x7 << 76 | (stamp & 0xFFF) << 64 | 0b10 << 62 | random_bits
+        text = f"{value:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

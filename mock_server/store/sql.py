@@ -94,6 +94,9 @@ class SqlUnitOfWork:
         self._cache = cache or RecordCache(None)
         self._locked: set[str] = set()
         self.published = 0
+        # the index rows of the indexed records this unit of work read or wrote, as the database holds them now: an
+        # update or delete removes exactly those (no index by key to find them), or reads the document first
+        self._rows: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
 
     def _x(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._conn.execute(self._d.sql(sql), tuple(params))
@@ -110,8 +113,12 @@ class SqlUnitOfWork:
             text = self._cache.read(
                 ("get", sandbox, kind, key), lambda: read_text(self._conn, self._d, sandbox, kind, key)
             )
-            return None if text is None else _loads(text)
-        return read_one(self._conn, self._d, sandbox, kind, key)
+            doc = None if text is None else _loads(text)
+        else:
+            doc = read_one(self._conn, self._d, sandbox, kind, key)
+        if doc is not None and kind in self._indexes:  # before the caller changes the document
+            self._rows[(sandbox, kind, key)] = self._index_rows(kind, doc)
+        return doc
 
     def find(
         self,
@@ -142,12 +149,13 @@ class SqlUnitOfWork:
         if row is None:
             raise RecordExists(f"{kind} {key!r} already exists in sandbox {sandbox!r}")
         self._counted(sandbox, kind, +1)
-        self._index(sandbox, kind, key, int(row[0]), doc)
+        self._reindex(sandbox, kind, key, int(row[0]), set(), doc)
 
     def put(self, sandbox: str, kind: str, key: str, doc: Mapping[str, Any]) -> None:
         self._touch(sandbox)
         self._cache.wrote(kind)
         text = dumps(doc)
+        before = self._rows_before(sandbox, kind, key)
         kind_is, kind_params = self._d.kind_is(kind)
         row = self._x(
             f"UPDATE records SET doc = ? WHERE sandbox = ? AND {kind_is} AND key = ? RETURNING seq",
@@ -159,9 +167,8 @@ class SqlUnitOfWork:
                 (sandbox, kind, key, text),
             ).fetchone()
             self._counted(sandbox, kind, +1)
-        else:
-            self._unindex(sandbox, kind, key)
-        self._index(sandbox, kind, key, int(row[0]), doc)
+            before = set()
+        self._reindex(sandbox, kind, key, int(row[0]), before, doc)
 
     def put_many(self, sandbox: str, kind: str, items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         if kind in self._indexes:  # index rows per record: one at a time
@@ -199,14 +206,18 @@ class SqlUnitOfWork:
     def delete(self, sandbox: str, kind: str, key: str) -> bool:
         self._touch(sandbox)
         self._cache.wrote(kind)
-        self._unindex(sandbox, kind, key)
+        before = self._rows_before(sandbox, kind, key)
         kind_is, kind_params = self._d.kind_is(kind)
-        cursor = self._x(
-            f"DELETE FROM records WHERE sandbox = ? AND {kind_is} AND key = ?", (sandbox, *kind_params, key)
-        )
-        if cursor.rowcount:
-            self._counted(sandbox, kind, -1)
-        return bool(cursor.rowcount)
+        row = self._x(
+            f"DELETE FROM records WHERE sandbox = ? AND {kind_is} AND key = ? RETURNING seq",
+            (sandbox, *kind_params, key),
+        ).fetchone()
+        if row is None:
+            return False
+        self._counted(sandbox, kind, -1)
+        self._unindex(sandbox, kind, int(row[0]), before)
+        self._rows.pop((sandbox, kind, key), None)
+        return True
 
     def _counted(self, sandbox: str, kind: str, change: int) -> None:
         self._x(
@@ -242,6 +253,7 @@ class SqlUnitOfWork:
         except BaseException:
             self._x("ROLLBACK TO SAVEPOINT part")
             self._x("RELEASE SAVEPOINT part")
+            self._rows.clear()  # what the undone part wrote is gone: documents are read again where needed
             raise
         self._x("RELEASE SAVEPOINT part")
 
@@ -256,14 +268,37 @@ class SqlUnitOfWork:
         )
         self.published += 1
 
-    def _index(self, sandbox: str, kind: str, key: str, seq: int, doc: Mapping[str, Any]) -> None:
-        write_index_rows(self._conn, self._d, self._indexes.get(kind, {}), sandbox, kind, key, seq, doc)
+    def _index_rows(self, kind: str, doc: Mapping[str, Any]) -> set[tuple[str, str]]:
+        return {(i.field, value) for i in self._indexes.get(kind, {}).values() for value in index_values(doc, i)}
 
-    def _unindex(self, sandbox: str, kind: str, key: str) -> None:
-        if kind in self._indexes:
-            kind_is, kind_params = self._d.kind_is(kind)
-            sql = f"DELETE FROM record_index WHERE sandbox = ? AND {kind_is} AND key = ?"
-            self._x(sql, (sandbox, *kind_params, key))
+    def _rows_before(self, sandbox: str, kind: str, key: str) -> set[tuple[str, str]]:
+        """The index rows a record has now: remembered from this unit of work, else from its stored document."""
+        if kind not in self._indexes:
+            return set()
+        remembered = self._rows.get((sandbox, kind, key))
+        if remembered is not None:
+            return remembered
+        stored = read_one(self._conn, self._d, sandbox, kind, key)
+        return set() if stored is None else self._index_rows(kind, stored)
+
+    def _reindex(
+        self, sandbox: str, kind: str, key: str, seq: int, before: set[tuple[str, str]], doc: Mapping[str, Any]
+    ) -> None:
+        """Index rows for the record's new document: the ones gone removed, the new ones added, the rest kept."""
+        if kind not in self._indexes:
+            return
+        after = self._index_rows(kind, doc)
+        self._unindex(sandbox, kind, seq, before - after)
+        insert_index_rows(self._conn, self._d, sandbox, kind, key, seq, after - before)
+        self._rows[(sandbox, kind, key)] = after
+
+    def _unindex(self, sandbox: str, kind: str, seq: int, rows: set[tuple[str, str]]) -> None:
+        kind_is, kind_params = self._d.kind_is(kind)
+        for field, value in rows:
+            self._x(
+                f"DELETE FROM record_index WHERE sandbox = ? AND {kind_is} AND field = ? AND value = ? AND seq = ?",
+                (sandbox, *kind_params, field, value, seq),
+            )
 
 
 def write_index_rows(
@@ -276,14 +311,18 @@ def write_index_rows(
     seq: int,
     doc: Mapping[str, Any],
 ) -> None:
-    for index in indexes.values():
-        for value in index_values(doc, index):
-            conn.execute(
-                dialect.sql(
-                    "INSERT INTO record_index (sandbox, kind, field, value, seq, key) VALUES (?, ?, ?, ?, ?, ?)"
-                ),
-                (sandbox, kind, index.field, value, seq, key),
-            )
+    rows = {(index.field, value) for index in indexes.values() for value in index_values(doc, index)}
+    insert_index_rows(conn, dialect, sandbox, kind, key, seq, rows)
+
+
+def insert_index_rows(
+    conn: Connection, dialect: Dialect, sandbox: str, kind: str, key: str, seq: int, rows: set[tuple[str, str]]
+) -> None:
+    for field, value in rows:
+        conn.execute(
+            dialect.sql("INSERT INTO record_index (sandbox, kind, field, value, seq, key) VALUES (?, ?, ?, ?, ?, ?)"),
+            (sandbox, kind, field, value, seq, key),
+        )
 
 
 def read_one(conn: Connection, dialect: Dialect, sandbox: str, kind: str, key: str) -> Document | None:

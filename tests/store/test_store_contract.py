@@ -15,7 +15,16 @@ from typing import Any
 
 import pytest
 
-from pruefstand.mock_server.store import Index, OutboundMessage, Range, RecordExists, Store, instant_key, open_store
+from pruefstand.mock_server.store import (
+    Index,
+    OutboundMessage,
+    Range,
+    RecordExists,
+    Store,
+    UnitOfWork,
+    instant_key,
+    open_store,
+)
 from pruefstand.mock_server.store.migrations import migrations
 
 INDEXES = [
@@ -399,7 +408,9 @@ def test_a_state_file_of_schema_version_4_keeps_its_records_seq_and_index_rows_w
         table = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'records'").fetchone()[0]
         assert "AUTOINCREMENT" not in table.upper()
         assert conn.execute("SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'records'").fetchone()[0] == 0
-        assert max(int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")) >= 5
+        assert max(int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")) >= 6
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE tbl_name = 'record_index'")}
+        assert "record_index_by_key" not in indexes  # index rows are removed by their own key
 
 
 def test_a_record_inserted_after_the_newest_was_deleted_is_listed_and_found_as_the_newest(store: Store) -> None:
@@ -417,6 +428,50 @@ def test_a_record_inserted_after_the_newest_was_deleted_is_listed_and_found_as_t
     assert store.find("a", "order", {"state": "open"}, descending=True, limit=1) == [{"state": "open"}]
     assert store.count("a", "order") == 2
     assert store.get("a", "order", "2") is None
+
+
+def test_index_rows_follow_updates_and_deletes_whether_or_not_the_record_was_read_first(store: Store) -> None:
+    order = {"state": "open", "relatedParty": [{"id": "p1"}, {"id": "p2"}]}
+    with store.transaction() as uow:
+        uow.insert("a", "order", "read", order)
+        uow.insert("a", "order", "blind", order)
+        uow.insert("a", "order", "gone", order)
+    with store.transaction() as uow:
+        read = uow.get("a", "order", "read")
+        assert read is not None
+        read["state"] = "done"  # the caller changes the document it got, then puts it
+        read["relatedParty"] = [{"id": "p2"}, {"id": "p3"}]
+        uow.put("a", "order", "read", read)
+        uow.put("a", "order", "blind", {"state": "done", "relatedParty": [{"id": "p1"}]})  # not read before
+        assert uow.delete("a", "order", "gone")
+    assert store.find("a", "order", {"state": "open"}) == []
+    assert [d["relatedParty"] for d in store.find("a", "order", {"state": "done"})] == [
+        [{"id": "p2"}, {"id": "p3"}],
+        [{"id": "p1"}],
+    ]
+    assert len(store.find("a", "order", {"party": "p1"})) == 1  # "blind" only: "read" and "gone" left p1
+    assert len(store.find("a", "order", {"party": "p2"})) == 1
+    assert len(store.find("a", "order", {"party": "p3"})) == 1
+    assert store.count("a", "order", {"party": ["p1", "p2", "p3"]}) == 2
+
+
+def test_index_rows_of_a_part_undone_by_a_savepoint_are_not_taken_for_the_stored_ones(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.insert("a", "order", "1", {"state": "open"})
+
+    def undone_part(uow: UnitOfWork) -> None:
+        with uow.savepoint():
+            uow.put("a", "order", "1", {"state": "done"})
+            raise RuntimeError("this part is undone")
+
+    with store.transaction() as uow:
+        assert uow.get("a", "order", "1") == {"state": "open"}
+        with pytest.raises(RuntimeError, match="undone"):
+            undone_part(uow)
+        uow.put("a", "order", "1", {"state": "closed"})
+    assert store.find("a", "order", {"state": "closed"}) == [{"state": "closed"}]
+    assert store.find("a", "order", {"state": "open"}) == []
+    assert store.find("a", "order", {"state": "done"}) == []
 
 
 def test_put_many_adds_and_replaces_in_one_statement_and_keeps_the_count(store: Store) -> None:

@@ -105,7 +105,7 @@ class OrderHandlers:
         try:
             patched = self._orders.patch_order(_sandbox(), _id(path), body, profile=_profile())
         except EventContractError as exc:  # a JSON Patch's values are free: the result must still be a ProductOrder
-            raise exc.refusal("the order after the patch must still be a valid ProductOrder") from exc
+            raise exc.conflict("the order after the patch must still be a valid ProductOrder") from exc
         return patched, 200, {"Content-Type": "application/json"}
 
     async def delete_order(self, **path: str) -> tuple[None, int]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pruefstand.contracts import SchemaValidator, Spec, Violation
 from pruefstand.mock_server.delivery.targets import TargetPolicy
-from pruefstand.mock_server.errors import BadRequest, MockError, NotFound
+from pruefstand.mock_server.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
 from pruefstand.mock_server.flows.tmf622.events import OrderEvent
 from pruefstand.mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, query_violations
@@ -28,13 +28,21 @@ class EventContractError(MockError):
     def refusal(self, why: str) -> BadRequest:
         """The client's order could not be told to subscribers as it would be: refused naming the order's places
         (nothing was stored: the event is built in the order's own transaction)."""
+        return BadRequest(self._places(why))
+
+    def conflict(self, why: str) -> Conflict:
+        """As `refusal`, for a schema-valid change whose result would not be a valid order: 409, as RFC 5789 2.2 and
+        TMF622's own PATCH answers have it (the request cannot be applied to the order as it is)."""
+        return Conflict("; ".join(str(v) for v in self._places(why)))
+
+    def _places(self, why: str) -> list[Violation]:
         prefix = "$.event.productOrder"
         named = [
             Violation("$" + v.path[len(prefix) :], f"{v.message} ({why})")
             for v in self.violations
             if v.path.startswith(prefix)
         ]
-        return BadRequest(named or [Violation("$", str(self))])
+        return named or [Violation("$", str(self))]
 
 
 class Hub:

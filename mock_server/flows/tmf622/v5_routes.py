@@ -109,8 +109,8 @@ class V5Routes:
             patched = self._orders.patch_order(
                 _sandbox(request), request.path_params["id"], changes, profile=_profile(request)
             )
-        except EventContractError as exc:
-            raise _not_representable(exc) from exc
+        except EventContractError as exc:  # as for v4: the change cannot be applied to the order as it is (409)
+            raise exc.conflict("orders are kept for v4 and v5 clients alike, and v4 events require it") from exc
         return JSONResponse(_selected(v5.order_v5(patched), request.query_params.get("fields")))
 
     @staticmethod
