@@ -141,6 +141,32 @@ def test_given_payload_idempotency_then_seed_examples_sharing_a_prozess_id_all_s
     assert again in keys
 
 
+def test_after_payload_idempotency_each_stored_payload_is_replayed_and_only_a_new_one_conflicts(
+    example: Callable[[str], Payload],
+) -> None:
+    """Switched from `idempotency=payload` to conflict: a prozessId may already carry several processes; the one with
+    the same payload answers, whichever was stored first."""
+    from pruefstand.mock_server.app import create_app
+    from pruefstand.mock_server.store import SQLiteStore
+
+    store = SQLiteStore(":memory:")
+    payload_mode = make_settings(maco_idempotency="payload")
+    with create_app(payload_mode, store=store).test_client() as client:
+        headers = {"Authorization": f"Bearer {get_token(client, payload_mode)}"}
+        first = post(client, example("Z41_Marktlokation"), headers).json()
+        second = post(client, example("Z34_Marktlokation"), headers).json()
+    conflict_mode = make_settings()
+    with create_app(conflict_mode, store=store).test_client() as client:
+        headers = {"Authorization": f"Bearer {get_token(client, conflict_mode)}"}
+        again = post(client, example("Z34_Marktlokation"), headers)
+        other = post(client, example("Z33_Marktlokation_Addition"), headers)
+    assert first["businessKey"] != second["businessKey"]
+    assert again.status_code == 201
+    assert again.json() == second
+    assert other.status_code == 409
+    assert first["businessKey"] in other.json()["message"]
+
+
 def test_derived_pruefidentifikator_ignores_the_callers(
     client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], services: Services
 ) -> None:
