@@ -90,8 +90,10 @@ class Journal:
             try:
                 await asyncio.to_thread(self.flush)
             except RuntimeError as exc:
-                if sys.is_finalizing() or "interpreter shutdown" in str(exc):  # exiting under a lifespan never ended
-                    self.flush()  # no more threads: written here, once, and done
+                # the loop takes no more threads: its executor was shut down (asyncio.run ending a lifespan that
+                # never ended), or the interpreter is exiting; concurrent.futures says "cannot schedule new futures"
+                if sys.is_finalizing() or "cannot schedule new futures" in str(exc):
+                    self.flush()  # written here, once, and done
                     return
                 logging.getLogger(__name__).exception("writing the request journal failed")
             except Exception:  # the journal must never take the mock down

@@ -3,8 +3,10 @@ through the admin API, with one console line per request."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.journal import Journal
 from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 
@@ -96,3 +99,32 @@ def test_two_processes_on_one_store_share_one_journal(tmp_path: Path) -> None:
         seen = journal(b)
     assert sorted(e["seq"] for e in seen) == [1, 2, 3]  # one numbering for both
     assert [e["method"] for e in seen] == ["GET", "POST", "POST"]
+
+
+@pytest.mark.parametrize("shut_down", ["executor", "none"])
+def test_the_journal_loop_writes_what_is_pending_when_the_loop_takes_no_more_threads(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, shut_down: str
+) -> None:
+    """asyncio.run ending an app whose lifespan never ended shuts the loop's executor down under the journal's loop:
+    what is pending is written there and then, and the loop ends without a traceback."""
+    store = SQLiteStore(tmp_path / "journal.db")
+    journal = Journal(store)
+    journal.record({"at": "2026-12-01T16:00:00Z", "sandbox": "j", "method": "GET", "path": "/x", "status": 200})
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        if shut_down == "executor":
+            executor = ThreadPoolExecutor()
+            asyncio.get_running_loop().set_default_executor(executor)
+            executor.shutdown()
+        else:
+            asyncio.get_running_loop().call_later(0.05, stop.set)
+        await asyncio.wait_for(journal.run_forever(stop, every=0.01), 5)
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(run())
+    try:
+        assert [e["path"] for e in journal.entries("j")] == ["/x"]
+        assert "writing the request journal failed" not in caplog.text
+    finally:
+        store.close()
