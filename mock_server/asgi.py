@@ -13,6 +13,7 @@ from typing import Any
 from connexion import AsyncApp
 
 from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.console_lines import BatchedConsole
 from pruefstand.mock_server.process_hygiene import die_with_supervisor
 from pruefstand.mock_server.settings import ExtraApi, MacoSettings, Settings, load_settings
 
@@ -52,7 +53,7 @@ def show_requests() -> None:
     """One line per request on stderr (pruefstand.requests at INFO), whatever the server's own log level."""
     console = logging.getLogger("pruefstand.requests")
     if not console.handlers:
-        handler = logging.StreamHandler()
+        handler = BatchedConsole()
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         console.addHandler(handler)
     console.setLevel(logging.INFO)
