@@ -243,3 +243,38 @@ def test_connections_are_spread_over_the_workers_and_a_dead_worker_is_replaced(t
         assert victim not in after
         assert len(after) == 2, after  # the survivor and the replacement
         stop(proc, db)
+
+
+def test_a_console_nobody_reads_never_stops_the_mock(tmp_path: Path) -> None:
+    """A harness that pipes `serve`'s output and reads it only at the end: once the pipe's 64 KiB are full, console
+    lines wait (beyond 10,000 they would be counted and dropped), the requests are answered and journaled."""
+    port = free_port()
+    env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN, "PRUEFSTAND_WORKERS": "1"}
+    command = [sys.executable, "-m", "pruefstand.mock_server", "serve", "--db", str(tmp_path / "s.db")]
+    proc = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert proc.poll() is None, "server exited"
+                assert time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.1)
+        long_id = "x" * 60  # each line names it twice: about 200 bytes a line, 200 KB for 1,000 requests
+        with httpx.Client(base_url=base, timeout=5) as client:
+            for number in range(1000):
+                answer = client.get(f"/tmf-api/productOrderingManagement/v4/productOrder/{long_id}{number}")
+                assert answer.status_code == 404
+            assert client.get("/healthz").status_code == 200
+            admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            journal = client.get("/_admin/sandboxes/default/requests", params={"limit": 1}, headers=admin).json()
+        assert journal[0]["path"].endswith(f"{long_id}999")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    lines = [line for line in output.decode().splitlines() if " 404 " in line]
+    assert len(lines) == 1000  # the lines waited for the console (up to 10,000 wait), none lost
+    assert lines[-1].endswith(f"no productOrder with id '{long_id}999'")
