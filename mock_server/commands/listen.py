@@ -5,7 +5,9 @@ backend (200 {})."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import click
 
 from pruefstand.contracts.listener import CallbackListener, Received
 from pruefstand.mock_server.commands.arguments import writable
+from pruefstand.mock_server.console_lines import BatchedConsole
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
@@ -34,8 +37,12 @@ def listen(host: str, port: int, record_file: Path | None) -> None:
     if record_file is not None:
         record_file.chmod(0o600)  # what partners' systems send: bodies may carry personal data
 
+    # a stdout nobody reads (a harness piping it) must not hold the answers to the system under test
+    console = BatchedConsole(sys.stdout)
+
     def received(entry: Received) -> None:
-        click.echo(f"{time.strftime('%H:%M:%S')} {entry.method} {entry.path}  {summary(entry.body)}")
+        shown = f"{time.strftime('%H:%M:%S')} {entry.method} {entry.path}  {summary(entry.body)}"
+        console.handle(logging.makeLogRecord({"msg": shown, "levelno": logging.INFO}))
         if record_file is not None:
             line = {
                 "at": entry.at,
@@ -58,6 +65,7 @@ def listen(host: str, port: int, record_file: Path | None) -> None:
     except RuntimeError as exc:
         raise click.ClickException(f"{exc} (is the port taken?)") from exc
     except KeyboardInterrupt:
+        console.flush()
         click.echo(f"\n{len(listener.received())} request(s) received", err=True)
 
 

@@ -45,3 +45,29 @@ def test_the_listener_prints_and_records_what_arrives_without_credentials(tmp_pa
     assert recorded["headers"]["authorization"] == "(not kept)"
     assert "s3cret" not in line
     assert record.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_stdout_nobody_reads_never_holds_the_answers(tmp_path: Path) -> None:
+    """A harness that pipes the listener's output and reads it at the end: past the pipe's 64 KiB the lines wait,
+    the system under test still gets its answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "pruefstand.mock_server", "listen", "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    event = {"eventType": "ProductOrderStateChangeEvent", "event": {"productOrder": {"id": "o" * 60, "state": "x"}}}
+    url = f"http://127.0.0.1:{port}/tmf/listener/productOrderStateChangeEvent"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.post(url, json=event, timeout=5)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        with httpx.Client(timeout=5) as client:  # about 130 bytes a line: 1,000 lines are twice the pipe
+            statuses = {client.post(url, json=event).status_code for _ in range(1000)}
+        assert statuses == {201}
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=20)
+    assert out.decode().count("ProductOrderStateChangeEvent") == 1001
