@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import click
 from pruefstand.contracts import ContractError, load_spec
 from pruefstand.contracts.spec_catalog import bundled_specs
 from pruefstand.mock_server.commands.arguments import checked_url, writable
+from pruefstand.mock_server.console_lines import BatchedConsole
 from pruefstand.mock_server.process_hygiene import port_refusal
 
 
@@ -76,8 +79,14 @@ def proxy(
             source=f"pruefstand proxy --spec {spec_arg} --upstream {upstream}",
             keep_broken_answers=record_broken,
         )
+    # a stdout nobody reads (a harness piping it) must not hold the exchanges passing through
+    console = BatchedConsole(sys.stdout)
     validating = ValidatingProxy(
-        ExchangeChecker(spec), upstream, recorder=recorder, record_file=record_file, on_exchange=_echo
+        ExchangeChecker(spec),
+        upstream,
+        recorder=recorder,
+        record_file=record_file,
+        on_exchange=lambda entry: _echo(console, entry),
     )
     config = uvicorn.Config(validating.app(), host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -88,6 +97,7 @@ def proxy(
     )
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn hands Ctrl-C on after a clean shutdown
         server.run()
+    console.flush()
     counts = validating.counts
     click.echo(
         f"{counts['exchanges']} exchange(s): {counts['request_violations']} request(s) and "
@@ -104,15 +114,17 @@ def proxy(
         )
 
 
-def _echo(entry: dict[str, Any]) -> None:
+def _echo(console: BatchedConsole, entry: dict[str, Any]) -> None:
     request, answer = entry["violations"]["request"], entry["violations"]["answer"]
     mark = click.style("BROKEN", fg="red") if request or answer else "ok"
     operation = entry["operation"] or "(not in the contract)"
-    click.echo(
+    lines = [
         f"{time.strftime('%H:%M:%S')} {entry['method']} {entry['path']} -> {entry['status']} "
-        f"{entry['ms']}ms {operation} {mark}"
-    )
-    for problem in request:
-        click.echo(f"    request: {problem}")
-    for problem in answer:
-        click.echo(f"    answer:  {problem}")
+        f"{entry['ms']}ms {operation} {mark}",
+        *(f"    request: {problem}" for problem in request),
+        *(f"    answer:  {problem}" for problem in answer),
+    ]
+    text = "\n".join(lines)
+    if not sys.stdout.isatty():  # as click.echo does: colours only on a terminal
+        text = click.unstyle(text)
+    console.handle(logging.makeLogRecord({"msg": text, "levelno": logging.INFO}))
