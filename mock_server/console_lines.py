@@ -27,6 +27,7 @@ class BatchedConsole(logging.Handler):
         self._dropped = 0
         self._guard = threading.Lock()  # the kept lines
         self._writing = threading.Lock()  # one write at a time (the thread, or flush at exit)
+        self._waiting = threading.Event()  # lines are kept: the thread wakes only then
         self._thread: threading.Thread | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -40,6 +41,7 @@ class BatchedConsole(logging.Handler):
                 self._dropped += 1
             else:
                 self._kept.append(line)
+            self._waiting.set()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="pruefstand-console", daemon=True)
                 self._thread.start()
@@ -50,6 +52,7 @@ class BatchedConsole(logging.Handler):
             with self._guard:
                 lines, self._kept = self._kept, []
                 dropped, self._dropped = self._dropped, 0
+                self._waiting.clear()
             if dropped:
                 lines.append(
                     f"… {dropped} console line(s) dropped: the console was not read meanwhile "
@@ -65,5 +68,6 @@ class BatchedConsole(logging.Handler):
 
     def _run(self) -> None:
         while True:
-            time.sleep(self._delay)
+            self._waiting.wait()  # an idle console costs no wake-ups
+            time.sleep(self._delay)  # the lines of the next `delay` seconds go in the same write
             self.flush()

@@ -23,7 +23,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pruefstand.contracts import parse_json_body
-from pruefstand.mock_server.body_limit import MAX_HEADER_BYTES
+from pruefstand.mock_server.body_limit import MAX_HEADER_BYTES, header_bytes
 from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.faults import FaultRules, from_prefer
 from pruefstand.mock_server.journal import Journal, record_exchange
@@ -41,20 +41,16 @@ _READ = frozenset({b"authorization", b"content-type", b"content-length", b"prefe
 
 class _Headers:
     """The few request headers the fast path reads, found in one pass over the ASGI pairs (names come lowercased;
-    the first of a repeated header counts, as for starlette's `Headers`), and the size of all of them together, as
-    the size limit counts it."""
+    the first of a repeated header counts, as for starlette's `Headers`)."""
 
-    __slots__ = ("_found", "size")
+    __slots__ = ("_found",)
 
     def __init__(self, raw: Any) -> None:
         found: dict[bytes, bytes] = {}
-        size = 0
         for name, value in raw:
-            size += len(name) + len(value)
             if name in _READ and name not in found:
                 found[name] = value
         self._found = found
-        self.size = size
 
     def get(self, name: str, default: str | None = None) -> str | None:
         value = self._found.get(name.lower().encode("latin-1"))
@@ -105,7 +101,7 @@ class FastTriggerMiddleware:
         headers = _Headers(scope["headers"])
         authorization = headers.get("authorization") or ""
         media = (headers.get("content-type") or "").split(";")[0].strip().lower()
-        if media != _JSON or not authorization.lower().startswith("bearer ") or not self._admissible(headers):
+        if media != _JSON or not authorization.lower().startswith("bearer ") or not self._admissible(scope, headers):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -124,10 +120,10 @@ class FastTriggerMiddleware:
         seconds = time.perf_counter() - started
         record_exchange(self.journal, scope, raw, body, {"status": 201, "headers": answer_headers}, seconds)
 
-    def _admissible(self, headers: _Headers) -> bool:
+    def _admissible(self, scope: Scope, headers: _Headers) -> bool:
         """What the layers the fast path stands in front of would let through untouched: headers and a declared body
         within the limits (a chunked body is theirs to buffer), no fault asked for or possible in the sandbox."""
-        if headers.size > MAX_HEADER_BYTES:
+        if header_bytes(scope) > MAX_HEADER_BYTES:
             return False
         try:
             declared = int(headers.get("content-length") or "")

@@ -88,22 +88,26 @@ class Journal:
         # small batches often: a flush holds the store's write lock, and a long one is a stall in every request
         while not stop.is_set():
             try:
-                await asyncio.to_thread(self.flush)
-            except RuntimeError as exc:
-                # the loop takes no more threads: its executor was shut down (asyncio.run ending a lifespan that
-                # never ended), or the interpreter is exiting; concurrent.futures says "cannot schedule new futures"
-                if sys.is_finalizing() or "cannot schedule new futures" in str(exc):
-                    self.flush()  # written here, once, and done
+                if not await self._flush_beside():
                     return
-                logging.getLogger(__name__).exception("writing the request journal failed")
             except Exception:  # the journal must never take the mock down
                 logging.getLogger(__name__).exception("writing the request journal failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
+        await self._flush_beside()
+
+    async def _flush_beside(self) -> bool:
+        """Flush in a thread beside the loop. When the loop takes no more threads (its executor shut down by
+        asyncio.run ending a lifespan that never ended, or the interpreter exiting; concurrent.futures then says
+        "cannot schedule new futures"), flush here and return False: there is no more loop to write from."""
         try:
             await asyncio.to_thread(self.flush)
-        except RuntimeError:  # no threads any more at interpreter exit
+        except RuntimeError as exc:
+            if not (sys.is_finalizing() or "cannot schedule new futures" in str(exc)):
+                raise
             self.flush()
+            return False
+        return True
 
 
 class JournalMiddleware:

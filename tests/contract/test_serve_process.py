@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,21 +39,26 @@ def serving(
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"server did not come up:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
+        until_healthy(base, proc, lambda: log.read_text(errors="replace"))
         yield base, proc
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def until_healthy(base: str, proc: subprocess.Popen[bytes], output: Callable[[], str] = str) -> None:
+    """Wait until the server answers /healthz (30 s at most); `output` says what it printed if it does not."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"server did not come up:\n{output()}")
+        time.sleep(0.1)
 
 
 def stop(proc: subprocess.Popen[bytes], db: Path) -> None:
@@ -254,15 +259,7 @@ def test_a_console_nobody_reads_never_stops_the_mock(tmp_path: Path) -> None:
     proc = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert proc.poll() is None, "server exited"
-                assert time.monotonic() < deadline, "server did not come up"
-                time.sleep(0.1)
+        until_healthy(base, proc)
         long_id = "x" * 60  # each line names it twice: about 200 bytes a line, 200 KB for 1,000 requests
         with httpx.Client(base_url=base, timeout=5) as client:
             for number in range(1000):

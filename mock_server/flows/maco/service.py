@@ -158,25 +158,17 @@ class TriggerService:
         Found through the processes' prozessId index: the process keeps its payload's digest, so a trigger costs one
         record and its index rows, not a second record under a key as random as the prozessId (about a quarter of the
         log pages a trigger wrote). Processes written before they kept it are decided by their trigger record."""
-        other: dict[str, Any] | None = None  # the first answer given to another payload
-        recorded_looked_up = False
-        for process in uow.find(trigger.sandbox, PROCESS_KIND, {"prozessId": trigger.prozess_id}):
-            if process.get("eventname") != trigger.event.name or process.get("sender") != trigger.sender:
-                continue
-            stored = process.get("payloadDigest")
-            if stored is None:  # stored before processes kept it: the idempotency record of then decides
-                recorded = None if recorded_looked_up else self._recorded(uow, trigger)
-                recorded_looked_up = True
-                if recorded is not None and recorded[0]:
-                    return recorded
-                if recorded is not None and other is None:
-                    other = recorded[1]
-            elif stored == trigger.digest:
+        found = uow.find(trigger.sandbox, PROCESS_KIND, {"prozessId": trigger.prozess_id})
+        met = [p for p in found if p.get("eventname") == trigger.event.name and p.get("sender") == trigger.sender]
+        for process in met:
+            if process.get("payloadDigest") == trigger.digest:
                 return True, answer_of(process)
-            elif other is None:
-                other = answer_of(process)
-        if other is not None and self._conflict_on_reuse:
-            return False, other
+        if any("payloadDigest" not in p for p in met):  # stored before processes kept it: its record decides
+            recorded = self._recorded(uow, trigger)
+            if recorded is not None and (recorded[0] or self._conflict_on_reuse):
+                return recorded
+        if met and self._conflict_on_reuse:
+            return False, answer_of(met[0])
         return None
 
     def _recorded(self, uow: UnitOfWork, trigger: PreparedTrigger) -> tuple[bool, dict[str, Any]] | None:
