@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 from pruefstand.contracts.listener import CallbackListener, Received
-from pruefstand.mock_server.process_hygiene import free_port
+from pruefstand.mock_server.serving.process_hygiene import free_port
 
 TMF = "/tmf-api/productOrderingManagement/v4"
 ADMIN = {"Authorization": "Bearer bench"}

@@ -23,7 +23,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.kernel.settings import load_settings
 from pruefstand.mock_server.store import SQLiteStore
 
 ADMIN = {"Authorization": "Bearer bench-admin"}

@@ -25,7 +25,7 @@ PRUEFSTAND = str(Path(sys.executable).with_name("pruefstand"))
 BUILD = """
 import time
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.kernel.settings import load_settings
 import dataclasses
 settings = dataclasses.replace(load_settings(env={}), db=":memory:", admin_token="bench")
 started = time.perf_counter()

@@ -17,8 +17,6 @@ _EXPORTS = {
     "SchemaValidator": "pruefstand.contracts.message_validation",
     "Violation": "pruefstand.contracts.message_validation",
     "json_path": "pruefstand.contracts.message_validation",
-    "BUNDLED_APIS": "pruefstand.contracts.spec_catalog",
-    "BundledApi": "pruefstand.contracts.spec_catalog",
     "bundled_spec_path": "pruefstand.contracts.spec_catalog",
     "specs_root": "pruefstand.contracts.spec_catalog",
     "Spec": "pruefstand.contracts.spec_loader",
@@ -29,7 +27,7 @@ if TYPE_CHECKING:
     from pruefstand.contracts.errors import ContractError, MalformedMessage, SpecLoadError
     from pruefstand.contracts.json_body import parse_json_body
     from pruefstand.contracts.message_validation import DispatchingValidator, SchemaValidator, Violation, json_path
-    from pruefstand.contracts.spec_catalog import BUNDLED_APIS, BundledApi, bundled_spec_path, specs_root
+    from pruefstand.contracts.spec_catalog import bundled_spec_path, specs_root
     from pruefstand.contracts.spec_loader import Spec, load_spec
 
 
@@ -43,8 +41,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "BUNDLED_APIS",
-    "BundledApi",
     "ContractError",
     "DispatchingValidator",
     "MalformedMessage",

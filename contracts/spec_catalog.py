@@ -1,33 +1,9 @@
-"""Where the contracts that ship with pruefstand live, and which APIs they describe."""
+"""Where the contracts and scenarios that ship with pruefstand live (which APIs they describe is the mock's flow
+registry: mock_server/kernel/registry.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-
-
-@dataclass(frozen=True, slots=True)
-class BundledApi:
-    """One API of the kit: its name, its contract file (relative to the specs root) and its base path."""
-
-    name: str
-    spec: str
-    base_path: str
-
-
-BUNDLED_APIS: tuple[BundledApi, ...] = (
-    BundledApi("maco", "maco/trigger.yaml", "/maco"),
-    BundledApi("admin", "admin/admin.yaml", "/_admin"),
-    BundledApi("tmf622", "tmf622/product-ordering.yaml", "/tmf-api/productOrderingManagement/v4"),
-    BundledApi("quittung", "quittung/quittung.yaml", "/v2.0"),
-)
-
-
-# Contracts of what a system under test sends out to a listener (not served by the mock).
-LISTENER_APIS: tuple[BundledApi, ...] = (
-    BundledApi("maco-backend", "maco/backend.yaml", ""),
-    BundledApi("tmf622-listener", "tmf622/listener.yaml", ""),
-)
 
 
 def specs_root() -> Path:
@@ -51,11 +27,6 @@ def scenarios_root() -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"no scenarios/ folder found beside {here}")
-
-
-def bundled_specs() -> dict[str, Path]:
-    """Every bundled contract file by API name: the served APIs and the listener contracts."""
-    return {api.name: bundled_spec_path(api.spec) for api in (*BUNDLED_APIS, *LISTENER_APIS)}
 
 
 def contract_files() -> list[Path]:

@@ -12,7 +12,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "pruefstand.mock_server.commands.serve",
         "serve",
-        "Serve every API on one port: MaCo at /maco, TMF622, Strom-Quittung, admin at /_admin, Swagger UI per API.",
+        "Serve every registered API on one port, admin at /_admin, Swagger UI per API (`example --help` lists them).",
     ),
     "fuzz": ("pruefstand.mock_server.commands.fuzz", "fuzz", "Fuzz an API with Schemathesis against its contract."),
     "replay": (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pruefstand.contracts import Violation
-from pruefstand.mock_server.errors import BadRequest
+from pruefstand.mock_server.kernel.errors import BadRequest
 from pruefstand.mock_server.store import Store
 
 _KIND = "clock"

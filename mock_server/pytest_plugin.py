@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the mock and its libraries are imported when a fixture is f
     from connexion import AsyncApp
     from starlette.testclient import TestClient
 
-    from pruefstand.mock_server.settings import Settings
+    from pruefstand.mock_server.kernel.settings import Settings
 
 
 def _quietly_imported() -> Any:
@@ -30,7 +30,9 @@ def _quietly_imported() -> Any:
     `filterwarnings = error` must not fail because this plugin is installed)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pruefstand.mock_server import app, fuzz_target, settings, store
+        from pruefstand.mock_server import app, store
+        from pruefstand.mock_server.commands import fuzz_target
+        from pruefstand.mock_server.kernel import settings
 
     return app, fuzz_target, settings, store
 
@@ -68,8 +70,11 @@ def pruefstand_client(pruefstand_app: AsyncApp) -> Iterator[TestClient]:
 def pruefstand_maco_auth(pruefstand_client: TestClient, pruefstand_settings: Settings) -> dict[str, str]:
     """Authorization header with a MaCo token from the mock's token endpoint."""
     _, fuzz_target, _, _ = _quietly_imported()
-    credentials = fuzz_target.Credentials.from_settings(pruefstand_settings.maco)
-    token = fuzz_target.fetch_maco_token(pruefstand_client, "/maco/oauth/token", credentials)
+    from pruefstand.mock_server.kernel import registry
+
+    maco = registry.api("maco")
+    credentials = fuzz_target.Credentials.for_api(pruefstand_settings, maco)
+    token = fuzz_target.fetch_password_token(pruefstand_client, f"{maco.base_path}/oauth/token", credentials)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -83,6 +88,6 @@ def pruefstand_admin_auth(pruefstand_settings: Settings) -> dict[str, str]:
 def pruefstand_example() -> Any:
     """`pruefstand_example(api, operation_id, name)`: a fresh copy of a documented request example of a bundled API
     (the published MaCo triggers, TMF622 orders, ...), to send as it is or to change."""
-    from pruefstand.contracts.request_examples import request_example
+    from pruefstand.mock_server.commands.api_specs import request_example
 
     return request_example

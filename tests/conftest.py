@@ -15,9 +15,10 @@ from starlette.testclient import TestClient
 
 from pruefstand.contracts import bundled_spec_path
 from pruefstand.mock_server.app import Services, create_app
-from pruefstand.mock_server.postgres_server import PostgresMissing, create_database, temporary_postgres
-from pruefstand.mock_server.settings import Settings, load_settings
+from pruefstand.mock_server.flows.maco.settings import MacoSettings
+from pruefstand.mock_server.kernel.settings import Settings, load_settings
 from pruefstand.mock_server.store import SQLiteStore
+from pruefstand.mock_server.store.postgres_server import PostgresMissing, create_database, temporary_postgres
 
 ADMIN_TOKEN = "test-admin-token"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -59,7 +60,7 @@ def services(client: TestClient) -> Services:
 
 
 def token_form(settings: Settings) -> dict[str, str]:
-    m = settings.maco
+    m = settings.section("maco", MacoSettings)
     return {
         "grant_type": "password",
         "client_id": m.client_id,

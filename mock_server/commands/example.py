@@ -7,19 +7,19 @@ import json
 
 import click
 
-from pruefstand.contracts.request_examples import request_example, request_examples
-from pruefstand.contracts.spec_catalog import BUNDLED_APIS, bundled_spec_path
-from pruefstand.contracts.spec_loader import load_spec
+from pruefstand.mock_server.commands.api_specs import request_example, request_examples, spec_of
+from pruefstand.mock_server.commands.registry_choice import RegistryChoice
+from pruefstand.mock_server.kernel import registry
 
 
 @click.command()
-@click.argument("api", type=click.Choice([api.name for api in BUNDLED_APIS]))
+@click.argument("api", type=RegistryChoice(lambda: [api.name for api in registry.apis(served=True)]))
 @click.argument("operation_id", required=False)
 @click.argument("name", required=False)
 def example(api: str, operation_id: str | None, name: str | None) -> None:
     """Print a named request example of an operation as JSON (without NAME: list the names; without OPERATION_ID:
     list the operations and how many examples each has)."""
-    spec = load_spec(bundled_spec_path(next(a.spec for a in BUNDLED_APIS if a.name == api)))
+    spec = spec_of(api)
     if operation_id is None:
         for path, item in spec.document.get("paths", {}).items():
             for method, found in item.items():

@@ -21,14 +21,16 @@ from pruefstand.contracts.fuzzing import (
 from pruefstand.contracts.fuzzing import fuzz as run_fuzz
 from pruefstand.mock_server.commands.arguments import checked_url, writable
 from pruefstand.mock_server.commands.fuzz_progress import FuzzProgress
-from pruefstand.mock_server.errors import MockError
-from pruefstand.mock_server.fuzz_target import FUZZABLE_APIS, Credentials, in_process_target, url_target
-from pruefstand.mock_server.sandbox import SANDBOX_HEADER
-from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.commands.fuzz_target import Credentials, fuzzable_apis, in_process_target, url_target
+from pruefstand.mock_server.commands.registry_choice import RegistryChoice
+from pruefstand.mock_server.kernel import registry
+from pruefstand.mock_server.kernel.errors import MockError
+from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER
+from pruefstand.mock_server.kernel.settings import load_settings
 
 
 @click.command()
-@click.argument("api", required=False, type=click.Choice([api.name for api in FUZZABLE_APIS]))
+@click.argument("api", required=False, type=RegistryChoice(lambda: [api.name for api in fuzzable_apis()]))
 @click.option(
     "--url", help="Base URL of the implementation (where the API's paths start). Default: the mock in-process."
 )
@@ -42,7 +44,10 @@ from pruefstand.mock_server.settings import load_settings
 @click.option("--max-examples", type=int, default=50, show_default=True, help="Examples per operation and phase.")
 @click.option("--max-time", type=int, help="Stop after this many seconds (the run then fuzzes until the limit).")
 @click.option("-H", "--header", "headers", multiple=True, help="Extra header 'Name: value' (e.g. authentication).")
-@click.option("--token-url", help="MaCo: token endpoint of the implementation (default: <url>/oauth/token).")
+@click.option(
+    "--token-url",
+    help="Token endpoint of the implementation (default: <url> + the contract's token path, MaCo: /oauth/token).",
+)
 @click.option(
     "--include-positive-acceptance",
     is_flag=True,
@@ -83,7 +88,7 @@ def fuzz(
                 extra,
                 spec_file=spec_file,
                 token_url=token_url,
-                credentials=Credentials.from_settings(settings.maco),
+                credentials=Credentials.for_api(settings, registry.api(api)) if api else None,
                 with_mock_extensions=with_mock_extensions,
             )
             if url

@@ -11,7 +11,9 @@ from pruefstand.contracts import ContractError, load_spec
 from pruefstand.contracts.scenarios import (
     load_scenario,
 )
-from pruefstand.contracts.spec_catalog import bundled_specs, contract_files, scenarios_root
+from pruefstand.contracts.spec_catalog import contract_files
+from pruefstand.mock_server.commands.api_specs import all_specs
+from pruefstand.mock_server.kernel import registry
 
 
 def scenario_files(paths: tuple[Path, ...]) -> list[Path]:
@@ -33,7 +35,7 @@ def lint(paths: tuple[Path, ...]) -> None:
     """Check the bundled contracts and scenarios (and PATHS: contracts, scenario files or folders)."""
     targets = contract_files()
     given = scenario_files(paths)
-    scenarios = scenario_files((scenarios_root(),)) + [p for p in given if _is_scenario(p)]
+    scenarios = scenario_files(tuple(registry.scenario_folders().values())) + [p for p in given if _is_scenario(p)]
     failed = 0
     for target in [*targets, *(p for p in given if not _is_scenario(p))]:
         try:
@@ -42,7 +44,7 @@ def lint(paths: tuple[Path, ...]) -> None:
         except ContractError as exc:
             failed += 1
             click.echo(f"FAIL  {exc}", err=True)
-    specs = {name: load_spec(path) for name, path in bundled_specs().items()}
+    specs = all_specs()
     for path in scenarios:
         try:
             scenario = load_scenario(path, specs)

@@ -16,7 +16,7 @@ import click
 
 from pruefstand.contracts.listener import CallbackListener, Received
 from pruefstand.mock_server.commands.arguments import writable
-from pruefstand.mock_server.console_lines import BatchedConsole
+from pruefstand.mock_server.http.console_lines import BatchedConsole
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 

@@ -12,10 +12,9 @@ from typing import Any
 import click
 
 from pruefstand.contracts import ContractError, load_spec
-from pruefstand.contracts.spec_catalog import bundled_specs
 from pruefstand.mock_server.commands.arguments import checked_url, writable
-from pruefstand.mock_server.console_lines import BatchedConsole
-from pruefstand.mock_server.process_hygiene import port_refusal
+from pruefstand.mock_server.http.console_lines import BatchedConsole
+from pruefstand.mock_server.serving.process_hygiene import port_refusal
 
 
 @click.command()
@@ -23,7 +22,7 @@ from pruefstand.mock_server.process_hygiene import port_refusal
     "--spec",
     "spec_arg",
     required=True,
-    help="The contract: an OpenAPI file, or the name of a bundled API (maco, tmf622, quittung, admin).",
+    help="The contract: an OpenAPI file, or the name of a registered API (as `pruefstand example --help` lists them).",
 )
 @click.option("--upstream", required=True, help="Base URL of the real implementation (the contract's server URL).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -57,15 +56,17 @@ def proxy(
 
     from pruefstand.contracts.exchange_check import ExchangeChecker
     from pruefstand.contracts.scenarios.recording import TOKEN_VARIABLE, ScenarioRecorder
-    from pruefstand.mock_server.proxy import JOURNAL_PATH, ValidatingProxy
+    from pruefstand.mock_server.commands.proxy_server import JOURNAL_PATH, ValidatingProxy
 
     upstream = str(checked_url(upstream, "--upstream"))
     record_file = writable(record_file, "--record")
-    bundled = bundled_specs()
-    spec_path = bundled[spec_arg] if spec_arg in bundled else Path(spec_arg)
+    from pruefstand.mock_server.commands import api_specs
+
+    bundled = api_specs.api_names()
+    spec_path = api_specs.spec_file(spec_arg) if spec_arg in bundled else Path(spec_arg)
     name = api_name or (spec_arg if spec_arg in bundled else spec_path.stem)
     try:
-        spec = load_spec(spec_path)
+        spec = api_specs.spec_of(spec_arg) if spec_arg in bundled else load_spec(spec_path)
     except ContractError as exc:
         raise click.BadParameter(str(exc), param_hint="--spec") from exc
     refusal = port_refusal(host, port) if port else None

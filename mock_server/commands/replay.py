@@ -21,13 +21,13 @@ from pruefstand.contracts.scenarios import (
     load_scenario,
 )
 from pruefstand.contracts.scenarios import reports as scenario_reports
-from pruefstand.contracts.spec_catalog import bundled_specs
+from pruefstand.mock_server.commands.api_specs import all_specs
 from pruefstand.mock_server.commands.arguments import checked_url, writable
 from pruefstand.mock_server.commands.lint import scenario_files
-from pruefstand.mock_server.scenario_target import DEFAULT_CLOCK_START, DEFAULT_SEED
-from pruefstand.mock_server.scenario_target import in_process_target as scenario_in_process
-from pruefstand.mock_server.scenario_target import url_target as scenario_url_target
-from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.commands.scenario_target import DEFAULT_CLOCK_START, DEFAULT_SEED
+from pruefstand.mock_server.commands.scenario_target import in_process_target as scenario_in_process
+from pruefstand.mock_server.commands.scenario_target import url_target as scenario_url_target
+from pruefstand.mock_server.kernel.settings import load_settings
 
 
 @click.command()
@@ -92,7 +92,7 @@ def replay(
     junit_file, report_file = writable(junit_file, "--junit"), writable(report_file, "--report")
     json_file = writable(json_file, "--json")
     logging.getLogger("connexion").setLevel(logging.CRITICAL)
-    specs = {name: load_spec(path) for name, path in bundled_specs().items()}
+    specs = all_specs()
     try:
         for item in extra_specs:
             name, sep, file = item.partition("=")

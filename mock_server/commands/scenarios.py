@@ -9,6 +9,8 @@ import click
 import yaml
 
 from pruefstand.contracts.spec_catalog import scenarios_root
+from pruefstand.mock_server.commands.registry_choice import RegistryChoice
+from pruefstand.mock_server.kernel import registry
 
 
 @click.group()
@@ -27,12 +29,14 @@ def list_scenarios() -> None:
 
 @scenarios.command("copy")
 @click.argument("target", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--flow", type=click.Choice(["maco", "quittung", "tmf622"]), help="Only this flow's scenarios.")
+@click.option(
+    "--flow", type=RegistryChoice(lambda: list(registry.scenario_folders())), help="Only this flow's scenarios."
+)
 @click.option("--force", is_flag=True, help="Overwrite files that are there already.")
 def copy_scenarios(target: Path, flow: str | None, force: bool) -> None:
     """Copy the bundled scenarios (one folder per flow) into TARGET, to adapt and `pruefstand replay`."""
-    root = scenarios_root()
-    chosen = sorted((root / flow).rglob("*.yaml") if flow else root.rglob("*.yaml"))
+    root = registry.scenario_folders()[flow].parent if flow else scenarios_root()
+    chosen = sorted(registry.scenario_folders()[flow].rglob("*.yaml") if flow else root.rglob("*.yaml"))
     existing = [p for p in chosen if (target / p.relative_to(root)).exists()]
     if existing and not force:
         raise click.ClickException(

@@ -11,11 +11,13 @@ import click
 import uvicorn
 
 from pruefstand.contracts import ContractError, load_spec
-from pruefstand.mock_server import workers as workers_module
-from pruefstand.mock_server.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
-from pruefstand.mock_server.errors import MockError
-from pruefstand.mock_server.process_hygiene import port_refusal
-from pruefstand.mock_server.settings import ExtraApi, Settings, load_settings
+from pruefstand.mock_server.kernel import registry
+from pruefstand.mock_server.kernel.errors import MockError
+from pruefstand.mock_server.kernel.flow_info import ApiInfo
+from pruefstand.mock_server.kernel.settings import ExtraApi, Settings, load_settings
+from pruefstand.mock_server.serving import workers as workers_module
+from pruefstand.mock_server.serving.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
+from pruefstand.mock_server.serving.process_hygiene import port_refusal
 from pruefstand.mock_server.store.factory import check_store, describe_store
 
 
@@ -56,7 +58,7 @@ def serve(
     base_paths: tuple[str, ...],
     log_level: str | None,
 ) -> None:
-    """Serve every API on one port: MaCo at /maco, admin at /_admin, Swagger UI at <base>/ui/."""
+    """Serve every registered API on one port (admin at /_admin), Swagger UI at <base>/ui/."""
     if len(specs) != len(base_paths):
         raise click.UsageError("give one --base-path for each --spec")
     for base in base_paths:
@@ -91,13 +93,9 @@ def serve(
     base = f"http://{settings.host}:{settings.port}"
     state, workers = describe_store(settings.db), settings.effective_workers()
     click.echo(f"pruefstand serving on {base}  (state: {state}, {workers} worker(s))", err=True)
-    click.echo(
-        f"  MaCo trigger API  {base}/maco/inbound   token: {base}/maco/oauth/token   UI: {base}/maco/ui/",
-        err=True,
-    )
-    tmf = f"{base}/tmf-api/productOrderingManagement/v4"
-    click.echo(f"  TMF622 ordering   {tmf}/productOrder   hub: {tmf}/hub   UI: {tmf}/ui/", err=True)
-    click.echo(f"  Strom-Quittung    {base}/v2.0/quittung/prepare   UI: {base}/v2.0/ui/", err=True)
+    for api in registry.apis(served=True):
+        if api.name != registry.ADMIN_API.name:
+            click.echo(f"  {banner_line(base, api)}", err=True)
     for extra in settings.extra_apis:
         click.echo(f"  {extra.spec.name}  {base}{extra.base_path}/   UI: {base}{extra.base_path}/ui/", err=True)
     kept = f" (kept in {kept_in})" if kept_in else ""
@@ -127,6 +125,14 @@ def serve(
     )
 
 
+def banner_line(base: str, api: ApiInfo) -> str:
+    """One API in the start banner: its title, its addresses (the flow's links), its Swagger UI."""
+    root = f"{base}{api.base_path}"
+    links = [f"{name}: {root}{path}" for name, path in api.links.items()]
+    ui = [f"UI: {root}/ui/"] if api.ui else []
+    return f"{api.title:<18}" + "   ".join([root if not links else links[0], *links[1:], *ui])
+
+
 def stable_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
     """The admin token: the configured one, else the one kept beside a SQLite state file (`<db>.admin-token`, made
     0600 on first start), so it stays the same across restarts and scripts can read it; a random one for `:memory:`
@@ -150,10 +156,8 @@ def stable_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
 
 def _check_base_path(base: str) -> None:
     """A partner contract's base path: absolute, not the root, and clear of every bundled API and /healthz."""
-    from pruefstand.contracts import BUNDLED_APIS
-
-    taken = {api.base_path: f"the bundled {api.name} API" for api in BUNDLED_APIS}
-    taken.update({"/tmf-api/productOrderingManagement/v5": "the bundled TMF622 v5 API", "/healthz": "the health check"})
+    taken = {api.base_path: f"the bundled {api.name} API" for api in registry.apis(served=True)}
+    taken[registry.HEALTH_PATH] = "the health check"
     if not base.startswith("/"):
         raise click.UsageError(f"--base-path {base!r} must start with '/', e.g. /partner")
     bare = base.rstrip("/")

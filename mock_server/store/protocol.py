@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pruefstand.mock_server.errors import MockError
+from pruefstand.mock_server.kernel.errors import MockError
 from pruefstand.mock_server.store.indexing import Condition, Index
 
 Document = dict[str, Any]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pruefstand.contracts.fuzzing import FuzzFinished, FuzzOptions
 from pruefstand.contracts.fuzzing import fuzz as run_fuzz
-from pruefstand.mock_server.fuzz_target import in_process_target
-from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.commands.fuzz_target import in_process_target
+from pruefstand.mock_server.kernel.settings import load_settings
 
 
 def test_the_v5_routes_have_no_findings_in_the_example_fuzzing_and_stateful_phases() -> None:

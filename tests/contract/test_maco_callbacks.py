@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.settings import SettingsError
+from pruefstand.mock_server.kernel.settings import SettingsError
 from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, get_token, make_settings
 from tests.contract.test_fuzz_own_apis import serving_app

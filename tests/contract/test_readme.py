@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.kernel.settings import load_settings
 from tests.contract.test_serve_process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

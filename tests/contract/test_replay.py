@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pruefstand.contracts import load_spec
 from pruefstand.contracts.scenarios import ScenarioError, load_scenario
-from pruefstand.contracts.spec_catalog import bundled_specs, scenarios_root
+from pruefstand.contracts.spec_catalog import scenarios_root
 from pruefstand.mock_server.cli import main
+from pruefstand.mock_server.commands.api_specs import all_specs
 from tests.conftest import ADMIN_TOKEN
 from tests.contract.test_fuzz_own_apis import serving_app
 from tests.contract.test_serve_process import free_port, serving, stop
@@ -147,7 +147,7 @@ def test_a_server_that_breaks_the_contract_is_reported_whatever_the_step_expects
 def test_lint_rejects_malformed_scenarios_naming_file_step_and_key(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
-    specs = {name: load_spec(p) for name, p in bundled_specs().items()}
+    specs = all_specs()
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path, specs)
     assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from pruefstand.contracts.listener import CallbackListener
-from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.kernel.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, token_form
 from tests.contract.test_maco_callbacks import wait_for
 from tests.contract.test_serve_process import free_port, serving

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pruefstand.mock_server.process_hygiene import free_port
-from pruefstand.mock_server.settings import load_settings
+from pruefstand.mock_server.kernel.settings import load_settings
+from pruefstand.mock_server.serving.process_hygiene import free_port
 from tests.conftest import ADMIN_TOKEN, token_form
 
 pytestmark = pytest.mark.slow

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from pruefstand.contracts.request_examples import request_example
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.fast_path import FastTriggerMiddleware
+from pruefstand.mock_server.commands.api_specs import request_example
+from pruefstand.mock_server.http.fast_path import FastTriggerMiddleware
 from pruefstand.mock_server.store.group_commit import GroupCommit
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.conftest import ADMIN_TOKEN, make_settings, token_form
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -29,8 +29,7 @@ def session(fast: bool) -> list[tuple[int, bytes, dict[str, str]]]:
     broken = copy.deepcopy(z34)
     del broken["transaktionsdaten"]["absender"]["ansprechpartner"]
     with TestClient(create_app(settings)) as client:
-        form = {"grant_type": "password", "client_id": settings.maco.client_id, "username": settings.maco.username,
-                "client_secret": settings.maco.client_secret, "password": settings.maco.password}  # fmt: skip
+        form = token_form(settings)
         token = client.post("/maco/oauth/token", data=form).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         requests: list[tuple[dict[str, Any], Any]] = [
@@ -112,9 +111,7 @@ def test_triggers_arriving_together_share_a_commit_and_keep_their_answers(monkey
         with TestClient(app):  # the app's lifespan (store, workers) around the concurrent requests
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-                form = {"grant_type": "password", "client_id": settings.maco.client_id,
-                        "username": settings.maco.username, "client_secret": settings.maco.client_secret,
-                        "password": settings.maco.password}  # fmt: skip
+                form = token_form(settings)
                 token = (await client.post("/maco/oauth/token", data=form)).json()["access_token"]
                 auth = {"Authorization": f"Bearer {token}"}
                 answers = await asyncio.gather(*(client.post("/maco/inbound", json=b, headers=auth) for b in bodies))
@@ -139,8 +136,7 @@ def test_where_a_fault_may_meet_the_trigger_the_normal_path_answers() -> None:
     settings = make_settings(id_seed="faults", clock_start="2026-01-01T08:00:00Z", max_body_bytes=20_000)
     z33 = request_example("maco", "inbound", "Z33_Marktlokation_Addition")
     with TestClient(create_app(settings)) as client:
-        form = {"grant_type": "password", "client_id": settings.maco.client_id, "username": settings.maco.username,
-                "client_secret": settings.maco.client_secret, "password": settings.maco.password}  # fmt: skip
+        form = token_form(settings)
         token = client.post("/maco/oauth/token", data=form).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         asked = client.post("/maco/inbound", json=z33, headers={**auth, "Prefer": "pruefstand-status=503"})

@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.journal import Journal
+from pruefstand.mock_server.http.journal import Journal
 from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 

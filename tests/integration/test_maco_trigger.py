@@ -17,7 +17,7 @@ from pruefstand.mock_server.flows.maco.service import (
     payload_digest,
     stable_digest,
 )
-from pruefstand.mock_server.settings import Settings
+from pruefstand.mock_server.kernel.settings import Settings
 from tests.conftest import get_token, make_settings
 
 Payload = dict[str, Any]

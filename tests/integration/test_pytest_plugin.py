@@ -9,7 +9,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from pruefstand.mock_server.settings import Settings
+from pruefstand.mock_server.kernel.settings import Settings
 
 
 def test_the_fixtures_give_a_fresh_mock_a_token_and_the_admin_api(

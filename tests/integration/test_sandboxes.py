@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import Services
 from pruefstand.mock_server.flows.maco.service import PROCESS_KIND
-from pruefstand.mock_server.settings import Settings
+from pruefstand.mock_server.kernel.settings import Settings
 from tests.conftest import get_token
 
 SEED_ID = "00505688-E4A2-1EDF-A0C2-C81842E2515E"

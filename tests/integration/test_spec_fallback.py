@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.settings import ExtraApi
+from pruefstand.mock_server.kernel.settings import ExtraApi
 from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import FIXTURES, make_settings
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from pruefstand.contracts import BUNDLED_APIS, SchemaValidator, bundled_spec_path, load_spec
-from pruefstand.contracts.request_examples import request_example
+from pruefstand.contracts import SchemaValidator, bundled_spec_path, load_spec
 from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.commands.api_specs import request_example, spec_of
+from pruefstand.mock_server.kernel import registry
 from tests.conftest import make_settings
 
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -36,7 +37,7 @@ def test_every_served_operation_has_the_sandbox_field_and_the_contract_file_has_
         assert field["in"] == "header", (path, method)
         assert field["required"] is False
         assert "mock only" in field["description"]
-    contract = load_spec(bundled_spec_path(next(a.spec for a in BUNDLED_APIS if a.name == name))).document
+    contract = spec_of(name).document
     assert all(
         p.get("name") != "X-Pruefstand-Sandbox" for _, _, op in operations(contract) for p in op.get("parameters", [])
     )
@@ -51,9 +52,9 @@ def test_the_sandbox_field_chooses_the_sandbox(client: TestClient) -> None:
     assert found.status_code == 200
 
 
-@pytest.mark.parametrize("api", [a.name for a in BUNDLED_APIS])
+@pytest.mark.parametrize("api", [a.name for a in registry.apis(served=True) if a.resolve == "all"])
 def test_every_documented_example_fits_its_schema_and_an_error_example_its_status(api: str) -> None:
-    document = load_spec(bundled_spec_path(next(a.spec for a in BUNDLED_APIS if a.name == api))).document
+    document = spec_of(api).document
     checked = 0
     for path, method, operation in operations(document):
         bodies = [("request", m, c) for m, c in operation.get("requestBody", {}).get("content", {}).items()]

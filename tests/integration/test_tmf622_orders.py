@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from pruefstand.contracts import load_spec, specs_root
 from pruefstand.mock_server.clock import Clock
 from pruefstand.mock_server.delivery.targets import TargetPolicy
-from pruefstand.mock_server.errors import Conflict, NotFound
+from pruefstand.mock_server.flows.tmf622.documents import INDEXES, PLAN_KIND
 from pruefstand.mock_server.flows.tmf622.profile import Profile
 from pruefstand.mock_server.flows.tmf622.service import OrderService
 from pruefstand.mock_server.flows.tmf622.states import InvalidTransition
+from pruefstand.mock_server.kernel.errors import Conflict, NotFound
 from pruefstand.mock_server.store import SQLiteStore
 
 PRODUCT = "922ebf01-e930-47a0-842e-059d1f188a15"
@@ -32,6 +33,8 @@ def new_service() -> OrderService:
     """The order service on an in-memory store, buyer orders in manual progress, with the buyer's agreement and
     product seeded."""
     store = SQLiteStore(":memory:")
+    store.declare_indexes(INDEXES)  # as the flow's mount declares them
+    store.declare_across([PLAN_KIND])
     orders = OrderService(
         store,
         Clock(store),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pruefstand.mock_server.errors import Conflict
+from pruefstand.mock_server.kernel.errors import Conflict
 from pruefstand.mock_server.store import SQLiteStore, Store, UnitOfWork, open_store
 from pruefstand.mock_server.store.group_commit import GroupCommit
 

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pruefstand.mock_server.console_lines import BatchedConsole
+from pruefstand.mock_server.http.console_lines import BatchedConsole
 
 
 class _Console(io.StringIO):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
-from pruefstand.mock_server.http_errors import ErrorShapes, event_fail, oauth_error, problem, tmf_error
+from pruefstand.mock_server.flows.maco.errors import event_fail
+from pruefstand.mock_server.http.errors import ErrorShapes, render
+from pruefstand.mock_server.kernel.error_shapes import ErrorShape, oauth_error, problem, tmf_error
 
 
-def body(response: object) -> object:
-    return json.loads(response.body)  # type: ignore[attr-defined]
+def body(shape: ErrorShape, status: int, message: str) -> object:
+    return json.loads(render(shape, status, message).body)
 
 
 def test_the_longest_matching_prefix_picks_the_shape() -> None:
@@ -20,12 +22,12 @@ def test_the_longest_matching_prefix_picks_the_shape() -> None:
 
 
 def test_the_shapes() -> None:
-    assert body(event_fail(409, "conflict: x")) == {"errorCode": "409", "message": "conflict: x"}
-    assert body(oauth_error(401, "invalid_grant: wrong password")) == {
+    assert body(event_fail, 409, "conflict: x") == {"errorCode": "409", "message": "conflict: x"}
+    assert body(oauth_error, 401, "invalid_grant: wrong password") == {
         "error": "invalid_grant",
         "error_description": "wrong password",
     }
-    assert body(tmf_error(404, "no productOrder with id '7'")) == {
+    assert body(tmf_error, 404, "no productOrder with id '7'") == {
         "code": "404",
         "reason": "Not Found",
         "message": "no productOrder with id '7'",
@@ -33,5 +35,5 @@ def test_the_shapes() -> None:
         "@type": "Error",
     }
     assert (
-        body(problem(400, "Validation Failed: $.seconds: -1 is less than the minimum of 0"))["title"] == "Bad Request"
+        body(problem, 400, "Validation Failed: $.seconds: -1 is less than the minimum of 0")["title"] == "Bad Request"
     )  # type: ignore[index]

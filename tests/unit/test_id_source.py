@@ -3,7 +3,7 @@
 import time
 import uuid
 
-from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.kernel.id_source import IdSource
 
 
 def test_given_no_seed_when_record_keys_are_made_then_they_are_version_7_with_the_time_in_milliseconds() -> None:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from pruefstand.contracts.request_examples import request_example
+from pruefstand.mock_server.commands.api_specs import request_example
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios" / "maco"

@@ -7,16 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from pruefstand.mock_server.settings import ExtraApi, SettingsError, load_settings
+from pruefstand.mock_server.flows.maco.settings import MacoSettings
+from pruefstand.mock_server.flows.quittung.settings import QuittungSection
+from pruefstand.mock_server.flows.tmf622.settings import Tmf622Settings
+from pruefstand.mock_server.kernel.settings import ExtraApi, SettingsError, load_settings
 
 
 def test_defaults() -> None:
     settings = load_settings(env={})
     assert (settings.host, settings.port, settings.db) == ("127.0.0.1", 8080, "pruefstand.db")
     assert settings.max_body_bytes == 1_048_576
-    assert settings.maco.token_lifetime == 900
-    assert settings.maco.strict_check_digits is False
-    assert settings.maco.idempotency == "conflict"
+    assert settings.section("maco", MacoSettings).token_lifetime == 900
+    assert settings.section("maco", MacoSettings).strict_check_digits is False
+    assert settings.section("maco", MacoSettings).idempotency == "conflict"
 
 
 def test_layers_override_in_order(tmp_path: Path) -> None:
@@ -29,9 +32,9 @@ def test_layers_override_in_order(tmp_path: Path) -> None:
     env = {"PRUEFSTAND_CONFIG": str(config), "PRUEFSTAND_DB": "from-env.db", "PRUEFSTAND_MACO_TOKEN_LIFETIME": "120"}
     settings = load_settings(env=env, overrides={"db": "from-flag.db", "port": None})
     assert settings.port == 9000  # file
-    assert settings.maco.token_lifetime == 120  # env beats file
+    assert settings.section("maco", MacoSettings).token_lifetime == 120  # env beats file
     assert settings.db == "from-flag.db"  # flag beats env
-    assert settings.maco.strict_check_digits is True
+    assert settings.section("maco", MacoSettings).strict_check_digits is True
     assert settings.extra_apis == (ExtraApi(Path("x.yaml"), "/x"),)
 
 
@@ -76,8 +79,10 @@ def test_tmf622_and_quittung_tables_and_variables(tmp_path: Path) -> None:
     )
     env = {"PRUEFSTAND_CONFIG": str(config), "PRUEFSTAND_TMF622_TIMEZONE": "UTC", "PRUEFSTAND_ID_SEED": "ci"}
     settings = load_settings(env=env)
-    assert (settings.tmf622_step_delay, settings.tmf622_callback, settings.tmf622_timezone) == (60.0, "callback", "UTC")
-    assert (settings.quittung_energy_price_ct, settings.quittung_strict, settings.id_seed) == ("29.5", True, "ci")
+    tmf622 = settings.section("tmf622", Tmf622Settings)
+    quittung = settings.section("quittung", QuittungSection)
+    assert (tmf622.step_delay, tmf622.callback, tmf622.timezone) == (60.0, "callback", "UTC")
+    assert (quittung.energy_price_ct, quittung.strict, settings.id_seed) == ("29.5", True, "ci")
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ import pytest
 from pruefstand.contracts import load_spec, specs_root
 from pruefstand.contracts.fuzzing import _pinned
 from pruefstand.contracts.spec_catalog import contract_files
+from pruefstand.mock_server.commands.fuzz_target import OWN_LISTENER, _pins
 from pruefstand.mock_server.flows.tmf622.documents import PATCHABLE
 from pruefstand.mock_server.flows.tmf622.notifications import query_violations
-from pruefstand.mock_server.fuzz_target import OWN_LISTENER, _pins
-from pruefstand.mock_server.tmf630 import schema_attributes
+from pruefstand.mock_server.flows.tmf622.tmf630 import schema_attributes
 
 SELLER = specs_root() / "tmf622" / "product-ordering.yaml"
 LISTENER = specs_root() / "tmf622" / "listener.yaml"

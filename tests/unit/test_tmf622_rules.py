@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from pruefstand.mock_server.errors import BadRequest, Conflict
 from pruefstand.mock_server.flows.tmf622 import rules
 from pruefstand.mock_server.flows.tmf622.events import (
     CancelProductOrderCreateEvent,
@@ -17,6 +16,7 @@ from pruefstand.mock_server.flows.tmf622.events import (
 )
 from pruefstand.mock_server.flows.tmf622.profile import PLAIN_PROFILE, Profile
 from pruefstand.mock_server.flows.tmf622.states import Reason
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict
 
 PROFILE = Profile.load()
 NOW = "2022-05-11T10:31:00+02:00"

@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pruefstand.contracts import load_spec, specs_root
-from pruefstand.mock_server.tmf630 import Filter, matches, page, parse_filters, schema_attributes, select_fields
+from pruefstand.mock_server.flows.tmf622.tmf630 import (
+    Filter,
+    matches,
+    page,
+    parse_filters,
+    schema_attributes,
+    select_fields,
+)
 
 ORDER = {
     "id": "42",

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pruefstand.mock_server.workers import WorkersFailed, serve_workers
+from pruefstand.mock_server.serving.workers import WorkersFailed, serve_workers
 
 
 def dying_at_once(*_args: object) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 
 from pruefstand.contracts import Violation
 from pruefstand.mock_server.clock import Clock
-from pruefstand.mock_server.errors import BadRequest, Unauthenticated
-from pruefstand.mock_server.settings import MacoSettings
+from pruefstand.mock_server.flows.maco.settings import MacoSettings
+from pruefstand.mock_server.kernel.errors import BadRequest, Unauthenticated
 from pruefstand.mock_server.store import Store
 
 TOKEN_KIND = "maco.token"
@@ -31,8 +31,6 @@ def _digest(token: str) -> str:
 
 class TokenService:
     def __init__(self, store: Store, clock: Clock, settings: MacoSettings) -> None:
-        store.declare_cached([TOKEN_KIND])  # every request verifies one; issued now and then
-        store.declare_across([TOKEN_KIND])  # located by its digest, whichever sandbox issued it
         self._store = store
         self._clock = clock
         self._settings = settings

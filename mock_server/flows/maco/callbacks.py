@@ -13,7 +13,7 @@ from typing import Any
 
 from pruefstand.contracts import SchemaValidator, Spec, Violation
 from pruefstand.mock_server.delivery.targets import TargetPolicy
-from pruefstand.mock_server.errors import BadRequest, MockError
+from pruefstand.mock_server.kernel.errors import BadRequest, MockError
 from pruefstand.mock_server.store import OutboundMessage, Reader, Store, UnitOfWork
 
 BACKEND_KIND = "maco.backend"
@@ -67,7 +67,6 @@ class BackendCallbacks:
     def __init__(
         self, store: Store, backend_spec: Spec, default: Backend | None, targets: TargetPolicy | None = None
     ) -> None:
-        store.declare_cached([BACKEND_KIND])  # read by every trigger, set by the admin API
         self._store = store
         self._targets = targets or TargetPolicy()
         self._default = default

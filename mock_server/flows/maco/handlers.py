@@ -8,7 +8,7 @@ from connexion.context import context, request
 
 from pruefstand.mock_server.flows.maco.auth import TokenService
 from pruefstand.mock_server.flows.maco.service import TriggerService
-from pruefstand.mock_server.sandbox import SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 
 
 class MacoHandlers:

@@ -13,11 +13,11 @@ import orjson
 
 from pruefstand.contracts import Violation
 from pruefstand.mock_server.clock import Clock, isoformat_utc
-from pruefstand.mock_server.errors import BadRequest, Conflict, NotFound
 from pruefstand.mock_server.flows.maco.callbacks import BackendCallbacks, message_numbers, update_process_data
 from pruefstand.mock_server.flows.maco.events import MacoEvent
 from pruefstand.mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
-from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
+from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.store import Index, Store, UnitOfWork
 
 PROCESS_KIND = "maco.process"
@@ -83,7 +83,6 @@ class TriggerService:
         ids: IdSource | None = None,
     ) -> None:
         self._ids = ids or IdSource()
-        store.declare_indexes(INDEXES)
         self._store = store
         self._clock = clock
         self._catalog = catalog

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from eth_utils.address import to_checksum_address
 
-from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.kernel.id_source import IdSource
 
 
 def new_address(ids: IdSource) -> str:

@@ -9,7 +9,7 @@ from connexion.context import request
 from pruefstand.mock_server.flows.quittung.pdf import receipt_pdf
 from pruefstand.mock_server.flows.quittung.service import MissingFields, ReceiptService
 from pruefstand.mock_server.flows.quittung.zugferd import invoice_xml
-from pruefstand.mock_server.sandbox import SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 
 Answer = tuple[Any, int, dict[str, str]]
 JSON = {"Content-Type": "application/json"}

@@ -12,14 +12,14 @@ from typing import Any
 
 from pruefstand.contracts import Violation
 from pruefstand.mock_server.clock import Clock
-from pruefstand.mock_server.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.flows.quittung import kassensichv
 from pruefstand.mock_server.flows.quittung.addresses import new_address
 from pruefstand.mock_server.flows.quittung.amounts import Tariff, compute
 from pruefstand.mock_server.flows.quittung.fields import CONTROL_KEYS, Missing, ReceiptInput, read_input
 from pruefstand.mock_server.flows.quittung.receipt import Issue, canonical, receipt_document, signed_data
 from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
-from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
+from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.store import Store, UnitOfWork
 
 DRAFT_KIND, RECEIPT_KIND = "quittung.draft", "quittung.receipt"

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.store import RecordExists, Store
 
 KEY_SANDBOX, KEY_KIND, KEY_NAME = "_tse", "tse.key", "p256"  # "_" is no valid sandbox name: never reset

@@ -9,12 +9,10 @@ from typing import Any
 from connexion.context import request
 
 from pruefstand.contracts import Spec
-from pruefstand.mock_server.errors import BadRequest
 from pruefstand.mock_server.flows.tmf622.documents import BASE
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
 from pruefstand.mock_server.flows.tmf622.service import OrderService
-from pruefstand.mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
-from pruefstand.mock_server.tmf630 import (
+from pruefstand.mock_server.flows.tmf622.tmf630 import (
     content_range,
     filter_violations,
     parse_filters,
@@ -22,6 +20,8 @@ from pruefstand.mock_server.tmf630 import (
     select_fields,
     sort_violations,
 )
+from pruefstand.mock_server.kernel.errors import BadRequest
+from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
 
 Answer = tuple[Any, int, dict[str, str]]
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from pruefstand.contracts import SchemaValidator, Spec, Violation
 from pruefstand.mock_server.delivery.targets import TargetPolicy
-from pruefstand.mock_server.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
 from pruefstand.mock_server.flows.tmf622.events import OrderEvent
 from pruefstand.mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, query_violations
 from pruefstand.mock_server.flows.tmf622.v5 import event_v5
-from pruefstand.mock_server.id_source import IdSource
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
+from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.store import OutboundMessage, Store, UnitOfWork
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pruefstand.mock_server.errors import Conflict, NotFound
 from pruefstand.mock_server.flows.tmf622.documents import AGREEMENT_KIND, ORDER_KIND, PRODUCT_KIND
 from pruefstand.mock_server.flows.tmf622.profile import Profile
+from pruefstand.mock_server.kernel.errors import Conflict, NotFound
 from pruefstand.mock_server.store import Reader, Store, UnitOfWork
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pruefstand.mock_server.tmf630 import Filter, matches, parse_filters
+from pruefstand.mock_server.flows.tmf622.tmf630 import Filter, matches, parse_filters
 
 
 @dataclass(frozen=True)

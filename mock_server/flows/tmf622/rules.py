@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pruefstand.contracts import Violation
-from pruefstand.mock_server.errors import BadRequest, Conflict
 from pruefstand.mock_server.flows.tmf622 import documents
 from pruefstand.mock_server.flows.tmf622.documents import BASE
 from pruefstand.mock_server.flows.tmf622.events import (
@@ -20,6 +19,7 @@ from pruefstand.mock_server.flows.tmf622.events import (
 )
 from pruefstand.mock_server.flows.tmf622.profile import Profile
 from pruefstand.mock_server.flows.tmf622.states import Reason, StateMachine, transition
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict
 from pruefstand.mock_server.store.indexing import instant_key
 
 

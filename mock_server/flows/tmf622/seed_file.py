@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from pruefstand.contracts import SchemaValidator
-from pruefstand.mock_server.errors import MockError
 from pruefstand.mock_server.flows.tmf622.service import OrderService
-from pruefstand.mock_server.sandbox import sandbox_name
+from pruefstand.mock_server.kernel.errors import MockError
+from pruefstand.mock_server.kernel.sandbox import sandbox_name
 
 
 class SeedFileError(MockError):

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from pruefstand.contracts import Spec, Violation
 from pruefstand.mock_server.clock import Clock
 from pruefstand.mock_server.delivery.targets import TargetPolicy
-from pruefstand.mock_server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from pruefstand.mock_server.flows.tmf622 import documents, rules
 from pruefstand.mock_server.flows.tmf622.documents import (
     AGREEMENT_KIND,
@@ -39,10 +38,11 @@ from pruefstand.mock_server.flows.tmf622.inventory import Inventory
 from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan, save_plan, set_plan_mode
 from pruefstand.mock_server.flows.tmf622.profile import Profile, Step, after_step, new_plan, next_step
 from pruefstand.mock_server.flows.tmf622.states import Reason
-from pruefstand.mock_server.id_source import IdSource
-from pruefstand.mock_server.sandbox import PROFILE_HEADER
+from pruefstand.mock_server.flows.tmf622.tmf630 import matches, page, parse_filters, sorted_by, split_filters
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound, Unprocessable
+from pruefstand.mock_server.kernel.id_source import IdSource
+from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER
 from pruefstand.mock_server.store import Reader, Store, UnitOfWork
-from pruefstand.mock_server.tmf630 import matches, page, parse_filters, sorted_by, split_filters
 
 
 class OrderService:
@@ -62,8 +62,6 @@ class OrderService:
         default_profile: str = "auto",
     ) -> None:
         self._ids = ids or IdSource()
-        store.declare_indexes(INDEXES)
-        store.declare_across([PLAN_KIND])  # the background progress finds the sandboxes with automatic plans
         self._store = store
         self._clock = clock
         self._profiles = {profiles.name: profiles} if isinstance(profiles, Profile) else dict(profiles)
@@ -93,6 +91,11 @@ class OrderService:
     def chosen_profile(self, reader: Reader, sandbox: str) -> str | None:
         found = reader.get(sandbox, PROFILE_KIND, "profile")
         return str(found["profile"]) if found else None
+
+    def profile_state(self, sandbox: str) -> dict[str, str]:
+        """The sandbox's choice (`auto` when none) and the profile it works in."""
+        chosen = self.chosen_profile(self._store, sandbox) or "auto"
+        return {"profile": chosen, "effective": self.profile_for(self._store, sandbox).name}
 
     def choose_profile(self, sandbox: str, name: str) -> dict[str, str]:
         """The sandbox's profile from now on (`auto`: by its data, as without a choice)."""

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pruefstand.mock_server.errors import Conflict
+from pruefstand.mock_server.kernel.errors import Conflict
 
 
 class InvalidTransition(Conflict):

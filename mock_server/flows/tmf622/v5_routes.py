@@ -21,18 +21,18 @@ from starlette.routing import Route
 from pruefstand.contracts import MalformedMessage, SchemaValidator, Violation, bundled_spec_path, load_spec
 from pruefstand.contracts.derived_contract import schema_ref
 from pruefstand.contracts.json_body import parse_json_body
-from pruefstand.mock_server.errors import BadRequest
 from pruefstand.mock_server.flows.tmf622 import documents, v5
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
 from pruefstand.mock_server.flows.tmf622.service import OrderService, patch_refusals
-from pruefstand.mock_server.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
-from pruefstand.mock_server.tmf630 import (
+from pruefstand.mock_server.flows.tmf622.tmf630 import (
     content_range,
     filter_violations,
     parse_filters,
     select_fields,
     sort_violations,
 )
+from pruefstand.mock_server.kernel.errors import BadRequest
+from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
 
 _ORDER_JSON = ("application/json",)
 _PATCH_JSON = ("application/merge-patch+json", "application/json")

@@ -47,3 +47,7 @@ class UnsupportedMediaType(MockError):
 
 class HeadersTooLarge(MockError):
     """Request headers over the limit; 431."""
+
+
+class SettingsError(MockError):
+    """A setting has a value of the wrong kind; the message names the setting and where it came from."""

@@ -17,7 +17,7 @@ from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValid
 from starlette.types import Scope
 
 from pruefstand.contracts import DispatchingValidator, SchemaValidator, Violation, parse_json_body
-from pruefstand.mock_server.errors import BadRequest
+from pruefstand.mock_server.kernel.errors import BadRequest
 
 CompiledValidator = SchemaValidator | DispatchingValidator
 _ABSENT = object()  # no body at all, as opposed to a JSON `null`

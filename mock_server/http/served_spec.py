@@ -3,12 +3,8 @@ itself is never changed (a real implementation is checked against the file)."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-from collections.abc import Iterator
 from typing import Any
-
-from connexion.spec import Specification
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -65,15 +61,3 @@ def with_sandbox_header(document: dict[str, Any], header: str, description: str)
         paths[path] = new_item
     result["paths"] = paths
     return result
-
-
-@contextlib.contextmanager
-def validated_elsewhere() -> Iterator[None]:
-    """While the block runs, connexion takes the documents it is given as valid (they were validated when they were
-    loaded). Used around `add_api` only, while the app is built (one thread)."""
-    original = Specification.__dict__["_validate_spec"]
-    Specification._validate_spec = classmethod(lambda cls, spec: None)
-    try:
-        yield
-    finally:
-        Specification._validate_spec = original

@@ -11,11 +11,11 @@ from collections.abc import Iterator, Mapping
 import httpx
 from starlette.testclient import TestClient
 
-from pruefstand.contracts import BUNDLED_APIS
 from pruefstand.contracts.listener import CallbackListener
 from pruefstand.contracts.scenarios import ScenarioTarget
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.settings import Settings
+from pruefstand.mock_server.kernel import registry
+from pruefstand.mock_server.kernel.settings import Settings
 from pruefstand.mock_server.store import SQLiteStore
 
 DEFAULT_SEED = "pruefstand"
@@ -62,7 +62,7 @@ def in_process_target(
             api.name: stack.enter_context(
                 httpx.Client(transport=runner._transport, base_url=f"http://localhost{api.base_path}/")
             )
-            for api in BUNDLED_APIS
+            for api in registry.apis(served=True)
         }
         env = {**os.environ, "PRUEFSTAND_ADMIN_TOKEN": admin_token}
         yield ScenarioTarget(clients=clients, is_mock=True, env=env, listener=listener, push_to=push_to, seed=seed)
@@ -84,7 +84,7 @@ def url_target(
     with contextlib.ExitStack() as stack:
         listener = stack.enter_context(listening(listen, callback_url))
         clients: dict[str, httpx.Client] = {}
-        for api in BUNDLED_APIS:
+        for api in registry.apis(served=True):
             base = api_urls.get(api.name) or (f"{root.rstrip('/')}{api.base_path}" if root else None)
             if base:
                 clients[api.name] = stack.enter_context(httpx.Client(base_url=base.rstrip("/") + "/", timeout=30))

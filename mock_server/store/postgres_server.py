@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pruefstand.mock_server.errors import MockError
-from pruefstand.mock_server.process_hygiene import free_port
+from pruefstand.mock_server.kernel.errors import MockError
+from pruefstand.mock_server.serving.process_hygiene import free_port
 
 INSTALL_HINT = "install Debian's postgresql package: bash scripts/setup-postgres (apt-get install -y postgresql)"
 
@@ -82,7 +82,7 @@ def create_database(url: str, name: str) -> str:
 
 
 def main() -> None:
-    """`python -m pruefstand.mock_server.postgres_server`: a throw-away server until Ctrl-C; prints its URL."""
+    """`python -m pruefstand.mock_server.store.postgres_server`: a throw-away server until Ctrl-C; prints its URL."""
     import signal
 
     stopping = {signal.SIGINT, signal.SIGTERM}

@@ -22,7 +22,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 logger = logging.getLogger("uvicorn.error")
-APP = "pruefstand.mock_server.asgi:create_app_from_env"
+APP = "pruefstand.mock_server.serving.asgi:create_app_from_env"
 
 
 def available() -> bool:

@@ -23,11 +23,11 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pruefstand.contracts import parse_json_body
-from pruefstand.mock_server.body_limit import MAX_HEADER_BYTES, header_bytes
-from pruefstand.mock_server.errors import MockError
-from pruefstand.mock_server.faults import FaultRules, from_prefer
-from pruefstand.mock_server.journal import Journal, record_exchange
-from pruefstand.mock_server.sandbox import SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.http.body_limit import MAX_HEADER_BYTES, header_bytes
+from pruefstand.mock_server.http.faults import FaultRules, from_prefer
+from pruefstand.mock_server.http.journal import Journal, record_exchange
+from pruefstand.mock_server.kernel.errors import MockError
+from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.store import UnitOfWork
 from pruefstand.mock_server.store.group_commit import GroupCommit
 

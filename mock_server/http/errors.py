@@ -6,15 +6,16 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from pruefstand.contracts import MalformedMessage
-from pruefstand.mock_server.allowed_methods import AllowedMethods
-from pruefstand.mock_server.errors import (
+from pruefstand.mock_server.http.allowed_methods import AllowedMethods
+from pruefstand.mock_server.http.faults import InjectedFault
+from pruefstand.mock_server.kernel.error_shapes import ErrorShape, problem
+from pruefstand.mock_server.kernel.errors import (
     BadRequest,
     Conflict,
     HeadersTooLarge,
@@ -25,11 +26,9 @@ from pruefstand.mock_server.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-from pruefstand.mock_server.faults import InjectedFault
 
 logger = logging.getLogger(__name__)
 
-Renderer = Callable[[int, str], ConnexionResponse]
 
 _STATUS: dict[type[MockError], int] = {
     BadRequest: 400,
@@ -43,7 +42,9 @@ _STATUS: dict[type[MockError], int] = {
 }
 
 
-def _json(status: int, body: object, media_type: str = "application/json") -> ConnexionResponse:
+def render(shape: ErrorShape, status: int, message: str) -> ConnexionResponse:
+    """An error answer in the shape an API documents."""
+    body, media_type = shape(status, message)
     return ConnexionResponse(
         status_code=status,
         body=json.dumps(body, ensure_ascii=False).encode(),
@@ -52,53 +53,14 @@ def _json(status: int, body: object, media_type: str = "application/json") -> Co
     )
 
 
-def event_fail(status: int, message: str) -> ConnexionResponse:
-    """MACO APP: EVENT_FAIL {errorCode, message}."""
-    return _json(status, {"errorCode": str(status), "message": message})
-
-
-_OAUTH_CODES = {401: "invalid_client"}
-_OAUTH_ERRORS = frozenset({"invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type"})
-
-
-def oauth_error(status: int, message: str) -> ConnexionResponse:
-    """Token endpoint: RFC 6749 §5.2 {error, error_description}; the code is taken from a `code:` message prefix."""
-    prefix, _, rest = message.partition(":")
-    if prefix in _OAUTH_ERRORS:
-        code, description = prefix, rest.strip()
-    else:
-        code, description = _OAUTH_CODES.get(status, "invalid_request"), message
-    return _json(status, {"error": code, "error_description": description})
-
-
-def tmf_error(status: int, message: str) -> ConnexionResponse:
-    """TMF630 Error {code, reason, message, status, @type} for the TMF622 API."""
-    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    return _json(
-        status, {"code": str(status), "reason": reason, "message": message, "status": str(status), "@type": "Error"}
-    )
-
-
-def quittung_error(status: int, message: str) -> ConnexionResponse:
-    """Strom-Quittung: `{err}` as the real service's clients read it (Node-RED checks `response.err`)."""
-    return _json(status, {"err": message})
-
-
-def problem(status: int, message: str) -> ConnexionResponse:
-    """RFC 7807 problem+json, for the admin API and contracts served from examples."""
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    body = {"type": "about:blank", "title": title, "status": status, "detail": message}
-    return _json(status, body, "application/problem+json")
-
-
 @dataclass(frozen=True, slots=True)
 class ErrorShapes:
     """Which renderer applies to a request path: the longest matching prefix wins."""
 
-    by_prefix: Sequence[tuple[str, Renderer]]
-    default: Renderer = problem
+    by_prefix: Sequence[tuple[str, ErrorShape]]
+    default: ErrorShape = problem
 
-    def for_path(self, path: str) -> Renderer:
+    def for_path(self, path: str) -> ErrorShape:
         for prefix, renderer in sorted(self.by_prefix, key=lambda item: -len(item[0])):
             if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
                 return renderer
@@ -161,7 +123,7 @@ def error_handler(
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         status, message = status_and_message(exc)
         message = bounded(message)
-        response = shapes.for_path(request.url.path)(status, message)
+        response = render(shapes.for_path(request.url.path), status, message)
         if status == 401:
             response.headers["WWW-Authenticate"] = www_authenticate(request.url.path, request.headers, message)
         if status == 405:  # name every method the contract offers on this path (RFC 9110 §15.5.6)

@@ -13,9 +13,9 @@ from typing import Any
 from connexion import AsyncApp
 
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.console_lines import BatchedConsole
-from pruefstand.mock_server.process_hygiene import die_with_supervisor
-from pruefstand.mock_server.settings import ExtraApi, MacoSettings, Settings, load_settings
+from pruefstand.mock_server.http.console_lines import BatchedConsole
+from pruefstand.mock_server.kernel.settings import ExtraApi, Settings, load_settings, sections_from_data
+from pruefstand.mock_server.serving.process_hygiene import die_with_supervisor
 
 RESOLVED_SETTINGS_ENV = "PRUEFSTAND_RESOLVED_SETTINGS"
 
@@ -28,13 +28,13 @@ def settings_to_json(settings: Settings) -> str:
 
 def settings_from_json(text: str) -> Settings:
     data: dict[str, Any] = json.loads(text)
-    maco = MacoSettings(**data.pop("maco"))
+    sections = sections_from_data(data.pop("sections"))
     extra = tuple(ExtraApi(Path(a["spec"]), a["base_path"]) for a in data.pop("extra_apis"))
-    return Settings(**data, maco=maco, extra_apis=extra)
+    return Settings(**data, extra_apis=extra, sections=sections)
 
 
 def create_app_from_env() -> AsyncApp:
-    """Factory for `uvicorn --factory pruefstand.mock_server.asgi:create_app_from_env` (every worker process)."""
+    """Factory for `uvicorn --factory pruefstand.mock_server.serving.asgi:create_app_from_env` (each worker)."""
     resolved = os.environ.get(RESOLVED_SETTINGS_ENV)
     settings = settings_from_json(resolved) if resolved else load_settings().with_admin_token()
     die_with_supervisor()  # a worker of a multi-process server: never outlive the supervisor

@@ -19,8 +19,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pruefstand.contracts import Violation
-from pruefstand.mock_server.errors import BadRequest, MockError
-from pruefstand.mock_server.sandbox import SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.kernel.errors import BadRequest, MockError
+from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.store import Store
 
 KIND, KEY = "faults", "rules"

@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from pruefstand.contracts.exchange_check import ExchangeChecker, json_or_none
 from pruefstand.contracts.scenarios.recording import SECRET_HEADERS, RecordedExchange, ScenarioRecorder
-from pruefstand.mock_server.journal import BODY_LIMIT, cut_body, matches
+from pruefstand.mock_server.http.journal import BODY_LIMIT, cut_body, matches
 
 JOURNAL_PATH = "/_proxy/requests"
 # hop-by-hop headers (RFC 9110 7.6.1) and what httpx sets itself

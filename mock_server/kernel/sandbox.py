@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pruefstand.contracts import Violation
-from pruefstand.mock_server.errors import BadRequest
+from pruefstand.mock_server.kernel.errors import BadRequest
 
 SANDBOX_HEADER = "X-Pruefstand-Sandbox"
 PROFILE_HEADER = "X-Pruefstand-Profile"  # TMF622: tmf622 (plain v4) or fit, for one request

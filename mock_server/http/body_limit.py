@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pruefstand.mock_server.errors import HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType
+from pruefstand.mock_server.kernel.errors import HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_HEADER_BYTES = 64 * 1024  # all names and values together; the HTTP server's own limits come first

@@ -7,18 +7,20 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import httpx
 from starlette.testclient import TestClient
 
-from pruefstand.contracts import BUNDLED_APIS, BundledApi, Spec, bundled_spec_path, load_spec
+from pruefstand.contracts import Spec, load_spec
 from pruefstand.contracts.fuzzing import FuzzTarget
+from pruefstand.mock_server.admin.document import admin_spec
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.errors import MockError
-from pruefstand.mock_server.flows.tmf622.v5 import V5_BASE
-from pruefstand.mock_server.sandbox import SANDBOX_HEADER
-from pruefstand.mock_server.settings import MacoSettings, Settings
+from pruefstand.mock_server.kernel import registry
+from pruefstand.mock_server.kernel.errors import MockError
+from pruefstand.mock_server.kernel.flow_info import ApiInfo
+from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER
+from pruefstand.mock_server.kernel.settings import Settings
 from pruefstand.mock_server.store import SQLiteStore
 
 MOCK_TAG = "MOCK"
@@ -36,25 +38,45 @@ class Credentials:
     password: str
 
     @classmethod
-    def from_settings(cls, maco: MacoSettings) -> Credentials:
-        return cls(maco.client_id, maco.client_secret, maco.username, maco.password)
+    def from_settings(cls, section: Any) -> Credentials:
+        """From a flow's settings section that names a client and a user (the MaCo section does)."""
+        return cls(section.client_id, section.client_secret, section.username, section.password)
+
+    @classmethod
+    def for_api(cls, settings: Settings, api: ApiInfo) -> Credentials | None:
+        """The credentials of the flow an API belongs to, when its section names a client and a user."""
+        info = registry.flow_of(api.name)
+        section = settings.sections.get(info.name) if info else None
+        names = ("client_id", "client_secret", "username", "password")
+        return cls.from_settings(section) if section is not None and all(hasattr(section, n) for n in names) else None
 
 
-# Fuzzed like the bundled APIs, served by the kit's own routes: TMF622 v5 (its contract is read as written: its
-# recursive schemas stay references, which Schemathesis resolves itself).
-FUZZABLE_APIS = (*BUNDLED_APIS, BundledApi("tmf622-v5", "tmf622/product-ordering-v5.json", V5_BASE))
+def fuzzable_apis() -> tuple[ApiInfo, ...]:
+    """The APIs the mock serves: the admin API and every registered flow's."""
+    return registry.apis(served=True)
 
 
-def _spec_for(api: str) -> tuple[Spec, str]:
-    for bundled in FUZZABLE_APIS:
-        if bundled.name == api:
-            resolve: Literal["all", "external"] = "external" if bundled.spec.endswith(".json") else "all"
-            return load_spec(bundled_spec_path(bundled.spec), resolve=resolve), bundled.base_path
-    raise FuzzSetupError(f"unknown API {api!r}; known: {', '.join(a.name for a in FUZZABLE_APIS)}")
+def _spec_for(api: str) -> tuple[Spec, ApiInfo]:
+    try:
+        found = registry.api(api)
+    except MockError as exc:
+        raise FuzzSetupError(str(exc)) from exc
+    if not found.served:
+        raise FuzzSetupError(f"{api!r} is a contract of what a flow sends out; fuzz one of the served APIs")
+    if found.name == registry.ADMIN_API.name:
+        return admin_spec(), found
+    return load_spec(registry.spec_path(found), resolve=found.resolve), found
 
 
-def fetch_maco_token(client: httpx.Client, token_url: str, credentials: Credentials) -> str:
-    """The MACO APP password grant, as a backend would do it."""
+def _token_path(spec: Spec, api: ApiInfo) -> str | None:
+    """The path of the API's password-grant token operation (its `auth`), when it has one."""
+    if not api.auth or api.auth == "admin":
+        return None
+    return str(spec.operation(api.auth)["path"])
+
+
+def fetch_password_token(client: httpx.Client, token_url: str, credentials: Credentials) -> str:
+    """An RFC 6749 password grant (the MACO APP's), as a backend would do it."""
     response = client.post(
         token_url,
         data={
@@ -72,25 +94,27 @@ def fetch_maco_token(client: httpx.Client, token_url: str, credentials: Credenti
 
 def in_process_target(api: str, settings: Settings, headers: Mapping[str, str]) -> FuzzTarget:
     """The mock itself, on an in-memory store, with a fresh sandbox and whatever token the API needs."""
-    spec, base_path = _spec_for(api)
+    spec, info = _spec_for(api)
     admin_token = secrets.token_urlsafe(24)
     app = create_app(
         dataclasses.replace(settings, admin_token=admin_token, db=":memory:"), store=SQLiteStore(":memory:")
     )
     auth: dict[str, str] = {}
-    if api == "maco":
+    token_path = _token_path(spec, info)
+    credentials = Credentials.for_api(settings, info)
+    if token_path and credentials:
         with TestClient(app, base_url="http://localhost") as client:  # the token endpoint, in-process
-            token = fetch_maco_token(client, "/maco/oauth/token", Credentials.from_settings(settings.maco))
+            token = fetch_password_token(client, info.base_path + token_path, credentials)
         auth = {"Authorization": f"Bearer {token}"}
-    elif api == "admin":
+    elif info.auth == "admin":
         auth = {"Authorization": f"Bearer {admin_token}"}
     return FuzzTarget(
         spec=spec,
         app=app,
-        base_path=base_path,
+        base_path=info.base_path,
         headers={**auth, **headers},
         pinned=_pins(spec, OWN_LISTENER),
-        suppressed_health_checks=_generator_checks(api),
+        suppressed_health_checks=info.suppressed_health_checks,
     )
 
 
@@ -136,14 +160,15 @@ def url_target(
     A bundled API is fuzzed in a sandbox of its own (`X-Pruefstand-Sandbox: fuzz-<random>`, unless a header names
     one; a real implementation ignores the header), so a shared mock's `default` sandbox is left as it was, and every
     callback it registers points at the loopback discard port: nothing is ever sent to a host the fuzzer made up."""
-    spec = load_spec(spec_file, resolve="external") if spec_file else _spec_for(api or "")[0]
+    spec, info = (load_spec(spec_file, resolve="external"), None) if spec_file else _spec_for(api or "")
     own: dict[str, str] = {}
     if spec_file is None and not any(k.lower() == SANDBOX_HEADER.lower() for k in headers):
         own[SANDBOX_HEADER] = f"fuzz-{secrets.token_hex(4)}"
     auth: dict[str, str] = {}
-    if api == "maco" and "Authorization" not in headers and credentials is not None:
+    token_path = _token_path(spec, info) if info else None
+    if token_path and "Authorization" not in headers and credentials is not None:
         with httpx.Client(timeout=30, headers=own) as client:  # the token belongs to the fuzz sandbox
-            token = fetch_maco_token(client, token_url or url.rstrip("/") + "/oauth/token", credentials)
+            token = fetch_password_token(client, token_url or url.rstrip("/") + token_path, credentials)
         auth = {"Authorization": f"Bearer {token}"}
     excluded = () if with_mock_extensions else (MOCK_TAG,)
     return FuzzTarget(
@@ -152,11 +177,5 @@ def url_target(
         headers={**own, **auth, **headers},
         excluded_tags=excluded,
         pinned={} if spec_file else _pins(spec, OWN_LISTENER),
-        suppressed_health_checks=() if spec_file else _generator_checks(api or ""),
+        suppressed_health_checks=info.suppressed_health_checks if info else (),
     )
-
-
-def _generator_checks(api: str) -> tuple[str, ...]:
-    """The official TMF622 v5 contract's schemas are large and recursive: data generated for them overruns
-    Hypothesis' size budget now and then (seen in CI as a failed health check, never as a finding)."""
-    return ("data_too_large", "large_base_example", "too_slow") if api == "tmf622-v5" else ()

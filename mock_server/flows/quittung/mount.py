@@ -1,0 +1,39 @@
+"""Mounts the Strom-Quittung flow: the draft store, issuing with a signature, the receipt as documents."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pruefstand.mock_server.flows.mounting import ConnexionApi, Flow, MountContext
+from pruefstand.mock_server.flows.quittung.amounts import Tariff
+from pruefstand.mock_server.flows.quittung.errors import quittung_error
+from pruefstand.mock_server.flows.quittung.handlers import ReceiptHandlers
+from pruefstand.mock_server.flows.quittung.service import QuittungSettings, ReceiptService
+from pruefstand.mock_server.flows.quittung.settings import QuittungSection
+from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
+
+
+def mount(ctx: MountContext) -> Flow:
+    section: QuittungSection = ctx.section(QuittungSection)
+    receipts = ReceiptService(
+        ctx.store,
+        ctx.clock,
+        SigningUnit(ctx.store, ctx.ids),
+        QuittungSettings(
+            tariff=Tariff(Decimal(section.energy_price_ct), Decimal(section.base_price_eur)),
+            client_id=section.client_id,
+            strict=section.strict,
+        ),
+        ctx.ids,
+    )
+    return Flow(
+        name=ctx.info.name,
+        apis=[
+            ConnexionApi(
+                info=ctx.info.api("quittung"),
+                operations=ReceiptHandlers(receipts).operations(),
+                error_shape=quittung_error,
+            )
+        ],
+        services={"receipts": receipts},
+    )

@@ -1,0 +1,133 @@
+"""The HTTP stack of the mock, declared once, outermost first:
+
+1. the fast path (when a flow has one): a request it answers meets none of the layers below; it does their part
+   itself (size limits, fault rules, journal) and hands everything else on unchanged
+2. connexion's own outer layers, then, in this order: the journal (every exchange per sandbox), the size limit
+   (headers and body), the fault rules (latency, injected errors), the trailing-slash redirect
+3. connexion's security, request validation (with the mock's guarded JSON, named-parameter and cached response
+   validators), routing to the operation, response validation
+4. the error handler: whatever reaches the edge leaves in the error shape its API documents (http/errors.py)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.datastructures import MediaTypeDict
+from connexion.middleware import MiddlewarePosition
+from connexion.resolver import Resolver
+from connexion.validators import VALIDATOR_MAP
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pruefstand.mock_server.http.body_limit import BodyLimitMiddleware
+from pruefstand.mock_server.http.body_validation import cached_json_response_validator, guarded_json_validator
+from pruefstand.mock_server.http.connexion_compat import bearer_handler, validated_elsewhere
+from pruefstand.mock_server.http.faults import FaultMiddleware, FaultRules
+from pruefstand.mock_server.http.journal import Journal, JournalMiddleware
+from pruefstand.mock_server.http.parameter_validation import NamedParameterValidator
+from pruefstand.mock_server.http.trailing_slash import TrailingSlashMiddleware
+
+
+class MockApp(AsyncApp):  # type: ignore[misc]
+    """connexion's app with an optional `front` (the fast path) before all of connexion's middleware."""
+
+    front: ASGIApp | None = None
+    services: Any = None  # what the app factory built (store, clock, the flows' services), for tests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is not None and scope["type"] == "http":
+            await self.front(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One middleware of the stack, where connexion places it, and its options."""
+
+    name: str
+    middleware: type
+    position: MiddlewarePosition
+    options: Mapping[str, Any]
+
+
+def layers(journal: Journal, faults: FaultRules, max_body_bytes: int) -> list[Layer]:
+    """The middleware between connexion's outer layers and its routing, in the order a request meets them."""
+    return [
+        Layer("journal", JournalMiddleware, MiddlewarePosition.BEFORE_EXCEPTION, {"journal": journal}),
+        Layer("faults", FaultMiddleware, MiddlewarePosition.BEFORE_SWAGGER, {"rules": faults}),
+        Layer("size limit", BodyLimitMiddleware, MiddlewarePosition.BEFORE_SWAGGER, {"max_bytes": max_body_bytes}),
+        Layer("trailing slash", TrailingSlashMiddleware, MiddlewarePosition.BEFORE_SWAGGER, {}),
+    ]
+
+
+def install(app: AsyncApp, stack: list[Layer]) -> None:
+    for layer in stack:
+        app.add_middleware(layer.middleware, position=layer.position, **layer.options)
+
+
+def validator_map(max_depth: int) -> dict[str, Any]:
+    """connexion's validators, with the mock's: JSON bodies parsed once with a depth guard, parameters named in
+    errors, response schemas compiled once."""
+    validators = dict(VALIDATOR_MAP)
+    validators["body"] = MediaTypeDict(
+        {**VALIDATOR_MAP["body"], "*/*json": guarded_json_validator(max_depth=max_depth)}
+    )
+    validators["parameter"] = NamedParameterValidator
+    validators["response"] = MediaTypeDict({**VALIDATOR_MAP["response"], "*/*json": cached_json_response_validator()})
+    return validators
+
+
+def operation_resolver(operations: Mapping[str, Callable[..., Any]]) -> Resolver:
+    def function_for(operation_id: str) -> Callable[..., Any]:
+        return operations[operation_id]
+
+    return Resolver(function_resolver=function_for)
+
+
+def add_api(
+    app: AsyncApp,
+    document: dict[str, Any],
+    *,
+    base_path: str,
+    name: str,
+    operations: Mapping[str, Callable[..., Any]],
+    validators: dict[str, Any],
+    bearer: Callable[[str, Any], Mapping[str, Any]] | None = None,
+    strict_validation: bool = True,
+) -> None:
+    """An API of the kit through connexion: operations bound by operationId, requests and responses validated.
+
+    connexion validates every document it is given once more; ours were validated by `load_spec` (and cached by
+    content hash), so that second pass (three quarters of building the app) is skipped."""
+    security = {"bearer": bearer_handler(bearer)} if bearer is not None else None
+    with validated_elsewhere():
+        app.add_api(
+            document,
+            base_path=base_path,
+            name=name,
+            resolver=operation_resolver(operations),
+            pythonic_params=True,
+            validate_responses=True,
+            validator_map=validators,
+            strict_validation=strict_validation,
+            **({"security_map": security} if security else {}),
+        )
+
+
+def add_example_api(
+    app: AsyncApp, document: dict[str, Any], *, base_path: str, resolver: Resolver, validators: dict[str, Any]
+) -> None:
+    """A partner's contract, answered from its examples (requests validated, answers as documented)."""
+    with validated_elsewhere():
+        app.add_api(
+            document,
+            base_path=base_path,
+            name=base_path.strip("/") or "root",
+            resolver=resolver,
+            validator_map=validators,
+            validate_responses=False,
+        )
