@@ -102,14 +102,14 @@ def main() -> None:
                 ),
                 (
                     "quittung create (validate, amounts, 2 ECDSA signatures, counters)",
-                    lambda i: client.post(f"{Q}/create", json=COMPLETE),
+                    lambda _i: client.post(f"{Q}/create", json=COMPLETE),
                 ),
-                ("quittung tse (read the record)", lambda i: client.post(f"{Q}/tse", params={"account": token})),
+                ("quittung tse (read the record)", lambda _i: client.post(f"{Q}/tse", params={"account": token})),
                 (
                     "quittung zugferd (CII XML, schema-checked)",
-                    lambda i: client.get(f"{Q}/zugferd", params={"account": token}),
+                    lambda _i: client.get(f"{Q}/zugferd", params={"account": token}),
                 ),
-                ("quittung pdf (PDF + QR + embedded XML)", lambda i: client.get(f"{Q}/pdf", params={"token": token})),
+                ("quittung pdf (PDF + QR + embedded XML)", lambda _i: client.get(f"{Q}/pdf", params={"token": token})),
                 ("tmf622 create order (preconditions, 2 events to the outbox)", order),
                 (
                     "tmf622 seller step (transition, event to the outbox)",
@@ -120,7 +120,7 @@ def main() -> None:
                 ),
                 (
                     "tmf622 list orders (filter, fields)",
-                    lambda i: client.get(
+                    lambda _i: client.get(
                         f"{TMF}/productOrder", params={"state": "closed", "fields": "state", "limit": 10}
                     ),
                 ),

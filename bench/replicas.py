@@ -32,8 +32,8 @@ import httpx
 import yaml
 
 from pruefstand.contracts import bundled_spec_path
+from pruefstand.mock_server.serving.postgres_server import create_database, temporary_postgres
 from pruefstand.mock_server.serving.process_hygiene import free_port
-from pruefstand.mock_server.store.postgres_server import create_database, temporary_postgres
 
 RECEIPT = {
     "tx_energy": 2.5,

@@ -31,8 +31,8 @@ from starlette.testclient import TestClient
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.flows.tmf622.documents import ORDER_KIND, new_order
 from pruefstand.mock_server.kernel.settings import load_settings
+from pruefstand.mock_server.serving.postgres_server import create_database, temporary_postgres
 from pruefstand.mock_server.store import Store, open_store
-from pruefstand.mock_server.store.postgres_server import create_database, temporary_postgres
 
 TMF = "/tmf-api/productOrderingManagement/v4"
 ADMIN = {"Authorization": "Bearer bench-admin"}

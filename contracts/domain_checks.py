@@ -18,7 +18,7 @@ _POSITION = re.compile(
 _registered = False
 
 
-def maco_rejection_is_event_fail(ctx: Any, response: Any, case: Any) -> None:
+def maco_rejection_is_event_fail(ctx: Any, response: Any, case: Any) -> None:  # noqa: ARG001 (the signature is the library's)
     """MaCo trigger API: every refusal is EVENT_FAIL {errorCode: "<status>", message}; a 400 names a JSON path."""
     if not str(case.path).endswith("/inbound") or response.status_code < 400:
         return
@@ -50,7 +50,7 @@ class IdentifiersAreNeverReused:
     def __init__(self) -> None:
         self.seen: dict[tuple[str, str], bytes] = {}
 
-    def after_response(self, ctx: Any, response: Any, case: Any) -> None:
+    def after_response(self, ctx: Any, response: Any, case: Any) -> None:  # noqa: ARG002 (the signature is the library's)
         if response.status_code != 201:
             return
         try:

@@ -17,8 +17,8 @@ from pruefstand.contracts import bundled_spec_path
 from pruefstand.mock_server.app import Services, create_app
 from pruefstand.mock_server.flows.maco.settings import MacoSettings
 from pruefstand.mock_server.kernel.settings import Settings, load_settings
+from pruefstand.mock_server.serving.postgres_server import PostgresMissing, create_database, temporary_postgres
 from pruefstand.mock_server.store import SQLiteStore
-from pruefstand.mock_server.store.postgres_server import PostgresMissing, create_database, temporary_postgres
 
 ADMIN_TOKEN = "test-admin-token"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -50,13 +50,14 @@ def settings() -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings, store=SQLiteStore(":memory:"))
     with app.test_client() as test_client:
-        test_client.services = app.services  # type: ignore[attr-defined]
+        test_client.services = app.services
         yield test_client
 
 
 @pytest.fixture
 def services(client: TestClient) -> Services:
-    return client.services  # type: ignore[attr-defined, no-any-return]
+    found: Services = client.services
+    return found
 
 
 def token_form(settings: Settings) -> dict[str, str]:

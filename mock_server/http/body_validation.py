@@ -43,7 +43,7 @@ def guarded_json_validator(*, max_depth: int) -> type[JSONRequestBodyValidator]:
     compile_schema = _compiler()
 
     class GuardedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-        async def _parse(self, stream: Any, scope: Scope) -> Any:
+        async def _parse(self, stream: Any, scope: Scope) -> Any:  # noqa: ARG002 (the signature is the library's)
             raw = b"".join([chunk async for chunk in stream])
             if not raw.strip():
                 return _ABSENT

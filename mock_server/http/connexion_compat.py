@@ -52,7 +52,7 @@ def validated_elsewhere() -> Iterator[None]:
     """While the block runs, connexion takes the documents it is given as valid (they were validated when they were
     loaded). Used around `add_api` only, while the app is built (one thread)."""
     original = Specification.__dict__["_validate_spec"]
-    Specification._validate_spec = classmethod(lambda cls, spec: None)
+    Specification._validate_spec = classmethod(lambda _cls, _spec: None)
     try:
         yield
     finally:
@@ -66,11 +66,11 @@ def bearer_handler(verify: Callable[[str, Any], Mapping[str, Any]]) -> type[Bear
     """
 
     class BoundBearerHandler(BearerSecurityHandler):  # type: ignore[misc]
-        def _resolve_func(self, security_scheme: Mapping[str, Any]) -> Callable[..., Any]:
+        def _resolve_func(self, security_scheme: Mapping[str, Any]) -> Callable[..., Any]:  # noqa: ARG002 (the signature is the library's)
             return verify
 
-        def _generic_check(self, func: Callable[..., Any], exception_msg: str) -> Callable[..., Any]:
-            async def check(request: Any, token: str, required_scopes: Any = None) -> Mapping[str, Any]:
+        def _generic_check(self, func: Callable[..., Any], exception_msg: str) -> Callable[..., Any]:  # noqa: ARG002 (the signature is the library's)
+            async def check(request: Any, token: str, required_scopes: Any = None) -> Mapping[str, Any]:  # noqa: ARG001 (the signature is the library's)
                 token_info: Mapping[str, Any] = func(token, request)
                 return token_info
 

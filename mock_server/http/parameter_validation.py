@@ -18,7 +18,10 @@ _FORMATS = Draft4Validator.FORMAT_CHECKER
 class NamedParameterValidator(ParameterValidator):  # type: ignore[misc]
     @staticmethod
     def validate_parameter(
-        parameter_type: str, value: Any, param: dict[str, Any], param_name: Any = None
+        parameter_type: str,
+        value: Any,
+        param: dict[str, Any],
+        param_name: Any = None,  # noqa: ARG004 (the signature is the library's)
     ) -> str | None:
         if is_nullable(param) and is_null(value):
             return None

@@ -75,7 +75,7 @@ def serve_workers(
         started[id(process)] = time.monotonic()
         return process
 
-    def stopping(signum: int, _frame: object) -> None:
+    def stopping(signum: int, _frame: object) -> None:  # noqa: ARG001 (the signature is the library's)
         stop.set()
 
     previous = {s: signal.signal(s, stopping) for s in (signal.SIGINT, signal.SIGTERM)}

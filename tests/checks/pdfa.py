@@ -36,10 +36,10 @@ def pdfa3b_problems(data: bytes, *, xml_name: str = "factur-x.xml", level: str =
         if not isinstance(trailer_id, pikepdf.Array) or len(trailer_id) != 2:
             problems.append("6.1.3 the trailer has no /ID")
         root = pdf.Root
-        problems += _output_intent(root)
+        problems += _output_intent(root)  # type: ignore[arg-type]
         problems += _metadata(pdf, xml_name, level)
         problems += _fonts(pdf)
-        problems += _attachments(root, xml_name)
+        problems += _attachments(root, xml_name)  # type: ignore[arg-type]
         for obj in pdf.objects:
             if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
                 if obj.get("/S") in (pikepdf.Name.JavaScript, pikepdf.Name.Launch):
@@ -106,7 +106,7 @@ def _fonts(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def _attachments(root: pikepdf.Dictionary, xml_name: str) -> list[str]:
-    names = list((root.get("/Names") or {}).get("/EmbeddedFiles", {}).get("/Names", []))
+    names = list((root.get("/Names") or {}).get("/EmbeddedFiles", {}).get("/Names", []))  # type: ignore[call-overload]
     specs = dict(zip(map(str, names[0::2]), names[1::2], strict=True))
     if xml_name not in specs:
         return [f"Factur-X: no embedded file {xml_name} (found {sorted(specs)})"]
@@ -133,4 +133,4 @@ def _filters(stream: pikepdf.Stream) -> list[pikepdf.Name]:
     value = stream.get("/Filter")
     if value is None:
         return []
-    return list(value) if isinstance(value, pikepdf.Array) else [value]
+    return list(value) if isinstance(value, pikepdf.Array) else [value]  # type: ignore[arg-type, list-item]

@@ -24,8 +24,9 @@ import uvicorn
 from click.testing import CliRunner
 
 from pruefstand.mock_server.cli import main
+from pruefstand.mock_server.serving.process_hygiene import free_port
 from tests.conftest import ADMIN_TOKEN
-from tests.contract.test_serve_process import free_port, serving, stop
+from tests.contract.test_serve_process import serving, stop
 from tests.fixtures.broken_items import items_app
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.contract.test_serve_process import free_port
+from pruefstand.mock_server.serving.process_hygiene import free_port
 
 
 def test_the_listener_prints_and_records_what_arrives_without_credentials(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_the_listener_prints_and_records_what_arrives_without_credentials(tmp_pa
     assert record.stat().st_mode & 0o777 == 0o600
 
 
-def test_a_stdout_nobody_reads_never_holds_the_answers(tmp_path: Path) -> None:
+def test_a_stdout_nobody_reads_never_holds_the_answers() -> None:
     """A harness that pipes the listener's output and reads it at the end: past the pipe's 64 KiB the lines wait,
     the system under test still gets its answers."""
     port = free_port()

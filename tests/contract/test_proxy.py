@@ -22,8 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pruefstand.mock_server.cli import main
+from pruefstand.mock_server.serving.process_hygiene import free_port
 from tests.contract.test_fuzz_own_apis import serving_app
-from tests.contract.test_serve_process import free_port
 
 ITEMS = Path(__file__).resolve().parents[1] / "fixtures" / "items.yaml"
 

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from pruefstand.mock_server.kernel.settings import load_settings
-from tests.contract.test_serve_process import free_port
+from pruefstand.mock_server.serving.process_hygiene import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

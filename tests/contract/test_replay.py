@@ -18,9 +18,10 @@ from pruefstand.contracts.scenarios import ScenarioError, load_scenario
 from pruefstand.contracts.spec_catalog import scenarios_root
 from pruefstand.mock_server.cli import main
 from pruefstand.mock_server.commands.api_specs import all_specs
+from pruefstand.mock_server.serving.process_hygiene import free_port
 from tests.conftest import ADMIN_TOKEN
 from tests.contract.test_fuzz_own_apis import serving_app
-from tests.contract.test_serve_process import free_port, serving, stop
+from tests.contract.test_serve_process import serving, stop
 
 SCENARIOS = scenarios_root()
 Z41 = SCENARIOS / "maco" / "berechnungsformel_z41_accepted.yaml"
@@ -95,7 +96,7 @@ def test_a_server_that_answers_a_wrong_field_fails_at_that_step(tmp_path: Path) 
     assert [s["outcome"] for s in steps[1:]] == ["skipped", "skipped"]
 
 
-def test_a_server_that_breaks_the_contract_is_reported_whatever_the_step_expects(tmp_path: Path) -> None:
+def test_a_server_that_breaks_the_contract_is_reported_whatever_the_step_expects() -> None:
     async def token(_request: Request) -> JSONResponse:
         return JSONResponse({"access_token": "t", "token_type": "Bearer", "expires_in": 900})
 

@@ -16,9 +16,10 @@ import pytest
 
 from pruefstand.contracts.listener import CallbackListener
 from pruefstand.mock_server.kernel.settings import load_settings
+from pruefstand.mock_server.serving.process_hygiene import free_port
 from tests.conftest import ADMIN_TOKEN, token_form
 from tests.contract.test_maco_callbacks import wait_for
-from tests.contract.test_serve_process import free_port, serving
+from tests.contract.test_serve_process import serving
 from tests.contract.test_tmf622_termination_by_seller import SEED, _drive
 
 pytestmark = pytest.mark.slow

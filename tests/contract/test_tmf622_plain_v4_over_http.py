@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.test_serve_process import free_port, serving
+from pruefstand.mock_server.serving.process_hygiene import free_port
+from tests.contract.test_serve_process import serving
 from tests.integration.test_tmf622_profiles import PLAIN, v4_errors
 
 pytestmark = pytest.mark.slow

@@ -21,11 +21,11 @@ from starlette.testclient import TestClient
 from pruefstand.contracts import SchemaValidator, load_spec, specs_root
 from pruefstand.contracts.listener import CallbackListener
 from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.serving.process_hygiene import free_port
 from pruefstand.mock_server.store import SQLiteStore
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.contract.test_fuzz_own_apis import serving_app
 from tests.contract.test_maco_callbacks import wait_for
-from tests.contract.test_serve_process import free_port
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 TMF = "/tmf-api/productOrderingManagement/v4"

@@ -31,9 +31,8 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return {registry.FLOWS_ENV: MODULE}
 
 
-def test_given_the_extra_flow_registered_then_the_registry_lists_it_after_the_kits_own(
-    registered: dict[str, str],
-) -> None:
+@pytest.mark.usefixtures("registered")
+def test_given_the_extra_flow_registered_then_the_registry_lists_it_after_the_kits_own() -> None:
     names = [info.name for info in registry.flows()]
     assert names == ["maco", "quittung", "tmf622", "notes"]
     assert registry.api("notes").base_path == "/notes-api"

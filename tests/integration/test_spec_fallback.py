@@ -18,7 +18,8 @@ REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 
 def served(spec: Path, base_path: str) -> TestClient:
     settings = make_settings(extra_apis=[ExtraApi(spec, base_path)])
-    return create_app(settings, store=SQLiteStore(":memory:")).test_client()
+    client: TestClient = create_app(settings, store=SQLiteStore(":memory:")).test_client()
+    return client
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def termination() -> dict[str, Any]:
 
 
 def journal(service: OrderService) -> list[dict[str, Any]]:
-    return service._store.outbox.journal("s")  # type: ignore[attr-defined, no-any-return]
+    return service._store.outbox.journal("s")
 
 
 def test_a_created_order_is_acknowledged_and_announced_to_the_matching_subscriber_only(service: OrderService) -> None:
@@ -195,7 +195,7 @@ def test_the_seed_termination_by_seller_sequence(service: OrderService) -> None:
     assert (item["action"], item["product"]["terminationDate"]) == ("delete", "2022-12-16T10:45:00+01:00")
     assert final["externalId"] == [{"id": "LE-4711", "owner": "seller", "externalIdentifierType": "sellerOrderNumber"}]
     assert [h["state"] for h in final["stateChangeHistory"]] == ["acknowledged", "accepted", "inProgress", "completed"]
-    product = service.inventory.product("s", PRODUCT)  # type: ignore[attr-defined]
+    product = service.inventory.product("s", PRODUCT)
     assert product == {
         "id": PRODUCT,
         "owner": BUYER,

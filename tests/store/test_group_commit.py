@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_an_answer_comes_only_after_the_commit(tmp_path: Path) -> None:
     seen: list[int] = []
 
     async def main() -> None:
-        result = await commits.run(_insert("x"))  # type: ignore[arg-type]
+        result: Any = await commits.run(_insert("x"))  # type: ignore[arg-type]
         seen.append(other.count("s", "thing"))
         assert result == "x"
 
@@ -92,7 +93,7 @@ def test_a_database_error_in_one_piece_undoes_that_piece_alone(tmp_path: Path) -
 
     async def main() -> list[object]:
         works = [_insert("fine")]
-        runs = [commits.run(w) for w in works]  # type: ignore[arg-type]
+        runs: list[Any] = [commits.run(w) for w in works]  # type: ignore[arg-type]
 
         def poison(uow: UnitOfWork) -> None:
             uow.insert("s", "thing", "poison", {})

@@ -512,7 +512,7 @@ def test_documents_round_trip_whatever_json_they_hold(store: Store) -> None:
     }
     with store.transaction() as uow:
         for key, doc in docs.items():
-            uow.insert("a", "json", key, doc)
+            uow.insert("a", "json", key, doc)  # type: ignore[arg-type]
     for key, doc in docs.items():
         assert store.get("a", "json", key) == doc
     numbers = store.get("a", "json", "numbers")

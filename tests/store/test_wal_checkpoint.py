@@ -8,6 +8,7 @@ import os
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,7 +106,12 @@ def test_before_the_restart_the_files_are_flushed_through_sqlites_own_descriptor
     opened: list[str] = []
     real_open = os.open
     monkeypatch.setattr(os, "fsync", recording)
-    monkeypatch.setattr(os, "open", lambda p, *a, **k: opened.append(str(p)) or real_open(p, *a, **k))
+
+    def recording_open(p: Any, *a: Any, **k: Any) -> int:
+        opened.append(str(p))
+        return real_open(p, *a, **k)
+
+    monkeypatch.setattr(os, "open", recording_open)
     try:
         _write(store, 5, "e")
         checkpointer._sync_files()

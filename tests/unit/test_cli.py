@@ -97,7 +97,7 @@ def test_help_lists_every_command_without_importing_them() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_a_url_without_scheme_is_one_line_before_any_work(tmp_path: Path) -> None:
+def test_a_url_without_scheme_is_one_line_before_any_work() -> None:
     for command in (["fuzz", "maco"], ["replay", "scenarios/maco"]):
         result = CliRunner().invoke(main, [*command, "--url", "127.0.0.1:8080/maco"])
         assert result.exit_code == 2, result.output

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pruefstand.mock_server.flows.maco.errors import event_fail
 from pruefstand.mock_server.http.errors import ErrorShapes, render
 from pruefstand.mock_server.kernel.error_shapes import ErrorShape, oauth_error, problem, tmf_error
 
 
-def body(shape: ErrorShape, status: int, message: str) -> object:
+def body(shape: ErrorShape, status: int, message: str) -> Any:
     return json.loads(render(shape, status, message).body)
 
 
@@ -36,4 +37,4 @@ def test_the_shapes() -> None:
     }
     assert (
         body(problem, 400, "Validation Failed: $.seconds: -1 is less than the minimum of 0")["title"] == "Bad Request"
-    )  # type: ignore[index]
+    )

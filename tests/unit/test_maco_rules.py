@@ -221,7 +221,10 @@ RULES: tuple[Rule, ...] = (
 
 
 def broken(rule: Rule) -> dict[str, Any]:
-    return jsonpatch.apply_patch(request_example("maco", "inbound", rule.example), copy.deepcopy(rule.patch))
+    patched: dict[str, Any] = jsonpatch.apply_patch(
+        request_example("maco", "inbound", rule.example), copy.deepcopy(rule.patch)
+    )
+    return patched
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.slug for r in RULES])

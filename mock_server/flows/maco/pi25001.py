@@ -114,7 +114,7 @@ def period_violations(periods: Sequence[Mapping[str, Any]]) -> list[Violation]:
     return found
 
 
-def period_date_violations(periods: Sequence[Mapping[str, Any]], *, now: datetime | None) -> list[Violation]:
+def period_date_violations(periods: Sequence[Mapping[str, Any]], *, now: datetime | None) -> list[Violation]:  # noqa: C901 (listed in docs/ARCHITECTURE.md, Size rules)
     """[UB1] every verwendungAb/-Bis in UTC ([931]) at 0:00 German time (22:00 or 23:00 UTC, [932]/[933]);
     [56] period 1 starts at the latest on the day after the message date; [57] a later period starts where the
     period with the next lower id ends."""

@@ -5,5 +5,5 @@ from __future__ import annotations
 from pruefstand.mock_server.kernel.error_shapes import Body
 
 
-def quittung_error(status: int, message: str) -> Body:
+def quittung_error(_status: int, message: str) -> Body:
     return {"err": message}, "application/json"

@@ -499,7 +499,7 @@ class OrderService:
         self._publish(uow, sandbox, p, [ProductOrderStateChangeEvent(changed, at)])
         return changed
 
-    def _complete_items(self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], at: str) -> None:
+    def _complete_items(self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], _at: str) -> None:
         """A completed order changes the inventory: an added product becomes the buyer's (active); a deleted one
         is pendingTerminate until its terminationDate is set."""
         buyer = documents.buyer_of(order)

@@ -82,7 +82,7 @@ def create_database(url: str, name: str) -> str:
 
 
 def main() -> None:
-    """`python -m pruefstand.mock_server.store.postgres_server`: a throw-away server until Ctrl-C; prints its URL."""
+    """`python -m pruefstand.mock_server.serving.postgres_server`: a throw-away server until Ctrl-C; prints its URL."""
     import signal
 
     stopping = {signal.SIGINT, signal.SIGTERM}
