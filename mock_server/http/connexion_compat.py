@@ -6,6 +6,7 @@ another version is logged at start as a warning: reread this file when connexion
   signature inspection included: about a fifth of the mock's time per request. The chain holds no per-request state
   (the request comes from context variables when it runs), so it is built once.
 - Documents validated when they were loaded (and cached by content hash) are not validated again by `add_api`.
+- A flow handler's `call` parameter (kernel/call.py) is filled from connexion's request context.
 - The bearer check is called directly with (token, request) instead of connexion inspecting its signature per request.
 """
 
@@ -20,8 +21,11 @@ from typing import Any
 
 from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
+from connexion.context import context, request
 from connexion.security import BearerSecurityHandler
 from connexion.spec import Specification
+
+from pruefstand.mock_server.kernel.call import Call
 
 WRITTEN_FOR = "3.3"
 _FOUND = version("connexion")
@@ -77,3 +81,10 @@ def bearer_handler(verify: Callable[[str, Any], Mapping[str, Any]]) -> type[Bear
             return check
 
     return BoundBearerHandler
+
+
+def current_call() -> Call:
+    """The request being answered, as a flow handler sees it."""
+    token_info = context.get("token_info") or {}
+    query = {key: str(value) for key, value in request.query_params.items()}
+    return Call(headers=request.headers, query=query, token_info=token_info)

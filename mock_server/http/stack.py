@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pruefstand.mock_server.http.body_limit import BodyLimitMiddleware
 from pruefstand.mock_server.http.body_validation import cached_json_response_validator, guarded_json_validator
-from pruefstand.mock_server.http.connexion_compat import bearer_handler, validated_elsewhere
+from pruefstand.mock_server.http.connexion_compat import bearer_handler, current_call, validated_elsewhere
 from pruefstand.mock_server.http.faults import FaultMiddleware, FaultRules
 from pruefstand.mock_server.http.journal import Journal, JournalMiddleware
 from pruefstand.mock_server.http.parameter_validation import NamedParameterValidator
@@ -81,9 +83,25 @@ def validator_map(max_depth: int) -> dict[str, Any]:
     return validators
 
 
+def with_call(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """A handler that takes a `call` parameter gets the request as a `Call` (kernel/call.py); connexion reads the
+    handler's own signature (through `__wrapped__`) and passes the contract's parameters as before."""
+    if "call" not in inspect.signature(handler).parameters:
+        return handler
+
+    @functools.wraps(handler)
+    async def bound(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("call", None)  # a query parameter of that name is not the request
+        return await handler(*args, call=current_call(), **kwargs)
+
+    return bound
+
+
 def operation_resolver(operations: Mapping[str, Callable[..., Any]]) -> Resolver:
+    bound = {operation_id: with_call(handler) for operation_id, handler in operations.items()}
+
     def function_for(operation_id: str) -> Callable[..., Any]:
-        return operations[operation_id]
+        return bound[operation_id]
 
     return Resolver(function_resolver=function_for)
 

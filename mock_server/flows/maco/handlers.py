@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion.context import context, request
-
 from pruefstand.mock_server.flows.maco.auth import TokenService
 from pruefstand.mock_server.flows.maco.service import TriggerService
+from pruefstand.mock_server.kernel.call import Call
 from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 
 
@@ -19,17 +18,14 @@ class MacoHandlers:
     def operations(self) -> dict[str, Any]:
         return {"login": self.login, "inbound": self.inbound, "get_process": self.get_process}
 
-    async def login(self, body: dict[str, Any] | None = None, **form: Any) -> tuple[dict[str, Any], int]:
-        sandbox = sandbox_name(request.headers.get(SANDBOX_HEADER))
-        return self._tokens.issue(sandbox, {**form, **(body or {})}), 200
+    async def login(self, call: Call, body: dict[str, Any] | None = None, **form: Any) -> tuple[dict[str, Any], int]:
+        return self._tokens.issue(call.sandbox, {**form, **(body or {})}), 200
 
-    async def inbound(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        sandbox = str(context["token_info"]["sandbox"])
-        return self._triggers.start(sandbox, body), 201
+    async def inbound(self, call: Call, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        return self._triggers.start(str(call.token_info["sandbox"]), body), 201  # the token's sandbox
 
-    async def get_process(self, business_key: str) -> tuple[dict[str, Any], int]:
-        sandbox = str(context["token_info"]["sandbox"])
-        return self._triggers.process(sandbox, business_key), 200
+    async def get_process(self, call: Call, business_key: str) -> tuple[dict[str, Any], int]:
+        return self._triggers.process(str(call.token_info["sandbox"]), business_key), 200
 
     def verify_bearer(self, token: str, request: Any) -> dict[str, str]:
         """connexion's bearer check: the token's sandbox and user, or an Unauthenticated error with the reason."""

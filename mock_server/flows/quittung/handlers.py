@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion.context import request
-
 from pruefstand.mock_server.flows.quittung.pdf import receipt_pdf
 from pruefstand.mock_server.flows.quittung.service import MissingFields, ReceiptService
 from pruefstand.mock_server.flows.quittung.zugferd import invoice_xml
-from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.kernel.call import Call
 
 Answer = tuple[Any, int, dict[str, str]]
 JSON = {"Content-Type": "application/json"}
-
-
-def _sandbox() -> str:
-    return sandbox_name(request.headers.get(SANDBOX_HEADER))
 
 
 def _account(query: str | None, body: dict[str, Any] | None, *aliases: str) -> str | None:
@@ -49,48 +43,48 @@ class ReceiptHandlers:
             "quittungPublicKey": self.public_key,
         }
 
-    async def prepare(self, body: dict[str, Any] | None = None, account: str | None = None) -> Answer:
-        found = self._receipts.prepare(_sandbox(), _account(account, body), body or {})
+    async def prepare(self, call: Call, body: dict[str, Any] | None = None, account: str | None = None) -> Answer:
+        found = self._receipts.prepare(call.sandbox, _account(account, body), body or {})
         return found, 200, JSON
 
     async def commit(
-        self, body: dict[str, Any] | None = None, account: str | None = None, preperation: str | None = None
+        self, call: Call, body: dict[str, Any] | None = None, account: str | None = None, preperation: str | None = None
     ) -> Answer:
         code = _account(account or preperation, body, "preperation")
         try:
-            return self._receipts.commit(_sandbox(), code, body or {}), 200, JSON
+            return self._receipts.commit(call.sandbox, code, body or {}), 200, JSON
         except MissingFields as missing:  # strict mode: the documented body, with 422
             return missing.body, 422, JSON
 
-    async def create(self, body: dict[str, Any]) -> Answer:
+    async def create(self, call: Call, body: dict[str, Any]) -> Answer:
         try:
-            return self._receipts.create(_sandbox(), body), 200, JSON
+            return self._receipts.create(call.sandbox, body), 200, JSON
         except MissingFields as missing:
             return missing.body, 422, JSON
 
-    async def tse(self, account: str) -> Answer:
-        return self._receipts.receipt(_sandbox(), account)["tse"], 200, JSON
+    async def tse(self, call: Call, account: str) -> Answer:
+        return self._receipts.receipt(call.sandbox, account)["tse"], 200, JSON
 
-    async def tse_data(self, account: str) -> Answer:
-        return self._receipts.receipt(_sandbox(), account)["tse"]["raw"], 200, JSON
+    async def tse_data(self, call: Call, account: str) -> Answer:
+        return self._receipts.receipt(call.sandbox, account)["tse"]["raw"], 200, JSON
 
-    async def tse_signature(self, account: str) -> Answer:
-        return self._receipts.receipt(_sandbox(), account)["tse"]["signature"], 200, JSON
+    async def tse_signature(self, call: Call, account: str) -> Answer:
+        return self._receipts.receipt(call.sandbox, account)["tse"]["signature"], 200, JSON
 
-    async def zugferd(self, account: str) -> Answer:
-        xml = invoice_xml(self._receipts.receipt(_sandbox(), account))
+    async def zugferd(self, call: Call, account: str) -> Answer:
+        xml = invoice_xml(self._receipts.receipt(call.sandbox, account))
         return xml, 200, {"Content-Type": "application/xml"}
 
-    async def pdf(self, token: str) -> Answer:
-        document = receipt_pdf(self._receipts.receipt(_sandbox(), token))
+    async def pdf(self, call: Call, token: str) -> Answer:
+        document = receipt_pdf(self._receipts.receipt(call.sandbox, token))
         disposition = f'inline; filename="{token}.stromquittung.pdf"'
         return document, 200, {"Content-Type": "application/pdf", "Content-Disposition": disposition}
 
-    async def receipt(self, token: str) -> Answer:
-        return self._receipts.receipt(_sandbox(), token), 200, JSON
+    async def receipt(self, call: Call, token: str) -> Answer:
+        return self._receipts.receipt(call.sandbox, token), 200, JSON
 
-    async def verify(self, body: dict[str, Any] | None = None, token: str | None = None) -> Answer:
-        return self._receipts.verify(_sandbox(), {**({"token": token} if token else {}), **(body or {})}), 200, JSON
+    async def verify(self, call: Call, body: dict[str, Any] | None = None, token: str | None = None) -> Answer:
+        return self._receipts.verify(call.sandbox, {**({"token": token} if token else {}), **(body or {})}), 200, JSON
 
-    async def public_key(self) -> Answer:
-        return self._receipts.public_key(_sandbox()), 200, JSON
+    async def public_key(self, call: Call) -> Answer:
+        return self._receipts.public_key(call.sandbox), 200, JSON

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connexion.context import request
-
 from pruefstand.contracts import Spec
 from pruefstand.mock_server.flows.tmf622.documents import BASE
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
@@ -20,23 +18,16 @@ from pruefstand.mock_server.flows.tmf622.tmf630 import (
     select_fields,
     sort_violations,
 )
+from pruefstand.mock_server.kernel.call import Call
 from pruefstand.mock_server.kernel.errors import BadRequest
-from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER
 
 Answer = tuple[Any, int, dict[str, str]]
 
 
-def _sandbox() -> str:
-    return sandbox_name(request.headers.get(SANDBOX_HEADER))
-
-
-def _profile() -> str | None:
+def _profile(call: Call) -> str | None:
     """The profile this request asks for (`X-Pruefstand-Profile`), else the sandbox's."""
-    return request.headers.get(PROFILE_HEADER) or None
-
-
-def _query() -> dict[str, str]:
-    return {key: str(value) for key, value in request.query_params.items()}
+    return call.header(PROFILE_HEADER) or None
 
 
 def _listed(found: tuple[list[dict[str, Any]], int], fields: str | None, offset: int | None) -> Answer:
@@ -61,9 +52,9 @@ class OrderHandlers:
         }
         self._instants = {"order": {"orderDate"}, "task": set()}
 
-    def _checked_query(self, resource: str, sort: str | None) -> dict[str, str]:
+    def _checked_query(self, call: Call, resource: str, sort: str | None) -> dict[str, str]:
         """The TMF630 filters of this request, refused (400) when they name an unknown attribute or a bad value."""
-        query = _query()
+        query = dict(call.query)
         violations = filter_violations(parse_filters(query), self._known[resource], self._instants[resource])
         violations += sort_violations(sort, self._known[resource])
         if violations:
@@ -85,56 +76,68 @@ class OrderHandlers:
         }
 
     async def list_orders(
-        self, fields: str | None = None, offset: int | None = None, limit: int | None = None, sort: str | None = None
+        self,
+        call: Call,
+        fields: str | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        sort: str | None = None,
     ) -> Answer:
-        query = self._checked_query("order", sort)
-        return _listed(self._orders.orders(_sandbox(), query, offset, limit, sort), fields, offset)
+        query = self._checked_query(call, "order", sort)
+        return _listed(self._orders.orders(call.sandbox, query, offset, limit, sort), fields, offset)
 
-    async def create_order(self, body: dict[str, Any], fields: str | None = None) -> Answer:
+    async def create_order(self, call: Call, body: dict[str, Any], fields: str | None = None) -> Answer:
         try:
-            order = self._orders.create_order(_sandbox(), body, profile=_profile())
+            order = self._orders.create_order(call.sandbox, body, profile=_profile(call))
         except EventContractError as exc:  # attributes the request schema leaves open, in a shape no order can have
             raise exc.refusal("the order must be a valid ProductOrder") from exc
         return _created(order, fields)
 
-    async def retrieve_order(self, fields: str | None = None, **path: str) -> Answer:
-        order = self._orders.order(_sandbox(), _id(path))
+    async def retrieve_order(self, call: Call, fields: str | None = None, **path: str) -> Answer:
+        order = self._orders.order(call.sandbox, _id(path))
         return select_fields(order, fields), 200, {"Content-Type": "application/json"}
 
-    async def patch_order(self, body: dict[str, Any] | list[dict[str, Any]], **path: str) -> Answer:
+    async def patch_order(self, call: Call, body: dict[str, Any] | list[dict[str, Any]], **path: str) -> Answer:
         try:
-            patched = self._orders.patch_order(_sandbox(), _id(path), body, profile=_profile())
+            patched = self._orders.patch_order(call.sandbox, _id(path), body, profile=_profile(call))
         except EventContractError as exc:  # a JSON Patch's values are free: the result must still be a ProductOrder
             raise exc.conflict("the order after the patch must still be a valid ProductOrder") from exc
         return patched, 200, {"Content-Type": "application/json"}
 
-    async def delete_order(self, **path: str) -> tuple[None, int]:
-        self._orders.delete_order(_sandbox(), _id(path), profile=_profile())
+    async def delete_order(self, call: Call, **path: str) -> tuple[None, int]:
+        self._orders.delete_order(call.sandbox, _id(path), profile=_profile(call))
         return None, 204
 
     async def list_tasks(
-        self, fields: str | None = None, offset: int | None = None, limit: int | None = None, sort: str | None = None
+        self,
+        call: Call,
+        fields: str | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        sort: str | None = None,
     ) -> Answer:
-        query = self._checked_query("task", sort)
-        return _listed(self._orders.tasks(_sandbox(), query, offset, limit, sort), fields, offset)
+        query = self._checked_query(call, "task", sort)
+        return _listed(self._orders.tasks(call.sandbox, query, offset, limit, sort), fields, offset)
 
-    async def create_task(self, body: dict[str, Any]) -> Answer:
+    async def create_task(self, call: Call, body: dict[str, Any]) -> Answer:
         order_id = str(body["productOrder"]["id"])
-        return _created(self._orders.cancel(_sandbox(), order_id, body.get("cancellationReason"), profile=_profile()))
+        return _created(
+            self._orders.cancel(call.sandbox, order_id, body.get("cancellationReason"), profile=_profile(call))
+        )
 
-    async def retrieve_task(self, fields: str | None = None, **path: str) -> Answer:
-        task = self._orders.task(_sandbox(), _id(path))
+    async def retrieve_task(self, call: Call, fields: str | None = None, **path: str) -> Answer:
+        task = self._orders.task(call.sandbox, _id(path))
         return select_fields(task, fields), 200, {"Content-Type": "application/json"}
 
-    async def register(self, body: dict[str, Any]) -> Answer:
+    async def register(self, call: Call, body: dict[str, Any]) -> Answer:
         subscription = self._orders.hub.register(
-            _sandbox(), body["callback"], body.get("query"), attributes=self._known["order"]
+            call.sandbox, body["callback"], body.get("query"), attributes=self._known["order"]
         )
         location = f"{BASE}/hub/{subscription['id']}"
         return subscription, 201, {"Location": location, "Content-Type": "application/json"}
 
-    async def unregister(self, **path: str) -> tuple[None, int]:
-        self._orders.hub.unregister(_sandbox(), _id(path))
+    async def unregister(self, call: Call, **path: str) -> tuple[None, int]:
+        self._orders.hub.unregister(call.sandbox, _id(path))
         return None, 204
 
 
