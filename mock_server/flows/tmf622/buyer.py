@@ -1,0 +1,189 @@
+"""TMF622 buyer use cases: reading orders and cancellation tasks, creating, patching, deleting and cancelling an
+order, and the information the seller asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pruefstand.contracts import Violation
+from pruefstand.mock_server.flows.tmf622 import documents, rules
+from pruefstand.mock_server.flows.tmf622.documents import (
+    INFO_REQUEST_KIND,
+    ORDER_KIND,
+    TASK_KIND,
+)
+from pruefstand.mock_server.flows.tmf622.events import (
+    ProductOrderAttributeValueChangeEvent,
+    ProductOrderDeleteEvent,
+    ProductOrderInformationRequiredEvent,
+)
+from pruefstand.mock_server.flows.tmf622.order_core import OrderCore, listed, patch_refusals
+from pruefstand.mock_server.flows.tmf622.plan_store import drop_plan, save_plan, set_plan_mode
+from pruefstand.mock_server.flows.tmf622.profile import Profile, new_plan
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound, Unprocessable
+from pruefstand.mock_server.store import UnitOfWork
+
+
+class BuyerUseCases(OrderCore):
+    # reads (no writes: what falls due on the clock is run by the background task or an admin clock advance)
+    def order(self, sandbox: str, order_id: str) -> dict[str, Any]:
+        return self._stored_order(self._store, sandbox, order_id)
+
+    def orders(
+        self,
+        sandbox: str,
+        query: Mapping[str, str],
+        offset: int | None = None,
+        limit: int | None = None,
+        sort: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the orders matching TMF630 attribute filters (oldest first, or by `sort`), and how many match
+        in all."""
+        return listed(self._store, sandbox, ORDER_KIND, query, offset, limit, sort)
+
+    def task(self, sandbox: str, task_id: str) -> dict[str, Any]:
+        found = self._store.get(sandbox, TASK_KIND, task_id)
+        if found is None:
+            raise NotFound(f"no cancelProductOrder with id {task_id!r}")
+        return found
+
+    def tasks(
+        self,
+        sandbox: str,
+        query: Mapping[str, str],
+        offset: int | None = None,
+        limit: int | None = None,
+        sort: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        return listed(self._store, sandbox, TASK_KIND, query, offset, limit, sort)
+
+    # the buyer's orders
+    def create_order(
+        self, sandbox: str, body: Mapping[str, Any], buyer: str | None = None, profile: str | None = None
+    ) -> dict[str, Any]:
+        """In the FIT profile: check the preconditions (an Auftraggeber with a framework agreement, products in its
+        inventory, no open order on them). Store the order in the profile's initial state, emit CreateEvent and the
+        first StateChangeEvent, and plan the seller's steps (auto on the clock, or manual)."""
+        clock_now = self._clock.now(sandbox)
+        now = self._stamp(clock_now)
+        order_id = self._ids.record_key()
+        with self._store.transaction() as uow:  # checked inside the write transaction: no two orders slip through
+            p = self.profile_for(uow, sandbox, profile)
+            named = buyer if buyer is not None else documents.buyer_of(body)
+            if isinstance(named, Violation) and p.buyer_required:
+                raise Unprocessable(str(named))
+            found = None if isinstance(named, Violation) else named
+            order = documents.new_order(order_id, body, found, now, p.orders.initial, p.initial_state_reason())
+            if p.preconditions and found is not None:
+                self.inventory.check_preconditions(uow, sandbox, found, body, p)
+            self._announce(uow, sandbox, order, now, p)
+            plan = new_plan(order, p.steps, mode=self._buyer_progress, delay=self._delay, start=clock_now.timestamp())
+            save_plan(uow, sandbox, {**plan, "profile": p.name})
+        return order
+
+    def delete_order(self, sandbox: str, order_id: str, profile: str | None = None) -> None:
+        """DELETE productOrder/{id}: gone with its plan and open requests (plain v4); the FIT profile keeps every
+        order (409)."""
+        with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox, profile)
+            order = self._stored_order(uow, sandbox, order_id)
+            if not p.deletable:
+                raise Conflict(
+                    f"productOrder {order_id}: the {p.name} profile keeps every order (state {order['state']!r}); "
+                    "cancel it with POST /cancelProductOrder instead"
+                )
+            uow.delete(sandbox, ORDER_KIND, order_id)
+            uow.delete(sandbox, INFO_REQUEST_KIND, order_id)
+            drop_plan(uow, sandbox, order_id)
+            self._publish(uow, sandbox, p, [ProductOrderDeleteEvent(order, self._stamp(self._clock.now(sandbox)))])
+
+    def patch_order(
+        self,
+        sandbox: str,
+        order_id: str,
+        patch: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        profile: str | None = None,
+    ) -> dict[str, Any]:
+        """A buyer's change: an RFC 7386 merge patch (an object) or an RFC 6902 JSON Patch (a list of operations).
+        Refused on a final order and on attributes the seller owns or TMF622 does not know; emits one
+        ProductOrderAttributeValueChangeEvent naming each changed attribute (none when nothing changed)."""
+        self.progress_due(sandbox)
+        now = self._stamp(self._clock.now(sandbox))
+        with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox, profile)
+            order = self._stored_order(uow, sandbox, order_id)
+            if p.orders.is_final(str(order["state"])):
+                raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r} and cannot change")
+            with patch_refusals(f"productOrder {order_id}"):
+                if isinstance(patch, Mapping):
+                    patched, paths = documents.merge_patched(order, patch)
+                    given: list[str] = list(patch)
+                else:
+                    patched, paths, given = documents.json_patched(order, patch)
+            if not patched.get("productOrderItem"):
+                raise BadRequest([Violation("$.productOrderItem", "an order keeps at least one item")])
+            if p.buyer_required and isinstance(documents.buyer_of(patched), Violation):
+                raise BadRequest(
+                    [Violation("$.relatedParty", f"an order of the {p.name} profile keeps its Auftraggeber")]
+                )
+            if paths:
+                uow.put(sandbox, ORDER_KIND, order_id, patched)
+                self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(patched, now, paths)])
+                patched = self._resume_if_answered(uow, sandbox, p, patched, given, now)
+        return patched
+
+    def _resume_if_answered(
+        self, uow: UnitOfWork, sandbox: str, p: Profile, order: dict[str, Any], given: Sequence[str], now: str
+    ) -> dict[str, Any]:
+        """The buyer has given everything the seller asked for: the order goes on (pending → inProgress, 0000) and a
+        paused automatic plan runs on."""
+        request = uow.get(sandbox, INFO_REQUEST_KIND, str(order["id"]))
+        updated, done = rules.answered(request, order, given, p.waiting_state) if request else (None, False)
+        if updated is None:
+            return order
+        uow.put(sandbox, INFO_REQUEST_KIND, str(order["id"]), updated)
+        if not done:
+            return order
+        resumed = self._to_state(uow, sandbox, p, order, p.resume_state, p.resume_reason, now)
+        set_plan_mode(uow, sandbox, str(order["id"]), "auto", self._clock.now(sandbox).timestamp() + self._delay)
+        return resumed
+
+    def require_information(
+        self, sandbox: str, order_id: str, fields: Sequence[str], reason_code: str | None = None
+    ) -> dict[str, Any]:
+        """The seller needs information from the buyer (FIT): the order goes to `pending` (StateChangeEvent) and
+        ProductOrderInformationRequiredEvent names each field; an automatic plan waits. The buyer's merge patches
+        that give every field let the order go on."""
+        now = self._stamp(self._clock.now(sandbox))
+        with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox)
+            order = self._stored_order(uow, sandbox, order_id)
+            pending = self._to_state(uow, sandbox, p, order, p.waiting_state, reason_code, now)
+            paths = documents.information_paths(pending, fields)
+            self._publish(uow, sandbox, p, [ProductOrderInformationRequiredEvent(pending, now, paths)])
+            uow.put(sandbox, INFO_REQUEST_KIND, order_id, {"fields": list(fields), "answered": [], "at": now})
+            set_plan_mode(uow, sandbox, order_id, "paused")
+        return pending
+
+    # cancellation
+    def cancel(
+        self, sandbox: str, order_id: str, reason: str | None = None, profile: str | None = None
+    ) -> dict[str, Any]:
+        """CancelProductOrder, by the profile's cancellation rules (rules.cancellation): the task, the order's path
+        to cancelled or the refusal, and their events, in one unit of work."""
+        self.progress_due(sandbox)
+        now = self._stamp(self._clock.now(sandbox))
+        task_id = self._ids.uuid()
+        with self._store.transaction() as uow:
+            p = self.profile_for(uow, sandbox, profile)
+            order = uow.get(sandbox, ORDER_KIND, order_id)
+            if order is None:
+                raise NotFound(f"$.productOrder.id: no productOrder with id {order_id!r}")
+            outcome = rules.cancellation(p, order, task_id, reason, now)
+            if outcome.order is not None:
+                uow.put(sandbox, ORDER_KIND, order_id, outcome.order)
+                drop_plan(uow, sandbox, order_id)
+            self._publish(uow, sandbox, p, outcome.events)
+            uow.insert(sandbox, TASK_KIND, task_id, outcome.task)
+        return outcome.task

@@ -1,0 +1,315 @@
+"""The TMF622 order service's core: its state (store, clock, profiles, hub, inventory), the profile a request works in,
+the seller's progress on the clock (plans run step by step), and the steps inside a transaction that every use case
+shares (state changes, items, contacts, dates, events to the outbox)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pruefstand.contracts import Spec, Violation
+from pruefstand.mock_server.clock import Clock
+from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.flows.tmf622 import documents, rules
+from pruefstand.mock_server.flows.tmf622.documents import (
+    AGREEMENT_KIND,
+    INDEXES,
+    ORDER_KIND,
+    PLAN_KIND,
+    PRODUCT_KIND,
+    PROFILE_KIND,
+    TASK_KIND,
+)
+from pruefstand.mock_server.flows.tmf622.events import (
+    OrderEvent,
+    ProductOrderAttributeValueChangeEvent,
+    ProductOrderCreateEvent,
+    ProductOrderStateChangeEvent,
+)
+from pruefstand.mock_server.flows.tmf622.hub import Hub
+from pruefstand.mock_server.flows.tmf622.inventory import Inventory
+from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan
+from pruefstand.mock_server.flows.tmf622.profile import Profile, Step, after_step, next_step
+from pruefstand.mock_server.flows.tmf622.tmf630 import matches, page, parse_filters, sorted_by, split_filters
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
+from pruefstand.mock_server.kernel.id_source import IdSource
+from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER
+from pruefstand.mock_server.store import Reader, Store, UnitOfWork
+
+
+class OrderCore:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        profiles: Mapping[str, Profile] | Profile,
+        listener_spec: Spec,
+        *,
+        step_delay: float = 5.0,
+        timezone: str = "Europe/Berlin",
+        buyer_progress: str = "auto",
+        append_listener_path: bool = True,
+        targets: TargetPolicy | None = None,
+        ids: IdSource | None = None,
+        default_profile: str = "auto",
+    ) -> None:
+        self._ids = ids or IdSource()
+        self._store = store
+        self._clock = clock
+        self._profiles = {profiles.name: profiles} if isinstance(profiles, Profile) else dict(profiles)
+        self._default_profile = default_profile
+        self._delay = step_delay
+        self._zone = ZoneInfo(timezone)
+        self._buyer_progress = buyer_progress
+        self.inventory = Inventory(store)
+        self.hub = Hub(store, listener_spec, self._ids, append_listener_path=append_listener_path, targets=targets)
+
+    # which profile
+    def profile_for(self, reader: Reader, sandbox: str, requested: str | None = None) -> Profile:
+        """The profile a request works in: the one it names (header), else the sandbox's choice (admin API), else
+        the setting `tmf622_default_profile`; `auto` is FIT for a sandbox with FIT data (framework agreements),
+        plain TMF622 v4 otherwise. A service built with one profile works in that one."""
+        if len(self._profiles) == 1 and requested is None:
+            return next(iter(self._profiles.values()))
+        name = requested or self.chosen_profile(reader, sandbox) or self._default_profile
+        if name == "auto":
+            name = "fit" if reader.count(sandbox, AGREEMENT_KIND) else "tmf622"
+        if name not in self._profiles:
+            raise BadRequest(
+                [Violation(f"header {PROFILE_HEADER}", f"unknown profile {name!r}; one of {', '.join(self._profiles)}")]
+            )
+        return self._profiles[name]
+
+    def chosen_profile(self, reader: Reader, sandbox: str) -> str | None:
+        found = reader.get(sandbox, PROFILE_KIND, "profile")
+        return str(found["profile"]) if found else None
+
+    def profile_state(self, sandbox: str) -> dict[str, str]:
+        """The sandbox's choice (`auto` when none) and the profile it works in."""
+        chosen = self.chosen_profile(self._store, sandbox) or "auto"
+        return {"profile": chosen, "effective": self.profile_for(self._store, sandbox).name}
+
+    def choose_profile(self, sandbox: str, name: str) -> dict[str, str]:
+        """The sandbox's profile from now on (`auto`: by its data, as without a choice)."""
+        if name != "auto" and name not in self._profiles:
+            raise BadRequest(
+                [Violation("$.profile", f"unknown profile {name!r}; one of auto, {', '.join(self._profiles)}")]
+            )
+        with self._store.transaction() as uow:
+            uow.put(sandbox, PROFILE_KIND, "profile", {"profile": name})
+            effective = self.profile_for(uow, sandbox).name
+        return {"profile": name, "effective": effective}
+
+    def _stamp(self, moment: datetime) -> str:
+        """Order and event times in the profile's time zone with its offset, whole seconds, as the FIT examples
+        write them (2022-05-11T10:31:00+02:00)."""
+        return moment.astimezone(self._zone).replace(microsecond=0).isoformat()
+
+    # progress on the clock
+    def progress_due(self, sandbox: str) -> int:
+        """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
+        ran = 0
+        now = self._clock.now(sandbox).timestamp()
+        for plan in automatic_plans(self._store, sandbox):
+            while plan.get("mode") == "auto" and plan.get("steps") and float(plan["nextDue"]) <= now:
+                plan = self._run_step(sandbox, str(plan["orderId"]), due_only=now)
+                if not plan:
+                    break
+                ran += 1
+        return ran
+
+    def run_next(self, sandbox: str, order_id: str, state_change_date: str | None = None) -> dict[str, Any]:
+        """Run the next planned step of an order now (manual mode, or ahead of the clock); a state step may be dated
+        earlier than its event with `state_change_date`."""
+        order = self._stored_order(self._store, sandbox, order_id)
+        if not self._run_step(sandbox, order_id, due_only=None, changed_at=state_change_date):
+            raise Conflict(
+                f"productOrder {order_id} in state {order['state']!r} has no planned step left (its plan ended, or a "
+                "manual change ended it); move it with .../state instead"
+            )
+        return self._stored_order(self._store, sandbox, order_id)
+
+    # inside a transaction
+    def _run_step(
+        self, sandbox: str, order_id: str, *, due_only: float | None, changed_at: str | None = None
+    ) -> dict[str, Any]:
+        """Run the plan's first step in one transaction with the plan's update; {} when there was nothing to run
+        (another worker ran it, the plan ended, the step no longer fits the order's state)."""
+        with self._store.transaction() as uow:
+            plan = uow.get(sandbox, PLAN_KIND, order_id)
+            step = next_step(plan) if plan else None
+            if plan is None or step is None or (due_only is not None and float(plan["nextDue"]) > due_only):
+                return {}
+            p = self._profiles.get(str(plan.get("profile"))) or self.profile_for(uow, sandbox)
+            order = uow.get(sandbox, ORDER_KIND, order_id)
+            already = order is not None and step.state == order["state"]  # e.g. resumed there by the buyer's answer
+            if order is None or (step.state and not already and step.state not in p.orders.allowed(order["state"])):
+                drop_plan(uow, sandbox, order_id)  # someone moved the order elsewhere: the plan is over
+                return {}
+            ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
+            if changed_at is not None and step.state is None:
+                raise BadRequest(
+                    [Violation("$.stateChangeDate", f"the next step ({step.name}) changes no state: give no date")]
+                )
+            if not already:
+                if changed_at is None and step.changed_before:
+                    last = documents.instant_seconds(str(order.get("stateChangeDate", ""))) or 0.0
+                    changed_at = self._stamp(datetime.fromtimestamp(max(last, ran_at - step.changed_before), UTC))
+                at = self._stamp(datetime.fromtimestamp(ran_at, UTC))
+                self._apply(uow, sandbox, p, order, step, plan, at, changed_at)
+            rest = after_step(plan, ran_at)
+            if rest["steps"]:
+                uow.put(sandbox, PLAN_KIND, order_id, rest)
+            else:
+                drop_plan(uow, sandbox, order_id)
+            return rest
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        sandbox: str,
+        p: Profile,
+        order: dict[str, Any],
+        step: Step,
+        plan: Mapping[str, Any],
+        at: str,
+        changed_at: str | None = None,
+    ) -> None:
+        if step.state is not None:
+            self._to_state(uow, sandbox, p, order, step.state, step.reason, at, changed_at)
+        elif step.attributes == "supplierContact":
+            expected = str(plan.get("expectedCompletionDate") or order.get("requestedCompletionDate") or at)
+            self._supplier_contact(uow, sandbox, p, order, expected, None, at)
+        else:
+            self._termination_date(uow, sandbox, p, order, str(plan.get("terminationDate") or at), at)
+
+    def _to_state(
+        self,
+        uow: UnitOfWork,
+        sandbox: str,
+        p: Profile,
+        order: Mapping[str, Any],
+        target: str,
+        code: str | None,
+        at: str,
+        changed_at: str | None = None,
+    ) -> dict[str, Any]:
+        changed = rules.state_change(p, order, target, code, at, changed_at)
+        if target == p.completed_state:
+            self._complete_items(uow, sandbox, changed, at)
+        uow.put(sandbox, ORDER_KIND, str(order["id"]), changed)
+        self._publish(uow, sandbox, p, [ProductOrderStateChangeEvent(changed, at)])
+        return changed
+
+    def _complete_items(self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], _at: str) -> None:
+        """A completed order changes the inventory: an added product becomes the buyer's (active); a deleted one
+        is pendingTerminate until its terminationDate is set."""
+        buyer = documents.buyer_of(order)
+        for item in order.get("productOrderItem", []):
+            if item.get("action") not in ("add", "delete"):
+                continue
+            ref = item.setdefault("product", {})
+            if item.get("action") == "add" and isinstance(buyer, str):
+                ref.setdefault("id", self._ids.uuid())
+                uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), {**ref, "owner": buyer, "status": "active"})
+                ref["status"] = "active"
+            elif item.get("action") == "delete" and "id" in ref:
+                stored = uow.get(sandbox, PRODUCT_KIND, str(ref["id"]))
+                if stored is not None and stored.get("status") != "terminated":
+                    uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), {**stored, "status": "pendingTerminate"})
+
+    def _supplier_contact(
+        self,
+        uow: UnitOfWork,
+        sandbox: str,
+        p: Profile,
+        order: dict[str, Any],
+        expected: str,
+        contact: Mapping[str, Any] | None,
+        at: str,
+    ) -> dict[str, Any]:
+        party = dict(contact or p.supplier_contact)
+        party.setdefault("role", "orderManagementSupplierContact")
+        order["relatedParty"] = [*order.get("relatedParty", []), party]
+        order["expectedCompletionTimePeriod"] = {"startDateTime": expected}
+        order["expectedCompletionDate"] = expected  # the TMF622 v4 field, for plain v4 clients
+        uow.put(sandbox, ORDER_KIND, str(order["id"]), order)
+        paths = [
+            {"path": "/relatedParty/", "typeOfChange": "add"},
+            {"path": "/expectedCompletionTimePeriod/", "typeOfChange": "add"},
+        ]
+        self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
+        return order
+
+    def _termination_date(
+        self, uow: UnitOfWork, sandbox: str, p: Profile, order: dict[str, Any], termination_date: str, at: str
+    ) -> dict[str, Any]:
+        deleted = [i for i in order.get("productOrderItem", []) if i.get("action") == "delete" and i.get("product")]
+        if not deleted:
+            raise Conflict(f"productOrder {order['id']} terminates no product (no item with action delete)")
+        for item in deleted:
+            ref = item["product"]
+            ref["terminationDate"] = termination_date
+            stored = uow.get(sandbox, PRODUCT_KIND, str(ref["id"])) or {"id": ref["id"]}
+            terminated = {**stored, "status": "terminated", "terminationDate": termination_date}
+            uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), terminated)
+        uow.put(sandbox, ORDER_KIND, str(order["id"]), order)
+        paths = [{"path": "/terminationDate/", "typeOfChange": "add"}]
+        self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
+        return order
+
+    def _announce(self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], now: str, p: Profile) -> None:
+        """A new order: stored, then CreateEvent and the StateChangeEvent of its first state (as the FIT seed shows)."""
+        uow.insert(sandbox, ORDER_KIND, str(order["id"]), order)
+        self._publish(uow, sandbox, p, [ProductOrderCreateEvent(order, now), ProductOrderStateChangeEvent(order, now)])
+
+    def _publish(self, uow: UnitOfWork, sandbox: str, p: Profile, events: Sequence[OrderEvent]) -> None:
+        self.hub.publish(uow, sandbox, events, field_path=p.field_path)
+
+    @staticmethod
+    def _stored_order(reader: Reader, sandbox: str, order_id: str) -> dict[str, Any]:
+        """The order, read inside a transaction (a unit of work) or outside it (the store)."""
+        order = reader.get(sandbox, ORDER_KIND, order_id)
+        if order is None:
+            raise NotFound(f"no productOrder with id {order_id!r}")
+        return order
+
+
+_INDEXED = {kind: {i.field: i for i in INDEXES if i.kind == kind} for kind in (ORDER_KIND, TASK_KIND)}
+
+
+def listed(
+    reader: Reader,
+    sandbox: str,
+    kind: str,
+    query: Mapping[str, str],
+    offset: int | None,
+    limit: int | None,
+    sort: str | None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Filters on indexed fields and the page run in the database; other filters (and a sort) are applied here on
+    what the indexed ones selected."""
+    where, rest = split_filters(parse_filters(query), _INDEXED[kind])
+    if not rest and not sort:
+        return reader.find(sandbox, kind, where, limit=limit, offset=offset or 0), reader.count(sandbox, kind, where)
+    found = [item for item in reader.find(sandbox, kind, where) if matches(item, rest)]
+    return page([dict(i) for i in sorted_by(found, sort)], offset, limit)
+
+
+@contextlib.contextmanager
+def patch_refusals(what: str) -> Iterator[None]:
+    """A buyer's patch refused as TMF622 answers it: a seller-owned attribute or one TMF622 does not know is 400, a
+    JSON Patch that does not fit the order as it is now 409 (RFC 5789 2.2)."""
+    try:
+        yield
+    except PermissionError as exc:
+        raise BadRequest(
+            [Violation(str(exc), "is set by the seller and cannot be patched")], prefix="Not patchable"
+        ) from exc
+    except documents.PatchConflict as exc:
+        raise Conflict(f"the JSON Patch does not apply to {what} as it is now: {exc}") from exc
+    except ValueError as exc:
+        raise BadRequest([Violation("$", str(exc))], prefix="Not patchable") from exc
