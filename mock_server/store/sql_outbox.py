@@ -1,0 +1,141 @@
+"""The outbox statements of both SQL backends: claim what is due (with a lease), finish an attempt, the journal of a
+sandbox, redeliver the dead."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+from pruefstand.mock_server.store.dialect import Connection, Dialect
+from pruefstand.mock_server.store.protocol import Document
+
+
+class SqlOutbox:
+    """The outbox statements for both engines. `write` opens a transaction, `read` a connection for reads."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        write: Callable[[], AbstractContextManager[Connection]],
+        read: Callable[[], AbstractContextManager[Connection]],
+    ) -> None:
+        self._d = dialect
+        self._write = write
+        self._read = read
+
+    def claim_due(self, now: float, owner: str, lease_seconds: float, limit: int) -> list[Document]:
+        claimable = (
+            "((o.status = 'pending' AND o.next_attempt_at <= ?) OR (o.status = 'sending' AND o.lease_until < ?))"
+        )
+        with self._read() as conn:  # a cheap read first: no write transaction unless something is due
+            if (
+                conn.execute(self._d.sql(f"SELECT 1 FROM outbox o WHERE {claimable} LIMIT 1"), (now, now)).fetchone()
+                is None
+            ):
+                return []
+        with self._write() as conn:
+            rows = conn.execute(
+                self._d.sql(
+                    "SELECT o.id, o.sandbox, o.stream, o.kind, o.target, o.payload, o.headers, "
+                    f"o.attempts - o.retries_from FROM outbox o WHERE {claimable} AND NOT EXISTS (SELECT 1 FROM "
+                    "outbox p WHERE p.sandbox = o.sandbox AND p.stream = o.stream AND p.id < o.id "
+                    "AND p.status IN ('pending', 'sending', 'dead')) "
+                    f"ORDER BY o.id LIMIT ?{self._d.skip_locked}"
+                ),
+                (now, now, limit),
+            ).fetchall()
+            for row in rows:
+                conn.execute(
+                    self._d.sql("UPDATE outbox SET status = 'sending', lease_owner = ?, lease_until = ? WHERE id = ?"),
+                    (owner, now + lease_seconds, row[0]),
+                )
+        return [
+            {
+                "id": int(r[0]),
+                "sandbox": r[1],
+                "stream": r[2],
+                "kind": r[3],
+                "target": r[4],
+                "payload": json.loads(r[5]),
+                "headers": json.loads(r[6]),
+                "attempts": int(r[7]),
+            }
+            for r in rows
+        ]
+
+    def finish_attempt(
+        self, delivery_id: int, owner: str, attempt: Mapping[str, Any], status: str, next_attempt_at: float
+    ) -> bool:
+        with self._write() as conn:
+            updated = conn.execute(
+                self._d.sql(
+                    "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, "
+                    "lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'sending'"
+                ),
+                (status, next_attempt_at, delivery_id, owner),
+            ).rowcount
+            if updated:
+                conn.execute(
+                    self._d.sql(
+                        "INSERT INTO delivery_attempts (outbox_id, attempt, at, status_code, error, latency_ms) "
+                        "VALUES (?, (SELECT attempts FROM outbox WHERE id = ?), ?, ?, ?, ?)"
+                    ),
+                    (
+                        delivery_id,
+                        delivery_id,
+                        attempt["at"],
+                        attempt.get("status_code"),
+                        attempt.get("error"),
+                        attempt["latency_ms"],
+                    ),
+                )
+        return bool(updated)
+
+    def journal(self, sandbox: str) -> list[Document]:
+        with self._read() as conn:
+            rows = conn.execute(
+                self._d.sql(
+                    "SELECT id, stream, kind, target, payload, status, attempts, created_at FROM outbox "
+                    "WHERE sandbox = ? ORDER BY id"
+                ),
+                (sandbox,),
+            ).fetchall()
+            attempts = conn.execute(
+                self._d.sql(
+                    "SELECT a.outbox_id, a.attempt, a.at, a.status_code, a.error, a.latency_ms FROM delivery_attempts "
+                    "a JOIN outbox o ON o.id = a.outbox_id WHERE o.sandbox = ? ORDER BY a.outbox_id, a.attempt"
+                ),
+                (sandbox,),
+            ).fetchall()
+        by_delivery: dict[int, list[Document]] = {}
+        for a in attempts:
+            by_delivery.setdefault(int(a[0]), []).append(
+                {"attempt": a[1], "at": a[2], "statusCode": a[3], "error": a[4], "latencyMs": a[5]}
+            )
+        return [
+            {
+                "id": int(r[0]),
+                "stream": r[1],
+                "kind": r[2],
+                "target": r[3],
+                "payload": json.loads(r[4]),
+                "status": r[5],
+                "attempts": by_delivery.get(int(r[0]), []),
+                "createdAt": r[7],
+            }
+            for r in rows
+        ]
+
+    def redeliver_dead(self, sandbox: str, now: float) -> int:
+        with self._write() as conn:
+            return int(
+                conn.execute(
+                    self._d.sql(
+                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, retries_from = attempts "
+                        "WHERE sandbox = ? AND status = 'dead'"
+                    ),
+                    (now, sandbox),
+                ).rowcount
+            )
