@@ -19,7 +19,7 @@ from pruefstand.mock_server.admin.document import admin_spec
 from pruefstand.mock_server.admin.handlers import AdminHandlers
 from pruefstand.mock_server.clock import Clock
 from pruefstand.mock_server.delivery import DeliveryWorker, RetryPolicy, TargetPolicy
-from pruefstand.mock_server.flows.mounting import Flow, MountContext
+from pruefstand.mock_server.flows.mounting import Flow, MountContext, Task
 from pruefstand.mock_server.http.faults import FaultRules
 from pruefstand.mock_server.http.journal import Journal
 from pruefstand.mock_server.http.stack import MockApp
@@ -109,6 +109,15 @@ def create_app(
         clock_moved=lambda sandbox: _clock_moved(mounted, sandbox),
     )
     tasks = [worker.run_forever, journal.run_forever, *(task for flow in mounted for task in flow.tasks)]
+    closing = (lambda: _close(store, settings)) if owns_store else None  # a store handed in belongs to the caller
+    app = MockApp(__name__, lifespan=_lifespan(tasks, closing))
+    app.services = Services(store=store, clock=clock, worker=worker, flows={flow.name: flow for flow in mounted})
+    serve(app, settings, mounted, admin, admin_handlers, journal, faults, store, _spec_of)
+    return app
+
+
+def _lifespan(tasks: Sequence[Task], closing: Callable[[], None] | None) -> Callable[[Any], Any]:
+    """The background tasks (delivery, journal, the flows' own) run while the app serves; stopped in order after."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -118,14 +127,15 @@ def create_app(
         stop.set()
         for task in running:
             await task
-        if owns_store:  # a store handed in belongs to the caller, who may start the app again
-            store.close()
-            logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
+        if closing is not None:
+            closing()
 
-    app = MockApp(__name__, lifespan=lifespan)
-    app.services = Services(store=store, clock=clock, worker=worker, flows={flow.name: flow for flow in mounted})
-    serve(app, settings, mounted, admin, admin_handlers, journal, faults, store, _spec_of)
-    return app
+    return lifespan
+
+
+def _close(store: Store, settings: Settings) -> None:
+    store.close()
+    logger.warning("pruefstand stopped cleanly; state kept in %s", settings.db)
 
 
 def _clock_moved(mounted: Sequence[Flow], sandbox: str) -> None:

@@ -66,24 +66,7 @@ def serve(
     add_api(app, admin.document, base_path=registry.ADMIN_API.base_path, name="admin", operations=operations,
             validators=validators, bearer=admin_handlers.verify_bearer)  # fmt: skip
     allowed.add_api(registry.ADMIN_API.base_path, admin.document)
-    for flow in mounted:
-        for api in flow.apis:
-            base = api.info.base_path
-            shapes += [(base, api.error_shape)]
-            if isinstance(api, ConnexionApi):
-                shapes += [(base + suffix, shape) for suffix, shape in api.error_shapes.items()]
-                document = specs(api.info).document
-                add_api(app, with_sandbox_header(document, SANDBOX_HEADER, SANDBOX_FIELD), base_path=base,
-                        name=api.info.name, operations=api.operations, validators=validators, bearer=api.bearer,
-                        strict_validation=api.strict_validation)  # fmt: skip
-                allowed.add_api(base, document)
-            elif isinstance(api, RoutedApi):
-                for route in api.routes:
-                    methods = sorted(route.methods or ())
-                    app.add_url_rule(
-                        route.path, f"{api.info.name} {route.path} {methods}", route.endpoint, methods=methods
-                    )
-                allowed.add_api(base, dict(api.contract))
+    shapes += _serve_flow_apis(app, mounted, validators, allowed, specs)
     for extra in settings.extra_apis:
         document = load_spec(extra.spec, resolve="external").document
         add_example_api(app, without_media_type_parameters(document), base_path=extra.base_path,
@@ -97,6 +80,34 @@ def serve(
     install(app, layers(journal, faults, settings.max_body_bytes))
     if settings.fast_path:
         _fast_paths(app, settings, mounted, journal, faults, store)
+
+
+def _serve_flow_apis(
+    app: MockApp,
+    mounted: Sequence[Flow],
+    validators: dict[str, Any],
+    allowed: AllowedMethods,
+    specs: Callable[[ApiInfo], Spec],
+) -> list[tuple[str, ErrorShape]]:
+    """Each flow's APIs: through connexion (with the sandbox header in the served copy) or on their own routes;
+    returns the error shapes by path prefix."""
+    shapes: list[tuple[str, ErrorShape]] = []
+    for api in (api for flow in mounted for api in flow.apis):
+        base = api.info.base_path
+        shapes += [(base, api.error_shape)]
+        if isinstance(api, ConnexionApi):
+            shapes += [(base + suffix, shape) for suffix, shape in api.error_shapes.items()]
+            document = specs(api.info).document
+            add_api(app, with_sandbox_header(document, SANDBOX_HEADER, SANDBOX_FIELD), base_path=base,
+                    name=api.info.name, operations=api.operations, validators=validators, bearer=api.bearer,
+                    strict_validation=api.strict_validation)  # fmt: skip
+            allowed.add_api(base, document)
+        elif isinstance(api, RoutedApi):
+            for route in api.routes:
+                methods = sorted(route.methods or ())
+                app.add_url_rule(route.path, f"{api.info.name} {route.path} {methods}", route.endpoint, methods=methods)
+            allowed.add_api(base, dict(api.contract))
+    return shapes
 
 
 async def healthz(*_args: Any, **_kwargs: Any) -> JSONResponse:
