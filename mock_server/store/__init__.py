@@ -11,6 +11,7 @@ from pruefstand.mock_server.store.protocol import (
     StoreUnavailable,
     UnitOfWork,
 )
+from pruefstand.mock_server.store.sandbox_unit import SandboxUnit, SandboxView
 from pruefstand.mock_server.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "Reader",
     "RecordExists",
     "SQLiteStore",
+    "SandboxUnit",
+    "SandboxView",
     "Store",
     "StoreUnavailable",
     "UnitOfWork",

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pruefstand.mock_server.kernel.errors import MockError
 from pruefstand.mock_server.store.indexing import Condition, Index
+
+if TYPE_CHECKING:
+    from pruefstand.mock_server.store.sandbox_unit import SandboxUnit, SandboxView
 
 Document = dict[str, Any]
 Where = Mapping[str, Condition]
@@ -115,7 +118,13 @@ class Store(Reader, Protocol):
     def outbox(self) -> Outbox: ...
 
     def transaction(self) -> AbstractContextManager[UnitOfWork]:
-        """A unit of work; committed when the block ends normally, rolled back on an exception."""
+        """A unit of work over any sandboxes (the admin API, group commit); flows use `unit_of_work(sandbox)`."""
+
+    def unit_of_work(self, sandbox: str) -> AbstractContextManager[SandboxUnit]:
+        """One sandbox's unit of work; committed when the block ends normally, rolled back on an exception."""
+
+    def view(self, sandbox: str) -> SandboxView:
+        """One sandbox's reads outside a transaction (what a GET shows)."""
 
     @property
     def groups_commits(self) -> bool:

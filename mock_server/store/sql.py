@@ -21,6 +21,7 @@ from pruefstand.mock_server.store.queries import (
     read_text,
     reindex,
 )
+from pruefstand.mock_server.store.sandbox_unit import SandboxUnit, SandboxView
 from pruefstand.mock_server.store.sql_outbox import SqlOutbox
 from pruefstand.mock_server.store.unit_of_work import SqlUnitOfWork
 
@@ -106,6 +107,14 @@ class SqlStore(ABC):
         if uow.published:  # after the commit, never for a rollback
             for listener in self._listeners:
                 listener()
+
+    @contextmanager
+    def unit_of_work(self, sandbox: str) -> Iterator[SandboxUnit]:
+        with self.transaction() as uow:
+            yield SandboxUnit(uow, sandbox)
+
+    def view(self, sandbox: str) -> SandboxView:
+        return SandboxView(self, sandbox)
 
     def get(self, sandbox: str, kind: str, key: str) -> Document | None:
         if self._cache.covers(kind):

@@ -20,7 +20,7 @@ from pruefstand.mock_server.flows.quittung.receipt import Issue, canonical, rece
 from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.store import Store, UnitOfWork
+from pruefstand.mock_server.store import SandboxUnit, Store
 
 DRAFT_KIND, RECEIPT_KIND = "quittung.draft", "quittung.receipt"
 ISSUED, DRAFT = "issued", "draft"
@@ -57,11 +57,11 @@ class ReceiptService:
         only the account: the stored values read back. An issued account takes no more values (409)."""
         values = _payload(values)
         now = self._now(sandbox)
-        with self._store.transaction() as uow:
+        with self._store.unit_of_work(sandbox) as uow:
             if account is None:
-                draft = self._new_draft(uow, sandbox, values, now)
+                draft = self._new_draft(uow, values, now)
             else:
-                draft = self._draft(uow, sandbox, account)
+                draft = self._draft(uow, account)
                 if draft["status"] == ISSUED and values:
                     raise Conflict(
                         f"account {account} is issued as receipt {draft['token']}; its data cannot change "
@@ -69,7 +69,7 @@ class ReceiptService:
                     )
                 if values:
                     draft = {**draft, "fields": {**draft["fields"], **values}, "updatedAt": now}
-                    uow.put(sandbox, DRAFT_KIND, account, draft)
+                    uow.put(DRAFT_KIND, account, draft)
         return _readback(draft)
 
     # phase 2
@@ -80,8 +80,8 @@ class ReceiptService:
         number, counts the counters and stores the receipt."""
         values = _payload(values)
         now = self._now(sandbox)
-        with self._store.transaction() as uow:
-            draft = self._new_draft(uow, sandbox, {}, now) if account is None else self._draft(uow, sandbox, account)
+        with self._store.unit_of_work(sandbox) as uow:
+            draft = self._new_draft(uow, {}, now) if account is None else self._draft(uow, account)
             if draft["status"] == ISSUED:
                 changed = sorted(k for k, v in values.items() if draft["fields"].get(k) != v)
                 if changed:
@@ -95,12 +95,12 @@ class ReceiptService:
             if isinstance(found, list):
                 raise BadRequest(found, prefix="invalid field")
             if isinstance(found, Missing):
-                uow.put(sandbox, DRAFT_KIND, draft["account"], {**draft, "fields": fields, "updatedAt": now})
+                uow.put(DRAFT_KIND, draft["account"], {**draft, "fields": fields, "updatedAt": now})
                 body = {"err": "missing mandatory fields", "missing": list(found.names), "account": draft["account"]}
                 if self._settings.strict:
                     raise MissingFields(body)
                 return body
-            receipt = self._issue(uow, sandbox, draft, fields, found, now)
+            receipt = self._issue(uow, draft, fields, found, now)
             return str(receipt["token"])
 
     def create(self, sandbox: str, values: Mapping[str, Any]) -> str | dict[str, Any]:
@@ -113,15 +113,15 @@ class ReceiptService:
     # the issued receipt
     def receipt(self, sandbox: str, token_or_account: str) -> dict[str, Any]:
         """The receipt by its number, or by the account it was prepared under; a draft is 409 (nothing issued)."""
-        found = self._store.get(sandbox, RECEIPT_KIND, token_or_account)
+        found = self._store.view(sandbox).get(RECEIPT_KIND, token_or_account)
         if found is not None:
             return found
-        draft = self._store.get(sandbox, DRAFT_KIND, token_or_account)
+        draft = self._store.view(sandbox).get(DRAFT_KIND, token_or_account)
         if draft is None:
             raise NotFound(f"unknown receipt or account {token_or_account!r}")
         if draft["status"] != ISSUED:
             raise Conflict(f"account {token_or_account} is a draft: no receipt is issued yet (commit it first)")
-        issued = self._store.get(sandbox, RECEIPT_KIND, str(draft["token"]))
+        issued = self._store.view(sandbox).get(RECEIPT_KIND, str(draft["token"]))
         assert issued is not None
         return issued
 
@@ -159,15 +159,13 @@ class ReceiptService:
     # inside the transaction
     def _issue(
         self,
-        uow: UnitOfWork,
-        sandbox: str,
-        draft: Mapping[str, Any],
+        uow: SandboxUnit, draft: Mapping[str, Any],
         fields: Mapping[str, Any],
         found: ReceiptInput,
         now: str,
     ) -> dict[str, Any]:
         """Number, count, sign and store, inside the caller's transaction, with the sandbox's own signing unit."""
-        unit = self._unit.for_sandbox(sandbox)
+        unit = self._unit.for_sandbox(uow.sandbox)
         amounts = compute(
             found.tx_energy, found.seller_yrconsumption, self._settings.tariff, small_business=found.small_business
         )
@@ -178,8 +176,8 @@ class ReceiptService:
             tx=kassensichv.Transaction(
                 client_id=self._settings.client_id,
                 process_data=kassensichv.process_data(amounts.gross, exempt=found.small_business),
-                transaction_number=uow.next_counter(sandbox, "quittung.txcnt"),
-                signature_counter=uow.next_counter(sandbox, "quittung.signaturecnt"),
+                transaction_number=uow.next_counter("quittung.txcnt"),
+                signature_counter=uow.next_counter("quittung.signaturecnt"),
                 start=kassensichv.parse_iso(draft["createdAt"]),  # the transaction bracket opened with prepare
                 log_time=kassensichv.parse_iso(now),
             ),
@@ -196,9 +194,9 @@ class ReceiptService:
         }
         qr_signature = unit.sign(kassensichv.finish_transaction_message(issue.tx, unit.serial))
         receipt = receipt_document(issue, fields, found, amounts, record, qr_signature)
-        uow.insert(sandbox, RECEIPT_KIND, issue.token, receipt)
+        uow.insert(RECEIPT_KIND, issue.token, receipt)
         issued = {**draft, "fields": dict(fields), "status": ISSUED, "token": issue.token, "updatedAt": now}
-        uow.put(sandbox, DRAFT_KIND, issue.account, issued)
+        uow.put(DRAFT_KIND, issue.account, issued)
         return receipt
 
     def _known_keys(self, sandbox: str) -> tuple[str, str]:
@@ -223,14 +221,14 @@ class ReceiptService:
             },
         ]
 
-    def _new_draft(self, uow: UnitOfWork, sandbox: str, values: Mapping[str, Any], now: str) -> dict[str, Any]:
+    def _new_draft(self, uow: SandboxUnit, values: Mapping[str, Any], now: str) -> dict[str, Any]:
         account = new_address(self._ids)
         draft = {"account": account, "fields": dict(values), "status": DRAFT, "createdAt": now, "updatedAt": now}
-        uow.insert(sandbox, DRAFT_KIND, account, draft)
+        uow.insert(DRAFT_KIND, account, draft)
         return draft
 
-    def _draft(self, uow: UnitOfWork, sandbox: str, account: str) -> dict[str, Any]:
-        draft = uow.get(sandbox, DRAFT_KIND, account)
+    def _draft(self, uow: SandboxUnit, account: str) -> dict[str, Any]:
+        draft = uow.get(DRAFT_KIND, account)
         if draft is None:
             raise NotFound(f"unknown account {account!r}")
         return draft

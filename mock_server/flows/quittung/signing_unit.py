@@ -58,7 +58,7 @@ class Unit:
 
 
 def _load_or_create(store: Store, ids: IdSource) -> ec.EllipticCurvePrivateKey:
-    stored = store.get(KEY_SANDBOX, KEY_KIND, KEY_NAME)
+    stored = store.view(KEY_SANDBOX).get(KEY_KIND, KEY_NAME)
     if stored is None:
         key = (
             ec.derive_private_key(1 + int.from_bytes(ids.random_bytes(32), "big") % (_P256_ORDER - 1), ec.SECP256R1())
@@ -69,11 +69,11 @@ def _load_or_create(store: Store, ids: IdSource) -> ec.EllipticCurvePrivateKey:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode("ascii")
         try:
-            with store.transaction() as uow:
-                uow.insert(KEY_SANDBOX, KEY_KIND, KEY_NAME, {"pem": pem})
+            with store.unit_of_work(KEY_SANDBOX) as uow:
+                uow.insert(KEY_KIND, KEY_NAME, {"pem": pem})
         except RecordExists:  # another worker process made it first: use that one
             pass
-        stored = store.get(KEY_SANDBOX, KEY_KIND, KEY_NAME)
+        stored = store.view(KEY_SANDBOX).get(KEY_KIND, KEY_NAME)
     assert stored is not None
     loaded = serialization.load_pem_private_key(stored["pem"].encode("ascii"), password=None)
     if not isinstance(loaded, ec.EllipticCurvePrivateKey):
