@@ -55,9 +55,8 @@ class TokenService:
             raise BadRequest([Violation("username/password", "wrong username or password")], prefix="invalid_grant")
         token = secrets.token_urlsafe(32)
         expires_at = self._clock.now(sandbox).timestamp() + s.token_lifetime
-        with self._store.transaction() as uow:
+        with self._store.unit_of_work(sandbox) as uow:
             uow.insert(
-                sandbox,
                 TOKEN_KIND,
                 _digest(token),
                 {"expires_at": expires_at, "username": s.username, "client_id": s.client_id},

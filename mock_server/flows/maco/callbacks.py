@@ -14,7 +14,7 @@ from typing import Any
 from pruefstand.contracts import SchemaValidator, Spec, Violation
 from pruefstand.mock_server.delivery.targets import TargetPolicy
 from pruefstand.mock_server.kernel.errors import BadRequest, MockError
-from pruefstand.mock_server.store import OutboundMessage, Reader, Store, UnitOfWork
+from pruefstand.mock_server.store import OutboundMessage, SandboxUnit, SandboxView, Store
 
 BACKEND_KIND = "maco.backend"
 UPDATE_COMMAND = "AKTUALISIEREN_PROZESSDATEN"
@@ -73,9 +73,10 @@ class BackendCallbacks:
         schema = backend_spec.operation("updateProcessData")["requestBody"]["content"]["application/json"]["schema"]
         self._validator = SchemaValidator(schema)
 
-    def backend(self, sandbox: str, reader: Reader | None = None) -> Backend | None:
-        """The sandbox's backend (admin API), else the configured default, else none (no callbacks)."""
-        record = (reader or self._store).get(sandbox, BACKEND_KIND, "backend")
+    def backend(self, sandbox: str, view: SandboxView | None = None) -> Backend | None:
+        """The sandbox's backend (admin API), else the configured default, else none (no callbacks); read in the
+        caller's unit of work when it gives one."""
+        record = (view or self._store.view(sandbox)).get(BACKEND_KIND, "backend")
         if record is not None:
             return Backend(url=str(record["url"]), token=str(record.get("token", "")))
         return self._default
@@ -85,13 +86,13 @@ class BackendCallbacks:
         refusal = self._targets.refusal(backend.url)
         if refusal is not None:
             raise BadRequest([Violation("$.url", refusal)])
-        with self._store.transaction() as uow:
-            uow.put(sandbox, BACKEND_KIND, "backend", {"url": backend.url, "token": backend.token})
+        with self._store.unit_of_work(sandbox) as uow:
+            uow.put(BACKEND_KIND, "backend", {"url": backend.url, "token": backend.token})
 
-    def enqueue_update(self, uow: UnitOfWork, sandbox: str, backend: Backend, body: Mapping[str, Any]) -> None:
+    def enqueue_update(self, uow: SandboxUnit, backend: Backend, body: Mapping[str, Any]) -> None:
         violations = self._validator.violations(body)
         if violations:
             raise CallbackContractError("; ".join(str(v) for v in violations))
         headers = {"Authorization": f"Bearer {backend.token}"} if backend.token else {}
         target = f"{backend.url.rstrip('/')}/updateProcessData?command={UPDATE_COMMAND}"
-        uow.publish(sandbox, OutboundMessage("maco.backend", "updateProcessData", target, body, headers))
+        uow.publish(OutboundMessage("maco.backend", "updateProcessData", target, body, headers))

@@ -18,7 +18,7 @@ from pruefstand.mock_server.flows.maco.events import MacoEvent
 from pruefstand.mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.store import Index, Store, UnitOfWork
+from pruefstand.mock_server.store import Index, SandboxUnit, Store, UnitOfWork
 
 PROCESS_KIND = "maco.process"
 TRIGGER_KIND = "maco.trigger"
@@ -93,8 +93,8 @@ class TriggerService:
     def start(self, sandbox: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Validate layers 3–5, then start the process (or replay the first answer for the same trigger)."""
         trigger = self.prepare(sandbox, body)
-        with self._store.transaction() as uow:
-            return self.apply(uow, trigger)
+        with self._store.unit_of_work(sandbox) as uow:
+            return self._apply(uow, trigger)
 
     def prepare(self, sandbox: str, body: Mapping[str, Any]) -> PreparedTrigger:
         """What needs no transaction: the rule layers (BadRequest), the clock, the payload's digest."""
@@ -108,6 +108,10 @@ class TriggerService:
         return PreparedTrigger(sandbox, body, event, prozess_id, sender, payload_digest(body), received)
 
     def apply(self, uow: UnitOfWork, trigger: PreparedTrigger) -> dict[str, Any]:
+        """The fast path's group commit hands in a unit of work that may span sandboxes: this trigger's part."""
+        return self._apply(SandboxUnit(uow, trigger.sandbox), trigger)
+
+    def _apply(self, uow: SandboxUnit, trigger: PreparedTrigger) -> dict[str, Any]:
         """In a unit of work: start the process, or replay the first answer (Conflict for another payload)."""
         sandbox, body, event = trigger.sandbox, trigger.body, trigger.event
         prozess_id, sender, digest = trigger.prozess_id, trigger.sender, trigger.digest
@@ -142,22 +146,22 @@ class TriggerService:
         backend = self._callbacks.backend(sandbox, uow) if self._callbacks else None
         if backend is not None and self._callbacks is not None:
             # The market message goes out (simulated) and the backend is told, in this same transaction.
-            numbers = message_numbers(uow.next_counter(sandbox, "maco.message"))
+            numbers = message_numbers(uow.next_counter("maco.message"))
             process.update(status=SENT, message=numbers)
             process["history"].append({"status": SENT, "at": now})
             body = update_process_data(process, numbers, now)
-            self._callbacks.enqueue_update(uow, sandbox, backend, body)
-        uow.insert(sandbox, PROCESS_KIND, business_key, process)
+            self._callbacks.enqueue_update(uow, backend, body)
+        uow.insert(PROCESS_KIND, business_key, process)
         return answer_of(process)
 
-    def _earlier(self, uow: UnitOfWork, trigger: PreparedTrigger) -> tuple[bool, dict[str, Any]] | None:
+    def _earlier(self, uow: SandboxUnit, trigger: PreparedTrigger) -> tuple[bool, dict[str, Any]] | None:
         """The trigger met before: whether its payload was the same, and its answer. The same event from the same
         sender under the same prozessId (with `idempotency=payload`, also the same payload); None for a new one.
 
         Found through the processes' prozessId index: the process keeps its payload's digest, so a trigger costs one
         record and its index rows, not a second record under a key as random as the prozessId (about a quarter of the
         log pages a trigger wrote). Processes written before they kept it are decided by their trigger record."""
-        found = uow.find(trigger.sandbox, PROCESS_KIND, {"prozessId": trigger.prozess_id})
+        found = uow.find(PROCESS_KIND, {"prozessId": trigger.prozess_id})
         met = [p for p in found if p.get("eventname") == trigger.event.name and p.get("sender") == trigger.sender]
         for process in met:
             if process.get("payloadDigest") == trigger.digest:
@@ -170,27 +174,27 @@ class TriggerService:
             return False, answer_of(met[0])
         return None
 
-    def _recorded(self, uow: UnitOfWork, trigger: PreparedTrigger) -> tuple[bool, dict[str, Any]] | None:
+    def _recorded(self, uow: SandboxUnit, trigger: PreparedTrigger) -> tuple[bool, dict[str, Any]] | None:
         """The idempotency record an earlier version wrote beside each process (its digest with the standard
         library's JSON before orjson wrote it)."""
         key = idempotency_key(trigger.event.name, trigger.prozess_id, trigger.sender)
         if not self._conflict_on_reuse:
             key += stable_digest(trigger.body)
-        earlier = uow.get(trigger.sandbox, TRIGGER_KIND, key)
+        earlier = uow.get(TRIGGER_KIND, key)
         if earlier is None:
             return None
         same = earlier["digest"] == trigger.digest or earlier["digest"] == stable_digest(trigger.body)
         return same, dict(earlier["response"])
 
     def process(self, sandbox: str, business_key: str) -> dict[str, Any]:
-        found = self._store.get(sandbox, PROCESS_KIND, business_key)
+        found = self._store.view(sandbox).get(PROCESS_KIND, business_key)
         if found is None:
             raise NotFound(f"no MaCo process with businessKey {business_key} in sandbox {sandbox!r}")
         return found
 
     def processes(self, sandbox: str, *, prozess_id: str | None, eventname: str | None) -> list[dict[str, Any]]:
         where = {k: v for k, v in (("prozessId", prozess_id), ("eventname", eventname)) if v is not None}
-        return self._store.find(sandbox, PROCESS_KIND, where)
+        return self._store.view(sandbox).find(PROCESS_KIND, where)
 
     def _event(self, body: Mapping[str, Any]) -> MacoEvent:
         name = body.get("zusatzdaten", {}).get("eventname")
