@@ -22,13 +22,13 @@ from pruefstand.mock_server.flows.tmf622.order_core import OrderCore, listed, pa
 from pruefstand.mock_server.flows.tmf622.plan_store import drop_plan, save_plan, set_plan_mode
 from pruefstand.mock_server.flows.tmf622.profile import Profile, new_plan
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound, Unprocessable
-from pruefstand.mock_server.store import UnitOfWork
+from pruefstand.mock_server.store import SandboxUnit
 
 
 class BuyerUseCases(OrderCore):
     # reads (no writes: what falls due on the clock is run by the background task or an admin clock advance)
     def order(self, sandbox: str, order_id: str) -> dict[str, Any]:
-        return self._stored_order(self._store, sandbox, order_id)
+        return self._stored_order(self._store.view(sandbox), order_id)
 
     def orders(
         self,
@@ -40,10 +40,10 @@ class BuyerUseCases(OrderCore):
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of the orders matching TMF630 attribute filters (oldest first, or by `sort`), and how many match
         in all."""
-        return listed(self._store, sandbox, ORDER_KIND, query, offset, limit, sort)
+        return listed(self._store.view(sandbox), ORDER_KIND, query, offset, limit, sort)
 
     def task(self, sandbox: str, task_id: str) -> dict[str, Any]:
-        found = self._store.get(sandbox, TASK_KIND, task_id)
+        found = self._store.view(sandbox).get(TASK_KIND, task_id)
         if found is None:
             raise NotFound(f"no cancelProductOrder with id {task_id!r}")
         return found
@@ -56,7 +56,7 @@ class BuyerUseCases(OrderCore):
         limit: int | None = None,
         sort: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        return listed(self._store, sandbox, TASK_KIND, query, offset, limit, sort)
+        return listed(self._store.view(sandbox), TASK_KIND, query, offset, limit, sort)
 
     # the buyer's orders
     def create_order(
@@ -68,35 +68,35 @@ class BuyerUseCases(OrderCore):
         clock_now = self._clock.now(sandbox)
         now = self._stamp(clock_now)
         order_id = self._ids.record_key()
-        with self._store.transaction() as uow:  # checked inside the write transaction: no two orders slip through
-            p = self.profile_for(uow, sandbox, profile)
+        with self._store.unit_of_work(sandbox) as uow:  # checked inside the write transaction: no two slip through
+            p = self.profile_for(uow, profile)
             named = buyer if buyer is not None else documents.buyer_of(body)
             if isinstance(named, Violation) and p.buyer_required:
                 raise Unprocessable(str(named))
             found = None if isinstance(named, Violation) else named
             order = documents.new_order(order_id, body, found, now, p.orders.initial, p.initial_state_reason())
             if p.preconditions and found is not None:
-                self.inventory.check_preconditions(uow, sandbox, found, body, p)
-            self._announce(uow, sandbox, order, now, p)
+                self.inventory.check_preconditions(uow, found, body, p)
+            self._announce(uow, order, now, p)
             plan = new_plan(order, p.steps, mode=self._buyer_progress, delay=self._delay, start=clock_now.timestamp())
-            save_plan(uow, sandbox, {**plan, "profile": p.name})
+            save_plan(uow, {**plan, "profile": p.name})
         return order
 
     def delete_order(self, sandbox: str, order_id: str, profile: str | None = None) -> None:
         """DELETE productOrder/{id}: gone with its plan and open requests (plain v4); the FIT profile keeps every
         order (409)."""
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox, profile)
-            order = self._stored_order(uow, sandbox, order_id)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow, profile)
+            order = self._stored_order(uow, order_id)
             if not p.deletable:
                 raise Conflict(
                     f"productOrder {order_id}: the {p.name} profile keeps every order (state {order['state']!r}); "
                     "cancel it with POST /cancelProductOrder instead"
                 )
-            uow.delete(sandbox, ORDER_KIND, order_id)
-            uow.delete(sandbox, INFO_REQUEST_KIND, order_id)
-            drop_plan(uow, sandbox, order_id)
-            self._publish(uow, sandbox, p, [ProductOrderDeleteEvent(order, self._stamp(self._clock.now(sandbox)))])
+            uow.delete(ORDER_KIND, order_id)
+            uow.delete(INFO_REQUEST_KIND, order_id)
+            drop_plan(uow, order_id)
+            self._publish(uow, p, [ProductOrderDeleteEvent(order, self._stamp(self._clock.now(sandbox)))])
 
     def patch_order(
         self,
@@ -110,9 +110,9 @@ class BuyerUseCases(OrderCore):
         ProductOrderAttributeValueChangeEvent naming each changed attribute (none when nothing changed)."""
         self.progress_due(sandbox)
         now = self._stamp(self._clock.now(sandbox))
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox, profile)
-            order = self._stored_order(uow, sandbox, order_id)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow, profile)
+            order = self._stored_order(uow, order_id)
             if p.orders.is_final(str(order["state"])):
                 raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r} and cannot change")
             with patch_refusals(f"productOrder {order_id}"):
@@ -128,25 +128,25 @@ class BuyerUseCases(OrderCore):
                     [Violation("$.relatedParty", f"an order of the {p.name} profile keeps its Auftraggeber")]
                 )
             if paths:
-                uow.put(sandbox, ORDER_KIND, order_id, patched)
-                self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(patched, now, paths)])
-                patched = self._resume_if_answered(uow, sandbox, p, patched, given, now)
+                uow.put(ORDER_KIND, order_id, patched)
+                self._publish(uow, p, [ProductOrderAttributeValueChangeEvent(patched, now, paths)])
+                patched = self._resume_if_answered(uow, p, patched, given, now)
         return patched
 
     def _resume_if_answered(
-        self, uow: UnitOfWork, sandbox: str, p: Profile, order: dict[str, Any], given: Sequence[str], now: str
+        self, uow: SandboxUnit, p: Profile, order: dict[str, Any], given: Sequence[str], now: str
     ) -> dict[str, Any]:
         """The buyer has given everything the seller asked for: the order goes on (pending → inProgress, 0000) and a
         paused automatic plan runs on."""
-        request = uow.get(sandbox, INFO_REQUEST_KIND, str(order["id"]))
+        request = uow.get(INFO_REQUEST_KIND, str(order["id"]))
         updated, done = rules.answered(request, order, given, p.waiting_state) if request else (None, False)
         if updated is None:
             return order
-        uow.put(sandbox, INFO_REQUEST_KIND, str(order["id"]), updated)
+        uow.put(INFO_REQUEST_KIND, str(order["id"]), updated)
         if not done:
             return order
-        resumed = self._to_state(uow, sandbox, p, order, p.resume_state, p.resume_reason, now)
-        set_plan_mode(uow, sandbox, str(order["id"]), "auto", self._clock.now(sandbox).timestamp() + self._delay)
+        resumed = self._to_state(uow, p, order, p.resume_state, p.resume_reason, now)
+        set_plan_mode(uow, str(order["id"]), "auto", self._clock.now(uow.sandbox).timestamp() + self._delay)
         return resumed
 
     def require_information(
@@ -156,14 +156,14 @@ class BuyerUseCases(OrderCore):
         ProductOrderInformationRequiredEvent names each field; an automatic plan waits. The buyer's merge patches
         that give every field let the order go on."""
         now = self._stamp(self._clock.now(sandbox))
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox)
-            order = self._stored_order(uow, sandbox, order_id)
-            pending = self._to_state(uow, sandbox, p, order, p.waiting_state, reason_code, now)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow)
+            order = self._stored_order(uow, order_id)
+            pending = self._to_state(uow, p, order, p.waiting_state, reason_code, now)
             paths = documents.information_paths(pending, fields)
-            self._publish(uow, sandbox, p, [ProductOrderInformationRequiredEvent(pending, now, paths)])
-            uow.put(sandbox, INFO_REQUEST_KIND, order_id, {"fields": list(fields), "answered": [], "at": now})
-            set_plan_mode(uow, sandbox, order_id, "paused")
+            self._publish(uow, p, [ProductOrderInformationRequiredEvent(pending, now, paths)])
+            uow.put(INFO_REQUEST_KIND, order_id, {"fields": list(fields), "answered": [], "at": now})
+            set_plan_mode(uow, order_id, "paused")
         return pending
 
     # cancellation
@@ -175,15 +175,15 @@ class BuyerUseCases(OrderCore):
         self.progress_due(sandbox)
         now = self._stamp(self._clock.now(sandbox))
         task_id = self._ids.uuid()
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox, profile)
-            order = uow.get(sandbox, ORDER_KIND, order_id)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow, profile)
+            order = uow.get(ORDER_KIND, order_id)
             if order is None:
                 raise NotFound(f"$.productOrder.id: no productOrder with id {order_id!r}")
             outcome = rules.cancellation(p, order, task_id, reason, now)
             if outcome.order is not None:
-                uow.put(sandbox, ORDER_KIND, order_id, outcome.order)
-                drop_plan(uow, sandbox, order_id)
-            self._publish(uow, sandbox, p, outcome.events)
-            uow.insert(sandbox, TASK_KIND, task_id, outcome.task)
+                uow.put(ORDER_KIND, order_id, outcome.order)
+                drop_plan(uow, order_id)
+            self._publish(uow, p, outcome.events)
+            uow.insert(TASK_KIND, task_id, outcome.task)
         return outcome.task

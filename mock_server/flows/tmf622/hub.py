@@ -14,7 +14,7 @@ from pruefstand.mock_server.flows.tmf622.notifications import Subscription, deli
 from pruefstand.mock_server.flows.tmf622.v5 import event_v5
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.store import OutboundMessage, Store, UnitOfWork
+from pruefstand.mock_server.store import OutboundMessage, SandboxUnit, Store
 
 
 class EventContractError(MockError):
@@ -88,23 +88,23 @@ class Hub:
                 raise BadRequest([Violation("$.query", problem) for problem in problems])
         # A query sent as null is left out (v4's query is a string; an empty one would be made up)
         subscription = {"id": self._ids.uuid(), "callback": callback, **({"query": query} if query is not None else {})}
-        with self._store.transaction() as uow:
-            uow.insert(sandbox, SUBSCRIPTION_KIND, subscription["id"], {**subscription, "version": version})
+        with self._store.unit_of_work(sandbox) as uow:
+            uow.insert(SUBSCRIPTION_KIND, subscription["id"], {**subscription, "version": version})
         return subscription
 
     def unregister(self, sandbox: str, subscription_id: str) -> None:
-        with self._store.transaction() as uow:
-            if not uow.delete(sandbox, SUBSCRIPTION_KIND, subscription_id):
+        with self._store.unit_of_work(sandbox) as uow:
+            if not uow.delete(SUBSCRIPTION_KIND, subscription_id):
                 raise NotFound(f"no hub subscription {subscription_id!r}")
 
     def publish(
-        self, uow: UnitOfWork, sandbox: str, events: Iterable[OrderEvent], *, field_path: str = "array"
+        self, uow: SandboxUnit, events: Iterable[OrderEvent], *, field_path: str = "array"
     ) -> None:
         """Validate each event against the listener contract and queue it, in order, for every subscription whose
         query wants it (a task's event is matched on the order it belongs to)."""
         subscriptions = [
             Subscription(s["id"], s["callback"], s.get("query") or "", s.get("version") or "v4")
-            for s in uow.find(sandbox, SUBSCRIPTION_KIND)
+            for s in uow.find(SUBSCRIPTION_KIND)
             if not s.get("deleted")  # tombstones of state files from before subscriptions were deleted
         ]
         by_version = {v: [s for s in subscriptions if s.version == v] for v in {s.version for s in subscriptions}}
@@ -133,7 +133,7 @@ class Hub:
                 )
             ]
             for stream, target, message in found:
-                uow.publish(sandbox, OutboundMessage(stream, event.event_type, target, message))
+                uow.publish(OutboundMessage(stream, event.event_type, target, message))
 
     def _validator(self, event_type: str) -> SchemaValidator:
         if event_type not in self._validators:

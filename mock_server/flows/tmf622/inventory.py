@@ -9,7 +9,7 @@ from typing import Any
 from pruefstand.mock_server.flows.tmf622.documents import AGREEMENT_KIND, ORDER_KIND, PRODUCT_KIND
 from pruefstand.mock_server.flows.tmf622.profile import Profile
 from pruefstand.mock_server.kernel.errors import Conflict, NotFound
-from pruefstand.mock_server.store import Reader, Store, UnitOfWork
+from pruefstand.mock_server.store import SandboxUnit, SandboxView, Store
 
 
 class Inventory:
@@ -17,12 +17,12 @@ class Inventory:
         self._store = store
 
     def seed_agreement(self, sandbox: str, buyer: str, agreement: Mapping[str, Any]) -> None:
-        with self._store.transaction() as uow:
-            uow.put(sandbox, AGREEMENT_KIND, buyer, with_id({**agreement, "buyer": buyer}))
+        with self._store.unit_of_work(sandbox) as uow:
+            uow.put(AGREEMENT_KIND, buyer, with_id({**agreement, "buyer": buyer}))
 
     def seed_product(self, sandbox: str, product: Mapping[str, Any]) -> None:
-        with self._store.transaction() as uow:
-            uow.put(sandbox, PRODUCT_KIND, str(product["id"]), dict(product))
+        with self._store.unit_of_work(sandbox) as uow:
+            uow.put(PRODUCT_KIND, str(product["id"]), dict(product))
 
     def seed(
         self,
@@ -35,43 +35,43 @@ class Inventory:
         """Framework agreements (by buyer) and products (by id) in one transaction; returns what the sandbox holds.
         `replace=False` adds only what is not there yet (a seed file read at every start must not undo a
         termination that happened since)."""
-        with self._store.transaction() as uow:
+        with self._store.unit_of_work(sandbox) as uow:
             for kind, key, doc in [
                 *((AGREEMENT_KIND, str(a["buyer"]), with_id(a)) for a in agreements),
                 *((PRODUCT_KIND, str(p["id"]), {"status": "active", **p}) for p in products),
             ]:
-                if replace or uow.get(sandbox, kind, key) is None:
-                    uow.put(sandbox, kind, key, doc)
+                if replace or uow.get(kind, key) is None:
+                    uow.put(kind, key, doc)
         return self.holding(sandbox)
 
     def holding(self, sandbox: str) -> dict[str, Any]:
         return {
-            "agreements": self._store.find(sandbox, AGREEMENT_KIND),
-            "products": self._store.find(sandbox, PRODUCT_KIND),
+            "agreements": self._store.view(sandbox).find(AGREEMENT_KIND),
+            "products": self._store.view(sandbox).find(PRODUCT_KIND),
         }
 
     def product(self, sandbox: str, product_id: str) -> dict[str, Any]:
-        found = self._store.get(sandbox, PRODUCT_KIND, product_id)
+        found = self._store.view(sandbox).get(PRODUCT_KIND, product_id)
         if found is None:
             raise NotFound(f"no product {product_id!r} in the inventory")
         return found
 
     @staticmethod
-    def open_orders_on(reader: Reader, sandbox: str, product_id: str, profile: Profile) -> list[dict[str, Any]]:
+    def open_orders_on(reader: SandboxView, product_id: str, profile: Profile) -> list[dict[str, Any]]:
         """Orders on the product that are neither final nor completed in the profile (found through the index on the
         items' product ids; read inside the caller's transaction)."""
         return [
             o
-            for o in reader.find(sandbox, ORDER_KIND, {"productId": product_id})
+            for o in reader.find(ORDER_KIND, {"productId": product_id})
             if not profile.orders.is_final(str(o.get("state"))) and str(o.get("state")) != profile.completed_state
         ]
 
     def check_preconditions(
-        self, uow: UnitOfWork, sandbox: str, buyer: str, body: Mapping[str, Any], profile: Profile
+        self, uow: SandboxUnit, buyer: str, body: Mapping[str, Any], profile: Profile
     ) -> None:
         """A framework agreement; each item's product in the buyer's inventory (an `add` item needs none), not
         terminated, with no open order on it. The first that fails is refused, naming the field."""
-        if uow.get(sandbox, AGREEMENT_KIND, buyer) is None:
+        if uow.get(AGREEMENT_KIND, buyer) is None:
             raise Conflict(f"precondition: Auftraggeber {buyer!r} has no framework agreement (Rahmenvertrag)")
         for index, item in enumerate(body.get("productOrderItem", [])):
             product_id = (item.get("product") or {}).get("id")
@@ -82,7 +82,7 @@ class Inventory:
                         f"{item.get('action')!r}: it names the product in the inventory"
                     )
                 continue
-            product = uow.get(sandbox, PRODUCT_KIND, str(product_id))
+            product = uow.get(PRODUCT_KIND, str(product_id))
             if product is None or product.get("owner") != buyer:
                 raise Conflict(
                     f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is not in the inventory "
@@ -90,7 +90,7 @@ class Inventory:
                 )
             if product.get("status") == "terminated":
                 raise Conflict(f"precondition: $.productOrderItem[{index}].product.id {product_id!r} is terminated")
-            for other in self.open_orders_on(uow, sandbox, str(product_id), profile):
+            for other in self.open_orders_on(uow, str(product_id), profile):
                 raise Conflict(
                     f"precondition: product {product_id!r} has an open order {other['id']} in state {other['state']!r}"
                 )

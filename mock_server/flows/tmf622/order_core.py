@@ -37,7 +37,7 @@ from pruefstand.mock_server.flows.tmf622.tmf630 import matches, page, parse_filt
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER
-from pruefstand.mock_server.store import Reader, Store, UnitOfWork
+from pruefstand.mock_server.store import SandboxUnit, SandboxView, Store
 
 
 class OrderCore:
@@ -68,29 +68,29 @@ class OrderCore:
         self.hub = Hub(store, listener_spec, self._ids, append_listener_path=append_listener_path, targets=targets)
 
     # which profile
-    def profile_for(self, reader: Reader, sandbox: str, requested: str | None = None) -> Profile:
+    def profile_for(self, reader: SandboxView, requested: str | None = None) -> Profile:
         """The profile a request works in: the one it names (header), else the sandbox's choice (admin API), else
         the setting `tmf622_default_profile`; `auto` is FIT for a sandbox with FIT data (framework agreements),
         plain TMF622 v4 otherwise. A service built with one profile works in that one."""
         if len(self._profiles) == 1 and requested is None:
             return next(iter(self._profiles.values()))
-        name = requested or self.chosen_profile(reader, sandbox) or self._default_profile
+        name = requested or self.chosen_profile(reader) or self._default_profile
         if name == "auto":
-            name = "fit" if reader.count(sandbox, AGREEMENT_KIND) else "tmf622"
+            name = "fit" if reader.count(AGREEMENT_KIND) else "tmf622"
         if name not in self._profiles:
             raise BadRequest(
                 [Violation(f"header {PROFILE_HEADER}", f"unknown profile {name!r}; one of {', '.join(self._profiles)}")]
             )
         return self._profiles[name]
 
-    def chosen_profile(self, reader: Reader, sandbox: str) -> str | None:
-        found = reader.get(sandbox, PROFILE_KIND, "profile")
+    def chosen_profile(self, reader: SandboxView) -> str | None:
+        found = reader.get(PROFILE_KIND, "profile")
         return str(found["profile"]) if found else None
 
     def profile_state(self, sandbox: str) -> dict[str, str]:
         """The sandbox's choice (`auto` when none) and the profile it works in."""
-        chosen = self.chosen_profile(self._store, sandbox) or "auto"
-        return {"profile": chosen, "effective": self.profile_for(self._store, sandbox).name}
+        chosen = self.chosen_profile(self._store.view(sandbox)) or "auto"
+        return {"profile": chosen, "effective": self.profile_for(self._store.view(sandbox)).name}
 
     def choose_profile(self, sandbox: str, name: str) -> dict[str, str]:
         """The sandbox's profile from now on (`auto`: by its data, as without a choice)."""
@@ -98,9 +98,9 @@ class OrderCore:
             raise BadRequest(
                 [Violation("$.profile", f"unknown profile {name!r}; one of auto, {', '.join(self._profiles)}")]
             )
-        with self._store.transaction() as uow:
-            uow.put(sandbox, PROFILE_KIND, "profile", {"profile": name})
-            effective = self.profile_for(uow, sandbox).name
+        with self._store.unit_of_work(sandbox) as uow:
+            uow.put(PROFILE_KIND, "profile", {"profile": name})
+            effective = self.profile_for(uow).name
         return {"profile": name, "effective": effective}
 
     def _stamp(self, moment: datetime) -> str:
@@ -113,7 +113,7 @@ class OrderCore:
         """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
         ran = 0
         now = self._clock.now(sandbox).timestamp()
-        for plan in automatic_plans(self._store, sandbox):
+        for plan in automatic_plans(self._store.view(sandbox)):
             while plan.get("mode") == "auto" and plan.get("steps") and float(plan["nextDue"]) <= now:
                 plan = self._run_step(sandbox, str(plan["orderId"]), due_only=now)
                 if not plan:
@@ -124,13 +124,13 @@ class OrderCore:
     def run_next(self, sandbox: str, order_id: str, state_change_date: str | None = None) -> dict[str, Any]:
         """Run the next planned step of an order now (manual mode, or ahead of the clock); a state step may be dated
         earlier than its event with `state_change_date`."""
-        order = self._stored_order(self._store, sandbox, order_id)
+        order = self._stored_order(self._store.view(sandbox), order_id)
         if not self._run_step(sandbox, order_id, due_only=None, changed_at=state_change_date):
             raise Conflict(
                 f"productOrder {order_id} in state {order['state']!r} has no planned step left (its plan ended, or a "
                 "manual change ended it); move it with .../state instead"
             )
-        return self._stored_order(self._store, sandbox, order_id)
+        return self._stored_order(self._store.view(sandbox), order_id)
 
     # inside a transaction
     def _run_step(
@@ -138,16 +138,16 @@ class OrderCore:
     ) -> dict[str, Any]:
         """Run the plan's first step in one transaction with the plan's update; {} when there was nothing to run
         (another worker ran it, the plan ended, the step no longer fits the order's state)."""
-        with self._store.transaction() as uow:
-            plan = uow.get(sandbox, PLAN_KIND, order_id)
+        with self._store.unit_of_work(sandbox) as uow:
+            plan = uow.get(PLAN_KIND, order_id)
             step = next_step(plan) if plan else None
             if plan is None or step is None or (due_only is not None and float(plan["nextDue"]) > due_only):
                 return {}
-            p = self._profiles.get(str(plan.get("profile"))) or self.profile_for(uow, sandbox)
-            order = uow.get(sandbox, ORDER_KIND, order_id)
+            p = self._profiles.get(str(plan.get("profile"))) or self.profile_for(uow)
+            order = uow.get(ORDER_KIND, order_id)
             already = order is not None and step.state == order["state"]  # e.g. resumed there by the buyer's answer
             if order is None or (step.state and not already and step.state not in p.orders.allowed(order["state"])):
-                drop_plan(uow, sandbox, order_id)  # someone moved the order elsewhere: the plan is over
+                drop_plan(uow, order_id)  # someone moved the order elsewhere: the plan is over
                 return {}
             ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
             if changed_at is not None and step.state is None:
@@ -159,19 +159,17 @@ class OrderCore:
                     last = documents.instant_seconds(str(order.get("stateChangeDate", ""))) or 0.0
                     changed_at = self._stamp(datetime.fromtimestamp(max(last, ran_at - step.changed_before), UTC))
                 at = self._stamp(datetime.fromtimestamp(ran_at, UTC))
-                self._apply(uow, sandbox, p, order, step, plan, at, changed_at)
+                self._apply(uow, p, order, step, plan, at, changed_at)
             rest = after_step(plan, ran_at)
             if rest["steps"]:
-                uow.put(sandbox, PLAN_KIND, order_id, rest)
+                uow.put(PLAN_KIND, order_id, rest)
             else:
-                drop_plan(uow, sandbox, order_id)
+                drop_plan(uow, order_id)
             return rest
 
     def _apply(
         self,
-        uow: UnitOfWork,
-        sandbox: str,
-        p: Profile,
+        uow: SandboxUnit, p: Profile,
         order: dict[str, Any],
         step: Step,
         plan: Mapping[str, Any],
@@ -179,18 +177,16 @@ class OrderCore:
         changed_at: str | None = None,
     ) -> None:
         if step.state is not None:
-            self._to_state(uow, sandbox, p, order, step.state, step.reason, at, changed_at)
+            self._to_state(uow, p, order, step.state, step.reason, at, changed_at)
         elif step.attributes == "supplierContact":
             expected = str(plan.get("expectedCompletionDate") or order.get("requestedCompletionDate") or at)
-            self._supplier_contact(uow, sandbox, p, order, expected, None, at)
+            self._supplier_contact(uow, p, order, expected, None, at)
         else:
-            self._termination_date(uow, sandbox, p, order, str(plan.get("terminationDate") or at), at)
+            self._termination_date(uow, p, order, str(plan.get("terminationDate") or at), at)
 
     def _to_state(
         self,
-        uow: UnitOfWork,
-        sandbox: str,
-        p: Profile,
+        uow: SandboxUnit, p: Profile,
         order: Mapping[str, Any],
         target: str,
         code: str | None,
@@ -199,12 +195,12 @@ class OrderCore:
     ) -> dict[str, Any]:
         changed = rules.state_change(p, order, target, code, at, changed_at)
         if target == p.completed_state:
-            self._complete_items(uow, sandbox, changed, at)
-        uow.put(sandbox, ORDER_KIND, str(order["id"]), changed)
-        self._publish(uow, sandbox, p, [ProductOrderStateChangeEvent(changed, at)])
+            self._complete_items(uow, changed, at)
+        uow.put(ORDER_KIND, str(order["id"]), changed)
+        self._publish(uow, p, [ProductOrderStateChangeEvent(changed, at)])
         return changed
 
-    def _complete_items(self, uow: UnitOfWork, sandbox: str, order: dict[str, Any], _at: str) -> None:
+    def _complete_items(self, uow: SandboxUnit, order: dict[str, Any], _at: str) -> None:
         """A completed order changes the inventory: an added product becomes the buyer's (active); a deleted one
         is pendingTerminate until its terminationDate is set."""
         buyer = documents.buyer_of(order)
@@ -214,18 +210,16 @@ class OrderCore:
             ref = item.setdefault("product", {})
             if item.get("action") == "add" and isinstance(buyer, str):
                 ref.setdefault("id", self._ids.uuid())
-                uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), {**ref, "owner": buyer, "status": "active"})
+                uow.put(PRODUCT_KIND, str(ref["id"]), {**ref, "owner": buyer, "status": "active"})
                 ref["status"] = "active"
             elif item.get("action") == "delete" and "id" in ref:
-                stored = uow.get(sandbox, PRODUCT_KIND, str(ref["id"]))
+                stored = uow.get(PRODUCT_KIND, str(ref["id"]))
                 if stored is not None and stored.get("status") != "terminated":
-                    uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), {**stored, "status": "pendingTerminate"})
+                    uow.put(PRODUCT_KIND, str(ref["id"]), {**stored, "status": "pendingTerminate"})
 
     def _supplier_contact(
         self,
-        uow: UnitOfWork,
-        sandbox: str,
-        p: Profile,
+        uow: SandboxUnit, p: Profile,
         order: dict[str, Any],
         expected: str,
         contact: Mapping[str, Any] | None,
@@ -236,16 +230,16 @@ class OrderCore:
         order["relatedParty"] = [*order.get("relatedParty", []), party]
         order["expectedCompletionTimePeriod"] = {"startDateTime": expected}
         order["expectedCompletionDate"] = expected  # the TMF622 v4 field, for plain v4 clients
-        uow.put(sandbox, ORDER_KIND, str(order["id"]), order)
+        uow.put(ORDER_KIND, str(order["id"]), order)
         paths = [
             {"path": "/relatedParty/", "typeOfChange": "add"},
             {"path": "/expectedCompletionTimePeriod/", "typeOfChange": "add"},
         ]
-        self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
+        self._publish(uow, p, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
         return order
 
     def _termination_date(
-        self, uow: UnitOfWork, sandbox: str, p: Profile, order: dict[str, Any], termination_date: str, at: str
+        self, uow: SandboxUnit, p: Profile, order: dict[str, Any], termination_date: str, at: str
     ) -> dict[str, Any]:
         deleted = [i for i in order.get("productOrderItem", []) if i.get("action") == "delete" and i.get("product")]
         if not deleted:
@@ -253,26 +247,26 @@ class OrderCore:
         for item in deleted:
             ref = item["product"]
             ref["terminationDate"] = termination_date
-            stored = uow.get(sandbox, PRODUCT_KIND, str(ref["id"])) or {"id": ref["id"]}
+            stored = uow.get(PRODUCT_KIND, str(ref["id"])) or {"id": ref["id"]}
             terminated = {**stored, "status": "terminated", "terminationDate": termination_date}
-            uow.put(sandbox, PRODUCT_KIND, str(ref["id"]), terminated)
-        uow.put(sandbox, ORDER_KIND, str(order["id"]), order)
+            uow.put(PRODUCT_KIND, str(ref["id"]), terminated)
+        uow.put(ORDER_KIND, str(order["id"]), order)
         paths = [{"path": "/terminationDate/", "typeOfChange": "add"}]
-        self._publish(uow, sandbox, p, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
+        self._publish(uow, p, [ProductOrderAttributeValueChangeEvent(order, at, paths)])
         return order
 
-    def _announce(self, uow: UnitOfWork, sandbox: str, order: Mapping[str, Any], now: str, p: Profile) -> None:
+    def _announce(self, uow: SandboxUnit, order: Mapping[str, Any], now: str, p: Profile) -> None:
         """A new order: stored, then CreateEvent and the StateChangeEvent of its first state (as the FIT seed shows)."""
-        uow.insert(sandbox, ORDER_KIND, str(order["id"]), order)
-        self._publish(uow, sandbox, p, [ProductOrderCreateEvent(order, now), ProductOrderStateChangeEvent(order, now)])
+        uow.insert(ORDER_KIND, str(order["id"]), order)
+        self._publish(uow, p, [ProductOrderCreateEvent(order, now), ProductOrderStateChangeEvent(order, now)])
 
-    def _publish(self, uow: UnitOfWork, sandbox: str, p: Profile, events: Sequence[OrderEvent]) -> None:
-        self.hub.publish(uow, sandbox, events, field_path=p.field_path)
+    def _publish(self, uow: SandboxUnit, p: Profile, events: Sequence[OrderEvent]) -> None:
+        self.hub.publish(uow, events, field_path=p.field_path)
 
     @staticmethod
-    def _stored_order(reader: Reader, sandbox: str, order_id: str) -> dict[str, Any]:
+    def _stored_order(reader: SandboxView, order_id: str) -> dict[str, Any]:
         """The order, read inside a transaction (a unit of work) or outside it (the store)."""
-        order = reader.get(sandbox, ORDER_KIND, order_id)
+        order = reader.get(ORDER_KIND, order_id)
         if order is None:
             raise NotFound(f"no productOrder with id {order_id!r}")
         return order
@@ -282,9 +276,7 @@ _INDEXED = {kind: {i.field: i for i in INDEXES if i.kind == kind} for kind in (O
 
 
 def listed(
-    reader: Reader,
-    sandbox: str,
-    kind: str,
+    reader: SandboxView, kind: str,
     query: Mapping[str, str],
     offset: int | None,
     limit: int | None,
@@ -294,8 +286,8 @@ def listed(
     what the indexed ones selected."""
     where, rest = split_filters(parse_filters(query), _INDEXED[kind])
     if not rest and not sort:
-        return reader.find(sandbox, kind, where, limit=limit, offset=offset or 0), reader.count(sandbox, kind, where)
-    found = [item for item in reader.find(sandbox, kind, where) if matches(item, rest)]
+        return reader.find(kind, where, limit=limit, offset=offset or 0), reader.count(kind, where)
+    found = [item for item in reader.find(kind, where) if matches(item, rest)]
     return page([dict(i) for i in sorted_by(found, sort)], offset, limit)
 
 

@@ -46,19 +46,19 @@ class SellerUseCases(OrderCore):
         clock_now = self._clock.now(sandbox)
         now = self._stamp(clock_now)
         order_id = self._ids.record_key()
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox)
-            agreement = uow.get(sandbox, AGREEMENT_KIND, buyer)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow)
+            agreement = uow.get(AGREEMENT_KIND, buyer)
             if agreement is None:
                 raise Conflict(f"precondition: Auftraggeber {buyer!r} has no framework agreement (Rahmenvertrag)")
-            product = uow.get(sandbox, PRODUCT_KIND, product_id)
+            product = uow.get(PRODUCT_KIND, product_id)
             if product is None or product.get("owner") != buyer:
                 raise Conflict(
                     f"precondition: product {product_id!r} is not in the inventory of Auftraggeber {buyer!r}"
                 )
             if product.get("status") == "terminated":
                 raise Conflict(f"precondition: product {product_id!r} is already terminated")
-            number = external_id or f"LE-{uow.next_counter(sandbox, 'tmf.sellerOrderNumber'):07d}"
+            number = external_id or f"LE-{uow.next_counter('tmf.sellerOrderNumber'):07d}"
             order = documents.termination_by_seller(
                 order_id,
                 product,
@@ -72,12 +72,12 @@ class SellerUseCases(OrderCore):
                 initial_reason=p.initial_state_reason(),
             )
             reason = Reason("KUE-LE", f"Abgebrochen: Kündigung durch den Leistungserbringer, Auftrag {order_id}")
-            open_orders = self.inventory.open_orders_on(uow, sandbox, product_id, p)
+            open_orders = self.inventory.open_orders_on(uow, product_id, p)
             for aborted in rules.aborted_for_termination(p, open_orders, product_id, reason, now):
-                uow.put(sandbox, ORDER_KIND, str(aborted["id"]), aborted)
-                self._publish(uow, sandbox, p, [ProductOrderStateChangeEvent(aborted, now)])
-                drop_plan(uow, sandbox, str(aborted["id"]))
-            self._announce(uow, sandbox, order, now, p)
+                uow.put(ORDER_KIND, str(aborted["id"]), aborted)
+                self._publish(uow, p, [ProductOrderStateChangeEvent(aborted, now)])
+                drop_plan(uow, str(aborted["id"]))
+            self._announce(uow, order, now, p)
             plan = new_plan(
                 order,
                 p.steps,
@@ -87,7 +87,7 @@ class SellerUseCases(OrderCore):
                 expected_completion=expected_completion or requested,
                 termination_date=termination_date,
             )
-            save_plan(uow, sandbox, {**plan, "profile": p.name})
+            save_plan(uow, {**plan, "profile": p.name})
         return order
 
     def change_state(
@@ -103,12 +103,12 @@ class SellerUseCases(OrderCore):
         """Move the order along the profile's state machine; emits exactly one ProductOrderStateChangeEvent (at the
         sandbox clock; `state_change_date` may date the change earlier). A manual change ends the automatic plan."""
         now = self._stamp(self._clock.now(sandbox))
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox)
-            order = self._stored_order(uow, sandbox, order_id)
-            changed = self._to_state(uow, sandbox, p, order, target, reason_code, now, state_change_date)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow)
+            order = self._stored_order(uow, order_id)
+            changed = self._to_state(uow, p, order, target, reason_code, now, state_change_date)
             if manual:
-                drop_plan(uow, sandbox, order_id)
+                drop_plan(uow, order_id)
         return changed
 
     def add_supplier_contact(
@@ -120,34 +120,34 @@ class SellerUseCases(OrderCore):
     ) -> dict[str, Any]:
         """The seller's order-management contact and the binding completion date, as one AttributeValueChange."""
         now = self._stamp(self._clock.now(sandbox))
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox)
-            order = self._stored_order(uow, sandbox, order_id)
-            changed = self._supplier_contact(uow, sandbox, p, order, expected_completion, contact, now)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow)
+            order = self._stored_order(uow, order_id)
+            changed = self._supplier_contact(uow, p, order, expected_completion, contact, now)
         return changed
 
     def set_termination_date(self, sandbox: str, order_id: str, termination_date: str) -> dict[str, Any]:
         """The terminated product gets its terminationDate, in the order (event) and in the inventory (terminated)."""
         now = self._stamp(self._clock.now(sandbox))
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox)
-            order = self._stored_order(uow, sandbox, order_id)
-            changed = self._termination_date(uow, sandbox, p, order, termination_date, now)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow)
+            order = self._stored_order(uow, order_id)
+            changed = self._termination_date(uow, p, order, termination_date, now)
         return changed
 
     def add_milestone(self, sandbox: str, order_id: str, name: str, message: str | None = None) -> dict[str, Any]:
         """A milestone of the order (FIT: `pointOfNoReturn` ends the window for a cancellation, which is then refused
         with 1087); emits one ProductOrderMilestoneEvent."""
         now = self._stamp(self._clock.now(sandbox))
-        with self._store.transaction() as uow:
-            p = self.profile_for(uow, sandbox)
-            order = self._stored_order(uow, sandbox, order_id)
+        with self._store.unit_of_work(sandbox) as uow:
+            p = self.profile_for(uow)
+            order = self._stored_order(uow, order_id)
             if p.orders.is_final(str(order["state"])):
                 raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r}: no more milestones")
             milestone = {"id": self._ids.uuid(), "name": name, "milestoneDate": now, "status": "reached"}
             if message:
                 milestone["message"] = message
             order["productOrderMilestone"] = [*order.get("productOrderMilestone", []), milestone]
-            uow.put(sandbox, ORDER_KIND, order_id, order)
-            self._publish(uow, sandbox, p, [ProductOrderMilestoneEvent(order, now)])
+            uow.put(ORDER_KIND, order_id, order)
+            self._publish(uow, p, [ProductOrderMilestoneEvent(order, now)])
         return order
