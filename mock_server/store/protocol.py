@@ -2,9 +2,9 @@
 
 Flows touch state through one door per sandbox: `unit_of_work(sandbox)` (one transaction: everything in it happens,
 or nothing) and `view(sandbox)` (reads outside a transaction); the store-wide calls are for the admin API, the
-delivery worker and the HTTP layer. Outbound messages are published in the unit of work and written to the outbox at commit; the
-delivery worker reads the outbox through its own port. No SQL leaks out of the store package: the SQLite and
-PostgreSQL backends implement the same protocols and pass the same contract tests (tests/store/).
+delivery worker and the HTTP layer. Outbound messages are published in the unit of work and written to the outbox
+at commit; the delivery worker reads the outbox through its own port. No SQL leaks out of the store package: the
+SQLite and PostgreSQL backends implement the same protocols and pass the same contract tests (tests/store/).
 """
 
 from __future__ import annotations

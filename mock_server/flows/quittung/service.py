@@ -159,7 +159,8 @@ class ReceiptService:
     # inside the transaction
     def _issue(
         self,
-        uow: SandboxUnit, draft: Mapping[str, Any],
+        uow: SandboxUnit,
+        draft: Mapping[str, Any],
         fields: Mapping[str, Any],
         found: ReceiptInput,
         now: str,

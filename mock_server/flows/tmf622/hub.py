@@ -97,9 +97,7 @@ class Hub:
             if not uow.delete(SUBSCRIPTION_KIND, subscription_id):
                 raise NotFound(f"no hub subscription {subscription_id!r}")
 
-    def publish(
-        self, uow: SandboxUnit, events: Iterable[OrderEvent], *, field_path: str = "array"
-    ) -> None:
+    def publish(self, uow: SandboxUnit, events: Iterable[OrderEvent], *, field_path: str = "array") -> None:
         """Validate each event against the listener contract and queue it, in order, for every subscription whose
         query wants it (a task's event is matched on the order it belongs to)."""
         subscriptions = [

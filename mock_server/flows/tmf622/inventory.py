@@ -66,9 +66,7 @@ class Inventory:
             if not profile.orders.is_final(str(o.get("state"))) and str(o.get("state")) != profile.completed_state
         ]
 
-    def check_preconditions(
-        self, uow: SandboxUnit, buyer: str, body: Mapping[str, Any], profile: Profile
-    ) -> None:
+    def check_preconditions(self, uow: SandboxUnit, buyer: str, body: Mapping[str, Any], profile: Profile) -> None:
         """A framework agreement; each item's product in the buyer's inventory (an `add` item needs none), not
         terminated, with no open order on it. The first that fails is refused, naming the field."""
         if uow.get(AGREEMENT_KIND, buyer) is None:

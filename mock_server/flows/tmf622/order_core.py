@@ -169,7 +169,8 @@ class OrderCore:
 
     def _apply(
         self,
-        uow: SandboxUnit, p: Profile,
+        uow: SandboxUnit,
+        p: Profile,
         order: dict[str, Any],
         step: Step,
         plan: Mapping[str, Any],
@@ -186,7 +187,8 @@ class OrderCore:
 
     def _to_state(
         self,
-        uow: SandboxUnit, p: Profile,
+        uow: SandboxUnit,
+        p: Profile,
         order: Mapping[str, Any],
         target: str,
         code: str | None,
@@ -219,7 +221,8 @@ class OrderCore:
 
     def _supplier_contact(
         self,
-        uow: SandboxUnit, p: Profile,
+        uow: SandboxUnit,
+        p: Profile,
         order: dict[str, Any],
         expected: str,
         contact: Mapping[str, Any] | None,
@@ -276,7 +279,8 @@ _INDEXED = {kind: {i.field: i for i in INDEXES if i.kind == kind} for kind in (O
 
 
 def listed(
-    reader: SandboxView, kind: str,
+    reader: SandboxView,
+    kind: str,
     query: Mapping[str, str],
     offset: int | None,
     limit: int | None,
