@@ -20,7 +20,7 @@ from pruefstand.mock_server.kernel.error_shapes import ErrorShape
 from pruefstand.mock_server.kernel.flow_info import ApiInfo, FlowInfo
 from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.kernel.settings import Settings
-from pruefstand.mock_server.store import Store, UnitOfWork
+from pruefstand.mock_server.store import FlowStore, UnitOfWork
 from pruefstand.mock_server.store.indexing import Index
 
 # connexion's bearer check: (token, request) -> token info, or raises Unauthenticated naming the reason.
@@ -33,7 +33,7 @@ class MountContext:
     """What every flow gets: the store, the clock, identifiers, where it may send, the settings and its spec files."""
 
     info: FlowInfo
-    store: Store
+    store: FlowStore
     clock: Clock
     ids: IdSource
     targets: TargetPolicy
@@ -105,7 +105,7 @@ class Flow:
     # Called after an admin clock change of a sandbox: what fell due on the way happens now, not at the next poll.
     on_clock_moved: Callable[[str], object] | None = None
     indexes: Sequence[Index] = ()
-    across: Sequence[str] = ()  # kinds found across sandboxes (Store.sandboxes_with)
+    across: Sequence[str] = ()  # kinds found across sandboxes (FlowStore.sandboxes_with)
     cached: Sequence[str] = ()  # kinds the store keeps in memory
     fast_path: FastPath | None = None
     # Runs once the store's indexes are applied (seed files, start-up checks); may write.

@@ -3,6 +3,7 @@
 from pruefstand.mock_server.store.factory import open_store
 from pruefstand.mock_server.store.indexing import Index, Range, instant_key
 from pruefstand.mock_server.store.protocol import (
+    FlowStore,
     OutboundMessage,
     Outbox,
     Reader,
@@ -15,6 +16,7 @@ from pruefstand.mock_server.store.sandbox_unit import SandboxUnit, SandboxView
 from pruefstand.mock_server.store.sqlite import SQLiteStore
 
 __all__ = [
+    "FlowStore",
     "Index",
     "OutboundMessage",
     "Outbox",

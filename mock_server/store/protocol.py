@@ -114,18 +114,32 @@ class Outbox(Protocol):
         """Make a sandbox's dead deliveries due again, each with a fresh round of attempts; return how many."""
 
 
-class Store(Reader, Protocol):
-    @property
-    def outbox(self) -> Outbox: ...
-
-    def transaction(self) -> AbstractContextManager[UnitOfWork]:
-        """A unit of work over any sandboxes (the admin API, group commit); flows use `unit_of_work(sandbox)`."""
+class FlowStore(Protocol):
+    """What a flow gets of the store (MountContext.store): one door per sandbox, and the lookups of kinds it declared
+    as found across sandboxes. No transaction over any sandboxes, no reset, no outbox: those are the store's own."""
 
     def unit_of_work(self, sandbox: str) -> AbstractContextManager[SandboxUnit]:
         """One sandbox's unit of work; committed when the block ends normally, rolled back on an exception."""
 
     def view(self, sandbox: str) -> SandboxView:
         """One sandbox's reads outside a transaction (what a GET shows)."""
+
+    def locate(self, kind: str, key: str) -> tuple[str, Document] | None:
+        """The record of this kind and key in whichever sandbox holds it (keys that are unique across sandboxes)."""
+
+    def sandboxes_with(self, kind: str, field: str, value: str) -> list[str]:
+        """The sandboxes that hold a record of `kind` whose indexed `field` has `value`."""
+
+
+class Store(FlowStore, Reader, Protocol):
+    """The whole store: the flows' door, and the store-wide side for the app, the admin API, the delivery worker and
+    the HTTP layer (transactions over any sandboxes, reset, outbox, declarations)."""
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    def transaction(self) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work over any sandboxes (the admin API, group commit); flows use `unit_of_work(sandbox)`."""
 
     @property
     def groups_commits(self) -> bool:
@@ -147,12 +161,6 @@ class Store(Reader, Protocol):
 
     def on_publish(self, callback: Callable[[], None]) -> None:
         """Called after every commit that published a message (wakes the delivery worker)."""
-
-    def locate(self, kind: str, key: str) -> tuple[str, Document] | None:
-        """The record of this kind and key in whichever sandbox holds it (keys that are unique across sandboxes)."""
-
-    def sandboxes_with(self, kind: str, field: str, value: str) -> list[str]:
-        """The sandboxes that hold a record of `kind` whose indexed `field` has `value`."""
 
     def reset_sandbox(self, sandbox: str) -> int:
         """Delete every record and delivery of one sandbox (counters stay, so no number is reused); return how

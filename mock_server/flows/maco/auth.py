@@ -13,7 +13,7 @@ from pruefstand.contracts import Violation
 from pruefstand.mock_server.clock import Clock
 from pruefstand.mock_server.flows.maco.settings import MacoSettings
 from pruefstand.mock_server.kernel.errors import BadRequest, Unauthenticated
-from pruefstand.mock_server.store import Store
+from pruefstand.mock_server.store import FlowStore
 
 TOKEN_KIND = "maco.token"
 
@@ -30,7 +30,7 @@ def _digest(token: str) -> str:
 
 
 class TokenService:
-    def __init__(self, store: Store, clock: Clock, settings: MacoSettings) -> None:
+    def __init__(self, store: FlowStore, clock: Clock, settings: MacoSettings) -> None:
         self._store = store
         self._clock = clock
         self._settings = settings

@@ -14,7 +14,7 @@ from typing import Any
 from pruefstand.contracts import SchemaValidator, Spec, Violation
 from pruefstand.mock_server.delivery.targets import TargetPolicy
 from pruefstand.mock_server.kernel.errors import BadRequest, MockError
-from pruefstand.mock_server.store import OutboundMessage, SandboxUnit, SandboxView, Store
+from pruefstand.mock_server.store import FlowStore, OutboundMessage, SandboxUnit, SandboxView
 
 BACKEND_KIND = "maco.backend"
 UPDATE_COMMAND = "AKTUALISIEREN_PROZESSDATEN"
@@ -65,7 +65,7 @@ def update_process_data(process: Mapping[str, Any], numbers: Mapping[str, str], 
 
 class BackendCallbacks:
     def __init__(
-        self, store: Store, backend_spec: Spec, default: Backend | None, targets: TargetPolicy | None = None
+        self, store: FlowStore, backend_spec: Spec, default: Backend | None, targets: TargetPolicy | None = None
     ) -> None:
         self._store = store
         self._targets = targets or TargetPolicy()

@@ -18,7 +18,7 @@ from pruefstand.mock_server.flows.maco.events import MacoEvent
 from pruefstand.mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.store import Index, SandboxUnit, Store, UnitOfWork
+from pruefstand.mock_server.store import FlowStore, Index, SandboxUnit, UnitOfWork
 
 PROCESS_KIND = "maco.process"
 TRIGGER_KIND = "maco.trigger"
@@ -73,7 +73,7 @@ class PreparedTrigger:
 class TriggerService:
     def __init__(
         self,
-        store: Store,
+        store: FlowStore,
         clock: Clock,
         catalog: Mapping[str, MacoEvent],
         *,

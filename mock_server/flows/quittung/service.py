@@ -20,7 +20,7 @@ from pruefstand.mock_server.flows.quittung.receipt import Issue, canonical, rece
 from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.store import SandboxUnit, Store
+from pruefstand.mock_server.store import FlowStore, SandboxUnit
 
 DRAFT_KIND, RECEIPT_KIND = "quittung.draft", "quittung.receipt"
 ISSUED, DRAFT = "issued", "draft"
@@ -43,7 +43,7 @@ class QuittungSettings:
 
 class ReceiptService:
     def __init__(
-        self, store: Store, clock: Clock, unit: SigningUnit, settings: QuittungSettings, ids: IdSource | None = None
+        self, store: FlowStore, clock: Clock, unit: SigningUnit, settings: QuittungSettings, ids: IdSource | None = None
     ) -> None:
         self._ids = ids or IdSource()
         self._store = store

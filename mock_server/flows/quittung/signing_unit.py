@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.store import RecordExists, Store
+from pruefstand.mock_server.store import FlowStore, RecordExists
 
 KEY_SANDBOX, KEY_KIND, KEY_NAME = "_tse", "tse.key", "p256"  # "_" is no valid sandbox name: never reset
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -57,7 +57,7 @@ class Unit:
         return base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode("ascii")
 
 
-def _load_or_create(store: Store, ids: IdSource) -> ec.EllipticCurvePrivateKey:
+def _load_or_create(store: FlowStore, ids: IdSource) -> ec.EllipticCurvePrivateKey:
     stored = store.view(KEY_SANDBOX).get(KEY_KIND, KEY_NAME)
     if stored is None:
         key = (
@@ -84,7 +84,7 @@ def _load_or_create(store: Store, ids: IdSource) -> ec.EllipticCurvePrivateKey:
 class SigningUnit(Unit):
     """The installation's unit; `for_sandbox` gives each sandbox its own, derived from it."""
 
-    def __init__(self, store: Store, ids: IdSource | None = None) -> None:
+    def __init__(self, store: FlowStore, ids: IdSource | None = None) -> None:
         super().__init__(_load_or_create(store, ids or IdSource()))
         self._units: dict[str, Unit] = {}
 

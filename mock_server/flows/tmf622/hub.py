@@ -14,7 +14,7 @@ from pruefstand.mock_server.flows.tmf622.notifications import Subscription, deli
 from pruefstand.mock_server.flows.tmf622.v5 import event_v5
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.store import OutboundMessage, SandboxUnit, Store
+from pruefstand.mock_server.store import FlowStore, OutboundMessage, SandboxUnit
 
 
 class EventContractError(MockError):
@@ -48,7 +48,7 @@ class EventContractError(MockError):
 class Hub:
     def __init__(
         self,
-        store: Store,
+        store: FlowStore,
         listener_spec: Spec,
         ids: IdSource,
         *,

@@ -9,11 +9,11 @@ from typing import Any
 from pruefstand.mock_server.flows.tmf622.documents import AGREEMENT_KIND, ORDER_KIND, PRODUCT_KIND
 from pruefstand.mock_server.flows.tmf622.profile import Profile
 from pruefstand.mock_server.kernel.errors import Conflict, NotFound
-from pruefstand.mock_server.store import SandboxUnit, SandboxView, Store
+from pruefstand.mock_server.store import FlowStore, SandboxUnit, SandboxView
 
 
 class Inventory:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: FlowStore) -> None:
         self._store = store
 
     def seed_agreement(self, sandbox: str, buyer: str, agreement: Mapping[str, Any]) -> None:

@@ -20,7 +20,7 @@ from pruefstand.mock_server.flows.tmf622.service import OrderService
 from pruefstand.mock_server.flows.tmf622.settings import Tmf622Settings
 from pruefstand.mock_server.flows.tmf622.v5_routes import V5Routes
 from pruefstand.mock_server.kernel.error_shapes import tmf_error
-from pruefstand.mock_server.store import Store
+from pruefstand.mock_server.store import FlowStore
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def mount(ctx: MountContext) -> Flow:
 
 
 async def progress_orders(
-    progress_due: Callable[[str], int], store: Store, stop: asyncio.Event, every: float = 0.5
+    progress_due: Callable[[str], int], store: FlowStore, stop: asyncio.Event, every: float = 0.5
 ) -> None:
     """The seller's automatic steps fall due on each sandbox's clock; look twice a second (the sandboxes with
     automatic plans come from the index; an admin clock advance runs what fell due at once)."""

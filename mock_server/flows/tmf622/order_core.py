@@ -37,13 +37,13 @@ from pruefstand.mock_server.flows.tmf622.tmf630 import matches, page, parse_filt
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER
-from pruefstand.mock_server.store import SandboxUnit, SandboxView, Store
+from pruefstand.mock_server.store import FlowStore, SandboxUnit, SandboxView
 
 
 class OrderCore:
     def __init__(
         self,
-        store: Store,
+        store: FlowStore,
         clock: Clock,
         profiles: Mapping[str, Profile] | Profile,
         listener_spec: Spec,

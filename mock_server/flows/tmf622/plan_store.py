@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pruefstand.mock_server.flows.tmf622.documents import PLAN_KIND
-from pruefstand.mock_server.store import SandboxUnit, SandboxView, Store
+from pruefstand.mock_server.store import FlowStore, SandboxUnit, SandboxView
 
 AUTO = "auto"
 
@@ -38,5 +38,5 @@ def automatic_plans(reader: SandboxView) -> list[dict[str, Any]]:
     return reader.find(PLAN_KIND, {"mode": AUTO})
 
 
-def sandboxes_with_plans(store: Store) -> list[str]:
+def sandboxes_with_plans(store: FlowStore) -> list[str]:
     return store.sandboxes_with(PLAN_KIND, "mode", AUTO)
