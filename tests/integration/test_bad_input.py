@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import Services
-from pruefstand.mock_server.flows.maco.service import PROCESS_KIND
+from pruefstand.mock_server.flows.maco.records import PROCESS_KIND
 from tests.conftest import make_settings
 
 JSON = {"Content-Type": "application/json"}

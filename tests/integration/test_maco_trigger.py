@@ -10,9 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import Services
+from pruefstand.mock_server.flows.maco.records import PROCESS_KIND, TRIGGER_KIND
 from pruefstand.mock_server.flows.maco.service import (
-    PROCESS_KIND,
-    TRIGGER_KIND,
     idempotency_key,
     payload_digest,
     stable_digest,

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import Services
-from pruefstand.mock_server.flows.maco.service import PROCESS_KIND
+from pruefstand.mock_server.flows.maco.records import PROCESS_KIND
 from pruefstand.mock_server.kernel.settings import Settings
 from tests.conftest import get_token
 

@@ -7,15 +7,14 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pruefstand.contracts import Violation
 from pruefstand.mock_server.clock import Clock
+from pruefstand.mock_server.flows.maco.records import TOKEN_KIND, TokenRecord
 from pruefstand.mock_server.flows.maco.settings import MacoSettings
 from pruefstand.mock_server.kernel.errors import BadRequest, Unauthenticated
 from pruefstand.mock_server.store import FlowStore
-
-TOKEN_KIND = "maco.token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +54,9 @@ class TokenService:
             raise BadRequest([Violation("username/password", "wrong username or password")], prefix="invalid_grant")
         token = secrets.token_urlsafe(32)
         expires_at = self._clock.now(sandbox).timestamp() + s.token_lifetime
+        record: TokenRecord = {"expires_at": expires_at, "username": s.username, "client_id": s.client_id}
         with self._store.unit_of_work(sandbox) as uow:
-            uow.insert(
-                TOKEN_KIND,
-                _digest(token),
-                {"expires_at": expires_at, "username": s.username, "client_id": s.client_id},
-            )
+            uow.insert(TOKEN_KIND, _digest(token), record)
         return {"access_token": token, "token_type": "Bearer", "expires_in": s.token_lifetime}
 
     def verify(self, token: str, requested_sandbox: str | None) -> TokenInfo:
@@ -70,7 +66,8 @@ class TokenService:
         found = self._store.locate(TOKEN_KIND, _digest(token))
         if found is None:
             raise Unauthenticated("unauthenticated: bearer token unknown (get one from POST /oauth/token)")
-        issued_in, record = found
+        issued_in, stored = found
+        record = cast(TokenRecord, stored)
         now = self._clock.now(issued_in).timestamp()
         if now >= float(record["expires_at"]):
             raise Unauthenticated("unauthenticated: bearer token expired; get a new one from POST /oauth/token")

@@ -13,10 +13,10 @@ from typing import Any
 
 from pruefstand.contracts import SchemaValidator, Spec, Violation
 from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.flows.maco.records import BACKEND_KIND, BackendRecord, ProcessRecord, read_backend
 from pruefstand.mock_server.kernel.errors import BadRequest, MockError
 from pruefstand.mock_server.store import FlowStore, OutboundMessage, SandboxUnit, SandboxView
 
-BACKEND_KIND = "maco.backend"
 UPDATE_COMMAND = "AKTUALISIEREN_PROZESSDATEN"
 
 
@@ -40,7 +40,7 @@ def message_numbers(sequence: int) -> dict[str, str]:
     }
 
 
-def update_process_data(process: Mapping[str, Any], numbers: Mapping[str, str], sent_at: str) -> dict[str, Any]:
+def update_process_data(process: ProcessRecord, numbers: Mapping[str, str], sent_at: str) -> dict[str, Any]:
     """The `updateProcessData` body after the message went out: the trigger's data, the message's numbers and date,
     the derived Prüfidentifikator, and the keys the backend correlates by."""
     payload = process["payload"]
@@ -76,9 +76,9 @@ class BackendCallbacks:
     def backend(self, sandbox: str, view: SandboxView | None = None) -> Backend | None:
         """The sandbox's backend (admin API), else the configured default, else none (no callbacks); read in the
         caller's unit of work when it gives one."""
-        record = (view or self._store.view(sandbox)).get(BACKEND_KIND, "backend")
+        record = read_backend(view or self._store.view(sandbox))
         if record is not None:
-            return Backend(url=str(record["url"]), token=str(record.get("token", "")))
+            return Backend(url=record["url"], token=record.get("token", ""))
         return self._default
 
     def set_backend(self, sandbox: str, backend: Backend) -> None:
@@ -87,7 +87,8 @@ class BackendCallbacks:
         if refusal is not None:
             raise BadRequest([Violation("$.url", refusal)])
         with self._store.unit_of_work(sandbox) as uow:
-            uow.put(BACKEND_KIND, "backend", {"url": backend.url, "token": backend.token})
+            record: BackendRecord = {"url": backend.url, "token": backend.token}
+            uow.put(BACKEND_KIND, "backend", record)
 
     def enqueue_update(self, uow: SandboxUnit, backend: Backend, body: Mapping[str, Any]) -> None:
         violations = self._validator.violations(body)

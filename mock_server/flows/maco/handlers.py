@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pruefstand.mock_server.flows.maco.auth import TokenService
@@ -24,7 +25,7 @@ class MacoHandlers:
     async def inbound(self, call: Call, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         return self._triggers.start(str(call.token_info["sandbox"]), body), 201  # the token's sandbox
 
-    async def get_process(self, call: Call, business_key: str) -> tuple[dict[str, Any], int]:
+    async def get_process(self, call: Call, business_key: str) -> tuple[Mapping[str, Any], int]:
         return self._triggers.process(str(call.token_info["sandbox"]), business_key), 200
 
     def verify_bearer(self, token: str, request: Any) -> dict[str, str]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pruefstand.contracts import DispatchingValidator, SchemaValidator
 from pruefstand.mock_server.flows.maco.admin import MacoAdmin
-from pruefstand.mock_server.flows.maco.auth import TOKEN_KIND, TokenService
-from pruefstand.mock_server.flows.maco.callbacks import BACKEND_KIND, Backend, BackendCallbacks
+from pruefstand.mock_server.flows.maco.auth import TokenService
+from pruefstand.mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from pruefstand.mock_server.flows.maco.errors import event_fail
 from pruefstand.mock_server.flows.maco.events import catalog_from_validator
 from pruefstand.mock_server.flows.maco.handlers import MacoHandlers
+from pruefstand.mock_server.flows.maco.records import BACKEND_KIND, TOKEN_KIND
 from pruefstand.mock_server.flows.maco.service import INDEXES, TriggerService
 from pruefstand.mock_server.flows.maco.settings import MacoSettings
 from pruefstand.mock_server.flows.mounting import AdminPart, ConnexionApi, FastPath, Flow, MountContext

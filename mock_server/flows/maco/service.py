@@ -15,13 +15,18 @@ from pruefstand.contracts import Violation
 from pruefstand.mock_server.clock import Clock, isoformat_utc
 from pruefstand.mock_server.flows.maco.callbacks import BackendCallbacks, message_numbers, update_process_data
 from pruefstand.mock_server.flows.maco.events import MacoEvent
+from pruefstand.mock_server.flows.maco.records import (
+    PROCESS_KIND,
+    ProcessRecord,
+    read_process,
+    read_processes,
+    read_trigger,
+)
 from pruefstand.mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.store import FlowStore, Index, SandboxUnit, UnitOfWork
 
-PROCESS_KIND = "maco.process"
-TRIGGER_KIND = "maco.trigger"
 INDEXES = [Index(PROCESS_KIND, "prozessId", "prozessId"), Index(PROCESS_KIND, "eventname", "eventname")]
 RECEIVED = "RECEIVED"
 SENT = "SENT"
@@ -43,7 +48,7 @@ def stable_digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def answer_of(process: Mapping[str, Any]) -> dict[str, Any]:
+def answer_of(process: ProcessRecord) -> dict[str, Any]:
     """The trigger's 201 answer, as it was given when the process started (and again for the same trigger)."""
     business_key = process["businessKey"]
     return {
@@ -128,7 +133,7 @@ class TriggerService:
             )
         now = isoformat_utc(trigger.received)
         business_key = self._ids.record_key()
-        process = {
+        process: ProcessRecord = {
             "businessKey": business_key,
             "prozessId": prozess_id,
             "eventname": event.name,
@@ -136,18 +141,19 @@ class TriggerService:
             "status": RECEIVED,
             "sender": sender,
             "receiver": str(td["empfaenger"]["rollencodenummer"]),
-            **({"lokationsId": td["lokationsId"]} if isinstance(td.get("lokationsId"), str) else {}),
             "receivedAt": now,
             "updatedAt": now,
             "payload": dict(body),
             "history": [{"status": RECEIVED, "at": now}],
             "payloadDigest": digest,
         }
+        if isinstance(td.get("lokationsId"), str):
+            process["lokationsId"] = td["lokationsId"]
         backend = self._callbacks.backend(sandbox, uow) if self._callbacks else None
         if backend is not None and self._callbacks is not None:
             # The market message goes out (simulated) and the backend is told, in this same transaction.
             numbers = message_numbers(uow.next_counter("maco.message"))
-            process.update(status=SENT, message=numbers)
+            process["status"], process["message"] = SENT, dict(numbers)
             process["history"].append({"status": SENT, "at": now})
             body = update_process_data(process, numbers, now)
             self._callbacks.enqueue_update(uow, backend, body)
@@ -161,7 +167,7 @@ class TriggerService:
         Found through the processes' prozessId index: the process keeps its payload's digest, so a trigger costs one
         record and its index rows, not a second record under a key as random as the prozessId (about a quarter of the
         log pages a trigger wrote). Processes written before they kept it are decided by their trigger record."""
-        found = uow.find(PROCESS_KIND, {"prozessId": trigger.prozess_id})
+        found = read_processes(uow, {"prozessId": trigger.prozess_id})
         met = [p for p in found if p.get("eventname") == trigger.event.name and p.get("sender") == trigger.sender]
         for process in met:
             if process.get("payloadDigest") == trigger.digest:
@@ -180,21 +186,21 @@ class TriggerService:
         key = idempotency_key(trigger.event.name, trigger.prozess_id, trigger.sender)
         if not self._conflict_on_reuse:
             key += stable_digest(trigger.body)
-        earlier = uow.get(TRIGGER_KIND, key)
+        earlier = read_trigger(uow, key)
         if earlier is None:
             return None
         same = earlier["digest"] == trigger.digest or earlier["digest"] == stable_digest(trigger.body)
         return same, dict(earlier["response"])
 
-    def process(self, sandbox: str, business_key: str) -> dict[str, Any]:
-        found = self._store.view(sandbox).get(PROCESS_KIND, business_key)
+    def process(self, sandbox: str, business_key: str) -> ProcessRecord:
+        found = read_process(self._store.view(sandbox), business_key)
         if found is None:
             raise NotFound(f"no MaCo process with businessKey {business_key} in sandbox {sandbox!r}")
         return found
 
-    def processes(self, sandbox: str, *, prozess_id: str | None, eventname: str | None) -> list[dict[str, Any]]:
+    def processes(self, sandbox: str, *, prozess_id: str | None, eventname: str | None) -> list[ProcessRecord]:
         where = {k: v for k, v in (("prozessId", prozess_id), ("eventname", eventname)) if v is not None}
-        return self._store.view(sandbox).find(PROCESS_KIND, where)
+        return read_processes(self._store.view(sandbox), where)
 
     def _event(self, body: Mapping[str, Any]) -> MacoEvent:
         name = body.get("zusatzdaten", {}).get("eventname")
