@@ -8,7 +8,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pruefstand.contracts import Violation
 from pruefstand.mock_server.clock import Clock
@@ -17,13 +17,14 @@ from pruefstand.mock_server.flows.quittung.addresses import new_address
 from pruefstand.mock_server.flows.quittung.amounts import Tariff, compute
 from pruefstand.mock_server.flows.quittung.fields import CONTROL_KEYS, Missing, ReceiptInput, read_input
 from pruefstand.mock_server.flows.quittung.receipt import Issue, canonical, receipt_document, signed_data
+from pruefstand.mock_server.flows.quittung.records import DRAFT_KIND, RECEIPT_KIND, DraftRecord, read_draft
 from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.store import FlowStore, SandboxUnit
 
-DRAFT_KIND, RECEIPT_KIND = "quittung.draft", "quittung.receipt"
-ISSUED, DRAFT = "issued", "draft"
+ISSUED: Literal["issued"] = "issued"
+DRAFT: Literal["draft"] = "draft"
 
 
 class MissingFields(MockError):
@@ -116,7 +117,7 @@ class ReceiptService:
         found = self._store.view(sandbox).get(RECEIPT_KIND, token_or_account)
         if found is not None:
             return found
-        draft = self._store.view(sandbox).get(DRAFT_KIND, token_or_account)
+        draft = read_draft(self._store.view(sandbox), token_or_account)
         if draft is None:
             raise NotFound(f"unknown receipt or account {token_or_account!r}")
         if draft["status"] != ISSUED:
@@ -222,14 +223,20 @@ class ReceiptService:
             },
         ]
 
-    def _new_draft(self, uow: SandboxUnit, values: Mapping[str, Any], now: str) -> dict[str, Any]:
+    def _new_draft(self, uow: SandboxUnit, values: Mapping[str, Any], now: str) -> DraftRecord:
         account = new_address(self._ids)
-        draft = {"account": account, "fields": dict(values), "status": DRAFT, "createdAt": now, "updatedAt": now}
+        draft: DraftRecord = {
+            "account": account,
+            "fields": dict(values),
+            "status": DRAFT,
+            "createdAt": now,
+            "updatedAt": now,
+        }
         uow.insert(DRAFT_KIND, account, draft)
         return draft
 
-    def _draft(self, uow: SandboxUnit, account: str) -> dict[str, Any]:
-        draft = uow.get(DRAFT_KIND, account)
+    def _draft(self, uow: SandboxUnit, account: str) -> DraftRecord:
+        draft = read_draft(uow, account)
         if draft is None:
             raise NotFound(f"unknown account {account!r}")
         return draft

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from pruefstand.mock_server.flows.quittung.records import SigningKeyRecord
 from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.store import FlowStore, RecordExists
 
@@ -70,7 +71,8 @@ def _load_or_create(store: FlowStore, ids: IdSource) -> ec.EllipticCurvePrivateK
         ).decode("ascii")
         try:
             with store.unit_of_work(KEY_SANDBOX) as uow:
-                uow.insert(KEY_KIND, KEY_NAME, {"pem": pem})
+                record: SigningKeyRecord = {"pem": pem}
+                uow.insert(KEY_KIND, KEY_NAME, record)
         except RecordExists:  # another worker process made it first: use that one
             pass
         stored = store.view(KEY_SANDBOX).get(KEY_KIND, KEY_NAME)
