@@ -79,7 +79,8 @@ class BuyerUseCases(OrderCore):
                 self.inventory.check_preconditions(uow, found, body, p)
             self._announce(uow, order, now, p)
             plan = new_plan(order, p.steps, mode=self._buyer_progress, delay=self._delay, start=clock_now.timestamp())
-            save_plan(uow, {**plan, "profile": p.name})
+            plan["profile"] = p.name
+            save_plan(uow, plan)
         return order
 
     def delete_order(self, sandbox: str, order_id: str, profile: str | None = None) -> None:

@@ -13,12 +13,15 @@ import jsonpatch
 import jsonpointer
 
 from pruefstand.contracts import Violation
+from pruefstand.mock_server.flows.tmf622.records import PLAN_KIND, SUBSCRIPTION_KIND
 from pruefstand.mock_server.store.indexing import Index
+
+__all__ = ["PLAN_KIND", "SUBSCRIPTION_KIND"]  # the flow's own record kinds, named beside the documents' kinds
 
 BASE = "/tmf-api/productOrderingManagement/v4"
 # The record kinds the flow keeps in the store.
-ORDER_KIND, SUBSCRIPTION_KIND, TASK_KIND = "tmf.order", "tmf.subscription", "tmf.cancelProductOrder"
-PRODUCT_KIND, AGREEMENT_KIND, PLAN_KIND = "tmf.product", "tmf.agreement", "tmf.plan"
+ORDER_KIND, TASK_KIND = "tmf.order", "tmf.cancelProductOrder"
+PRODUCT_KIND, AGREEMENT_KIND = "tmf.product", "tmf.agreement"
 INFO_REQUEST_KIND = "tmf.informationRequired"
 PROFILE_KIND = "tmf.profile"  # the sandbox's chosen profile (admin API)
 # The fields looked up in the database (TMF630 filters, the open-order precondition, the background task's plans).

@@ -8,9 +8,9 @@ from typing import Any
 
 from pruefstand.contracts import SchemaValidator, Spec, Violation
 from pruefstand.mock_server.delivery.targets import TargetPolicy
-from pruefstand.mock_server.flows.tmf622.documents import SUBSCRIPTION_KIND
 from pruefstand.mock_server.flows.tmf622.events import OrderEvent
 from pruefstand.mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, query_violations
+from pruefstand.mock_server.flows.tmf622.records import SUBSCRIPTION_KIND, read_subscriptions
 from pruefstand.mock_server.flows.tmf622.v5 import event_v5
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
@@ -102,7 +102,7 @@ class Hub:
         query wants it (a task's event is matched on the order it belongs to)."""
         subscriptions = [
             Subscription(s["id"], s["callback"], s.get("query") or "", s.get("version") or "v4")
-            for s in uow.find(SUBSCRIPTION_KIND)
+            for s in read_subscriptions(uow)
             if not s.get("deleted")  # tombstones of state files from before subscriptions were deleted
         ]
         by_version = {v: [s for s in subscriptions if s.version == v] for v in {s.version for s in subscriptions}}

@@ -33,6 +33,7 @@ from pruefstand.mock_server.flows.tmf622.hub import Hub
 from pruefstand.mock_server.flows.tmf622.inventory import Inventory
 from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan
 from pruefstand.mock_server.flows.tmf622.profile import Profile, Step, after_step, next_step
+from pruefstand.mock_server.flows.tmf622.records import PlanRecord, read_plan
 from pruefstand.mock_server.flows.tmf622.tmf630 import matches, page, parse_filters, sorted_by, split_filters
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
@@ -113,10 +114,11 @@ class OrderCore:
         """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
         ran = 0
         now = self._clock.now(sandbox).timestamp()
-        for plan in automatic_plans(self._store.view(sandbox)):
-            while plan.get("mode") == "auto" and plan.get("steps") and float(plan["nextDue"]) <= now:
+        for planned in automatic_plans(self._store.view(sandbox)):
+            plan: PlanRecord | None = planned
+            while plan and plan.get("mode") == "auto" and plan.get("steps") and float(plan["nextDue"]) <= now:
                 plan = self._run_step(sandbox, str(plan["orderId"]), due_only=now)
-                if not plan:
+                if plan is None:
                     break
                 ran += 1
         return ran
@@ -135,20 +137,20 @@ class OrderCore:
     # inside a transaction
     def _run_step(
         self, sandbox: str, order_id: str, *, due_only: float | None, changed_at: str | None = None
-    ) -> dict[str, Any]:
-        """Run the plan's first step in one transaction with the plan's update; {} when there was nothing to run
+    ) -> PlanRecord | None:
+        """Run the plan's first step in one transaction with the plan's update; None when there was nothing to run
         (another worker ran it, the plan ended, the step no longer fits the order's state)."""
         with self._store.unit_of_work(sandbox) as uow:
-            plan = uow.get(PLAN_KIND, order_id)
+            plan = read_plan(uow, order_id)
             step = next_step(plan) if plan else None
             if plan is None or step is None or (due_only is not None and float(plan["nextDue"]) > due_only):
-                return {}
+                return None
             p = self._profiles.get(str(plan.get("profile"))) or self.profile_for(uow)
             order = uow.get(ORDER_KIND, order_id)
             already = order is not None and step.state == order["state"]  # e.g. resumed there by the buyer's answer
             if order is None or (step.state and not already and step.state not in p.orders.allowed(order["state"])):
                 drop_plan(uow, order_id)  # someone moved the order elsewhere: the plan is over
-                return {}
+                return None
             ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
             if changed_at is not None and step.state is None:
                 raise BadRequest(

@@ -4,16 +4,13 @@ transaction, with the step they record."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from pruefstand.mock_server.flows.tmf622.documents import PLAN_KIND
+from pruefstand.mock_server.flows.tmf622.records import PLAN_KIND, PlanRecord, read_plan, read_plans
 from pruefstand.mock_server.store import FlowStore, SandboxUnit, SandboxView
 
 AUTO = "auto"
 
 
-def save_plan(uow: SandboxUnit, plan: Mapping[str, Any]) -> None:
+def save_plan(uow: SandboxUnit, plan: PlanRecord) -> None:
     if plan["steps"]:
         uow.put(PLAN_KIND, str(plan["orderId"]), plan)
 
@@ -25,17 +22,18 @@ def drop_plan(uow: SandboxUnit, order_id: str) -> None:
 
 def set_plan_mode(uow: SandboxUnit, order_id: str, mode: str, next_due: float | None = None) -> None:
     """Pause an automatic plan while the seller waits for the buyer, or let it run on again (from `next_due`)."""
-    plan = uow.get(PLAN_KIND, order_id)
+    plan = read_plan(uow, order_id)
     if plan is None or not plan.get("steps") or plan.get("mode") == "manual":
         return
-    changed = {**plan, "mode": mode}
+    changed = plan.copy()
+    changed["mode"] = mode
     if next_due is not None:
         changed["nextDue"] = next_due
     uow.put(PLAN_KIND, order_id, changed)
 
 
-def automatic_plans(reader: SandboxView) -> list[dict[str, Any]]:
-    return reader.find(PLAN_KIND, {"mode": AUTO})
+def automatic_plans(reader: SandboxView) -> list[PlanRecord]:
+    return read_plans(reader, {"mode": AUTO})
 
 
 def sandboxes_with_plans(store: FlowStore) -> list[str]:

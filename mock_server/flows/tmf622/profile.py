@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from pruefstand.contracts import specs_root
+from pruefstand.mock_server.flows.tmf622.records import PlanRecord
 from pruefstand.mock_server.flows.tmf622.states import StateMachine
 
 DEFAULT_PROFILE = specs_root() / "tmf622" / "fit-profile.yaml"
@@ -170,13 +171,13 @@ def new_plan(
     start: float,
     expected_completion: str | None = None,
     termination_date: str | None = None,
-) -> dict[str, Any]:
+) -> PlanRecord:
     """The seller's plan for a new order: the profile's steps that apply to it, the first one due `delay` seconds
     after `start` (sandbox clock); `delay` may be one per step (the last one repeats), so a documented timeline can be
     replayed. `mode` auto runs on the clock, manual one step per admin call."""
     delays = [float(delay)] if isinstance(delay, int | float) else [float(d) for d in delay] or [0.0]
     return {
-        "orderId": order["id"],
+        "orderId": str(order["id"]),
         "mode": mode,
         "delays": delays,
         "nextDue": start + delays[0],
@@ -186,16 +187,18 @@ def new_plan(
     }
 
 
-def next_step(plan: Mapping[str, Any]) -> Step | None:
+def next_step(plan: PlanRecord) -> Step | None:
     steps = plan.get("steps") or []
     return Step.from_data(steps[0]) if steps else None
 
 
-def after_step(plan: Mapping[str, Any], ran_at: float) -> dict[str, Any]:
+def after_step(plan: PlanRecord, ran_at: float) -> PlanRecord:
     """The plan with its first step done; the next one is due its delay after this one ran."""
     delays = list(plan.get("delays") or [plan.get("delay", 0.0)])
     rest = delays[1:] or delays[-1:]
-    return {**plan, "steps": list(plan["steps"][1:]), "delays": rest, "nextDue": ran_at + float(rest[0])}
+    after = plan.copy()
+    after["steps"], after["delays"], after["nextDue"] = list(plan["steps"][1:]), rest, ran_at + float(rest[0])
+    return after
 
 
 def load_profiles(fit: Path = DEFAULT_PROFILE, plain: Path = PLAIN_PROFILE) -> dict[str, Profile]:

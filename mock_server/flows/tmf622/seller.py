@@ -87,7 +87,8 @@ class SellerUseCases(OrderCore):
                 expected_completion=expected_completion or requested,
                 termination_date=termination_date,
             )
-            save_plan(uow, {**plan, "profile": p.name})
+            plan["profile"] = p.name
+            save_plan(uow, plan)
         return order
 
     def change_state(
