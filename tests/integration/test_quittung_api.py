@@ -253,7 +253,10 @@ def test_concurrent_prepares_lose_no_key_and_concurrent_commits_make_one_receipt
     db = tmp_path / "state.db"
     stores = [SQLiteStore(db), SQLiteStore(db)]
     settings = QuittungSettings(tariff=Tariff(Decimal("35"), Decimal("12")))
-    services = [ReceiptService(s, Clock(s), SigningUnit(s), settings) for s in stores]
+    units = [SigningUnit(s) for s in stores]
+    for unit in units:
+        unit.load()  # as the flow's start-up does
+    services = [ReceiptService(s, Clock(s), unit, settings) for s, unit in zip(stores, units, strict=True)]
     account = services[0].prepare("s", None, SESSION)["account"]
 
     def run(jobs: list[Any]) -> list[Any]:

@@ -15,10 +15,11 @@ from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
 
 def mount(ctx: MountContext) -> Flow:
     section: QuittungSection = ctx.section(QuittungSection)
+    unit = SigningUnit(ctx.store, ctx.ids)
     receipts = ReceiptService(
         ctx.store,
         ctx.clock,
-        SigningUnit(ctx.store, ctx.ids),
+        unit,
         QuittungSettings(
             tariff=Tariff(Decimal(section.energy_price_ct), Decimal(section.base_price_eur)),
             client_id=section.client_id,
@@ -35,5 +36,6 @@ def mount(ctx: MountContext) -> Flow:
                 error_shape=quittung_error,
             )
         ],
+        start=unit.load,  # the installation key: read, or made on the very first start
         services={"receipts": receipts},
     )

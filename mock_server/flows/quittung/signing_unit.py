@@ -28,8 +28,8 @@ class Unit:
     """One key and what a receipt shows of it."""
 
     def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
-        self._key = key
-        self.public_point = self._key.public_key().public_bytes(
+        self.key = key
+        self.public_point = self.key.public_key().public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
         self.serial = hashlib.sha256(self.public_point).digest()
@@ -46,7 +46,7 @@ class Unit:
     @property
     def public_key_pem(self) -> str:
         return (
-            self._key.public_key()
+            self.key.public_key()
             .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             .decode("ascii")
         )
@@ -54,7 +54,7 @@ class Unit:
     def sign(self, message: bytes) -> str:
         """ECDSA P-256 with SHA-256 over `message` (deterministic nonce, RFC 6979), as plain r||s (64 bytes) in
         base64 (88 characters)."""
-        r, s = decode_dss_signature(self._key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
+        r, s = decode_dss_signature(self.key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
         return base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode("ascii")
 
 
@@ -83,17 +83,36 @@ def _load_or_create(store: FlowStore, ids: IdSource) -> ec.EllipticCurvePrivateK
     return loaded
 
 
-class SigningUnit(Unit):
-    """The installation's unit; `for_sandbox` gives each sandbox its own, derived from it."""
+class SigningUnit:
+    """The installation's unit, loaded (or made) by `load()` when the app starts (the flow's start-up work; never in a
+    constructor, never inside a request's transaction): `for_sandbox` gives each sandbox its own, derived from it."""
 
     def __init__(self, store: FlowStore, ids: IdSource | None = None) -> None:
-        super().__init__(_load_or_create(store, ids or IdSource()))
+        self._store = store
+        self._ids = ids or IdSource()
+        self._installation: Unit | None = None
         self._units: dict[str, Unit] = {}
+
+    def load(self) -> None:
+        """Read the installation key, or make and store it on the very first start."""
+        if self._installation is None:
+            self._installation = Unit(_load_or_create(self._store, self._ids))
+
+    @property
+    def installation(self) -> Unit:
+        if self._installation is None:
+            raise RuntimeError("the signing unit is not loaded: the flow's start-up calls load()")
+        return self._installation
+
+    @property
+    def public_key_b64(self) -> str:
+        """The installation key (it signed the receipts of state files from before each sandbox had its own)."""
+        return self.installation.public_key_b64
 
     def for_sandbox(self, sandbox: str) -> Unit:
         unit = self._units.get(sandbox)
         if unit is None:
-            secret = self._key.private_numbers().private_value.to_bytes(32, "big")
+            secret = self.installation.key.private_numbers().private_value.to_bytes(32, "big")
             material = HKDF(
                 algorithm=hashes.SHA256(), length=40, salt=b"pruefstand TSE per sandbox", info=sandbox.encode("utf-8")
             ).derive(secret)
