@@ -8,7 +8,6 @@ from pruefstand.contracts import Violation
 from pruefstand.mock_server.kernel.errors import BadRequest
 
 SANDBOX_HEADER = "X-Pruefstand-Sandbox"
-PROFILE_HEADER = "X-Pruefstand-Profile"  # TMF622: tmf622 (plain v4) or fit, for one request
 DEFAULT_SANDBOX = "default"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

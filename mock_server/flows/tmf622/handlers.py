@@ -9,6 +9,7 @@ from typing import Any
 from pruefstand.contracts import Spec
 from pruefstand.mock_server.flows.tmf622.documents import BASE
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
+from pruefstand.mock_server.flows.tmf622.profile import PROFILE_HEADER
 from pruefstand.mock_server.flows.tmf622.service import OrderService
 from pruefstand.mock_server.flows.tmf622.tmf630 import (
     content_range,
@@ -20,7 +21,6 @@ from pruefstand.mock_server.flows.tmf622.tmf630 import (
 )
 from pruefstand.mock_server.kernel.call import Call
 from pruefstand.mock_server.kernel.errors import BadRequest
-from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER
 
 Answer = tuple[Any, int, dict[str, str]]
 

@@ -32,12 +32,11 @@ from pruefstand.mock_server.flows.tmf622.events import (
 from pruefstand.mock_server.flows.tmf622.hub import Hub
 from pruefstand.mock_server.flows.tmf622.inventory import Inventory
 from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan
-from pruefstand.mock_server.flows.tmf622.profile import Profile, Step, after_step, next_step
+from pruefstand.mock_server.flows.tmf622.profile import PROFILE_HEADER, Profile, Step, after_step, next_step
 from pruefstand.mock_server.flows.tmf622.records import PlanRecord, read_plan
 from pruefstand.mock_server.flows.tmf622.tmf630 import matches, page, parse_filters, sorted_by, split_filters
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER
 from pruefstand.mock_server.store import FlowStore, SandboxUnit, SandboxView
 
 

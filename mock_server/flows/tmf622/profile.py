@@ -19,6 +19,7 @@ from pruefstand.contracts import specs_root
 from pruefstand.mock_server.flows.tmf622.records import PlanRecord
 from pruefstand.mock_server.flows.tmf622.states import StateMachine
 
+PROFILE_HEADER = "X-Pruefstand-Profile"  # the profile one request works in: tmf622 (plain v4) or fit
 DEFAULT_PROFILE = specs_root() / "tmf622" / "fit-profile.yaml"
 PLAIN_PROFILE = specs_root() / "tmf622" / "tmf622-profile.yaml"
 PROFILE_NAMES = ("tmf622", "fit")

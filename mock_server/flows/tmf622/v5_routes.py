@@ -23,6 +23,7 @@ from pruefstand.contracts.derived_contract import schema_ref
 from pruefstand.contracts.json_body import parse_json_body
 from pruefstand.mock_server.flows.tmf622 import documents, v5
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
+from pruefstand.mock_server.flows.tmf622.profile import PROFILE_HEADER
 from pruefstand.mock_server.flows.tmf622.service import OrderService, patch_refusals
 from pruefstand.mock_server.flows.tmf622.tmf630 import (
     content_range,
@@ -32,7 +33,7 @@ from pruefstand.mock_server.flows.tmf622.tmf630 import (
     sort_violations,
 )
 from pruefstand.mock_server.kernel.errors import BadRequest
-from pruefstand.mock_server.kernel.sandbox import PROFILE_HEADER, SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 
 _ORDER_JSON = ("application/json",)
 _PATCH_JSON = ("application/merge-patch+json", "application/json")
