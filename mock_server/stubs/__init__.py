@@ -1,0 +1,1 @@
+"""WireMock-compatible stubs and verification: mappings, request patterns, templated answers, scenarios."""
