@@ -152,7 +152,8 @@ def test_a_near_miss_says_what_differed_and_how_far() -> None:
 
 def test_mappings_are_checked_against_wiremocks_schema_and_what_pruefstand_supports() -> None:
     ok = normalized({"request": {"method": "GET", "urlPath": "/x"}, "response": {"status": 200, "body": "hi"}})
-    assert ok["id"] and ok["response"]["status"] == 200
+    assert ok["id"]
+    assert ok["response"]["status"] == 200
     with pytest.raises(MappingError) as schema:
         normalized({"request": {"method": "GET"}, "response": {"status": "two hundred"}})
     assert "response.status" in str(schema.value)
@@ -184,7 +185,8 @@ def test_response_templates_fill_in_the_request_as_wiremock_documents() -> None:
         "POST /things/123 things 123 abc def t-1 deep /things/123?search=abc&search=def http://localhost:8080"
     )
     uuid_text = templating.render("{{randomValue type='UUID'}}", req, "")
-    assert len(uuid_text) == 36 and uuid_text.count("-") == 4
+    assert len(uuid_text) == 36
+    assert uuid_text.count("-") == 4
     assert len(templating.render("{{randomValue length=12 type='ALPHANUMERIC'}}", req, "")) == 12
     assert templating.render("{{now format='yyyy'}}", req, "").isdigit()
     assert templating.render("{{now}}", req, "").endswith("Z")
