@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from connexion import AsyncApp
@@ -19,7 +20,7 @@ from pruefstand.mock_server.admin.document import admin_spec
 from pruefstand.mock_server.admin.handlers import AdminHandlers
 from pruefstand.mock_server.clock import Clock
 from pruefstand.mock_server.delivery import DeliveryWorker, RetryPolicy, TargetPolicy
-from pruefstand.mock_server.flows.mounting import Flow, MountContext, Task
+from pruefstand.mock_server.flows.mounting import ConnexionApi, Flow, MountContext, Task
 from pruefstand.mock_server.http.faults import FaultRules
 from pruefstand.mock_server.http.journal import Journal
 from pruefstand.mock_server.http.stack import MockApp
@@ -28,6 +29,9 @@ from pruefstand.mock_server.kernel.flow_info import ApiInfo, FlowInfo
 from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.kernel.settings import Settings
 from pruefstand.mock_server.store import Store, open_store
+from pruefstand.mock_server.stub_contract import StubContracts
+from pruefstand.mock_server.stubs.mappings import load_files
+from pruefstand.mock_server.stubs.service import CACHED_KINDS, Stubs
 from pruefstand.mock_server.wiring import serve
 
 logger = logging.getLogger(__name__)
@@ -43,6 +47,7 @@ class Services:
     clock: Clock
     worker: DeliveryWorker
     flows: Mapping[str, Flow]
+    stubs: Stubs
 
     def of(self, flow: str, name: str) -> Any:
         """A service a flow built (`services.of("tmf622", "orders")`)."""
@@ -97,6 +102,7 @@ def create_app(
         lambda info: MountContext(info, store, clock, ids, targets, settings, _spec_of, specs_root(), admin), infos
     )
     _apply_declarations(store, mounted)
+    store.declare_cached(CACHED_KINDS)  # stubs: read by every request of a sandbox, written by the admin API
     journal = Journal(store, settings.journal_size)
     faults = FaultRules(store)
     admin_handlers = AdminHandlers(
@@ -111,9 +117,25 @@ def create_app(
     tasks = [worker.run_forever, journal.run_forever, *(task for flow in mounted for task in flow.tasks)]
     closing = (lambda: _close(store, settings)) if owns_store else None  # a store handed in belongs to the caller
     app = MockApp(__name__, lifespan=_lifespan(tasks, closing))
-    app.services = Services(store=store, clock=clock, worker=worker, flows={flow.name: flow for flow in mounted})
-    serve(app, settings, mounted, admin, admin_handlers, journal, faults, store, _spec_of)
+    stubs = Stubs(
+        store, load_files(Path(settings.mappings)) if settings.mappings else (), stub_contracts(settings, mounted)
+    )
+    flows_by_name = {flow.name: flow for flow in mounted}
+    app.services = Services(store=store, clock=clock, worker=worker, flows=flows_by_name, stubs=stubs)
+    serve(app, settings, mounted, admin, admin_handlers, journal, faults, store, _spec_of, stubs)
     return app
+
+
+def stub_contracts(settings: Settings, mounted: Sequence[Flow]) -> StubContracts:
+    """The contracts a stub's answer is held to: every API served through connexion, and partners' contracts."""
+    apis = [
+        (api.info.base_path, _spec_of(api.info))
+        for flow in mounted
+        for api in flow.apis
+        if isinstance(api, ConnexionApi)
+    ]
+    apis += [(extra.base_path, load_spec(extra.spec, resolve="external")) for extra in settings.extra_apis]
+    return StubContracts(apis)
 
 
 def _lifespan(tasks: Sequence[Task], closing: Callable[[], None] | None) -> Callable[[Any], Any]:

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 
 from pruefstand.contracts import MalformedMessage, Spec, load_spec
 from pruefstand.mock_server.admin.handlers import AdminHandlers
+from pruefstand.mock_server.admin.stub_handlers import StubAdmin
 from pruefstand.mock_server.flows.mounting import ConnexionApi, Flow, RoutedApi
 from pruefstand.mock_server.http.allowed_methods import AllowedMethods
 from pruefstand.mock_server.http.connexion_compat import cache_operations
@@ -27,6 +28,7 @@ from pruefstand.mock_server.http.faults import FaultRules
 from pruefstand.mock_server.http.journal import Journal
 from pruefstand.mock_server.http.served_spec import with_sandbox_header, without_media_type_parameters
 from pruefstand.mock_server.http.stack import MockApp, add_api, add_example_api, install, layers, validator_map
+from pruefstand.mock_server.http.stub_layer import StubLayer
 from pruefstand.mock_server.kernel import registry
 from pruefstand.mock_server.kernel.error_shapes import ErrorShape, problem
 from pruefstand.mock_server.kernel.errors import MockError
@@ -35,6 +37,7 @@ from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER
 from pruefstand.mock_server.kernel.settings import Settings
 from pruefstand.mock_server.store import Store
 from pruefstand.mock_server.store.group_commit import GroupCommit
+from pruefstand.mock_server.stubs.service import Stubs
 
 SANDBOX_FIELD = (
     "pruefstand: the sandbox this request works in (mock only, a real implementation has no such header). "
@@ -53,6 +56,7 @@ def serve(
     faults: FaultRules,
     store: Store,
     specs: Callable[[ApiInfo], Spec],
+    stubs: Stubs,
 ) -> None:
     # A client's malformed form is the client's error, answered with a 400; connexion logs it as an error of ours.
     logging.getLogger("connexion.validators.form_data").setLevel(logging.CRITICAL)
@@ -60,7 +64,7 @@ def serve(
     validators = validator_map(settings.max_depth)
     allowed = AllowedMethods()
     shapes: list[tuple[str, ErrorShape]] = [(registry.ADMIN_API.base_path, problem)]
-    operations = dict(admin_handlers.operations())
+    operations = {**admin_handlers.operations(), **StubAdmin(stubs, journal).operations()}
     for flow in mounted:
         operations.update(flow.admin.operations if flow.admin else {})
     add_api(app, admin.document, base_path=registry.ADMIN_API.base_path, name="admin", operations=operations,
@@ -80,6 +84,10 @@ def serve(
     install(app, layers(journal, faults, settings.max_body_bytes))
     if settings.fast_path:
         _fast_paths(app, settings, mounted, journal, faults, store)
+    # stubs first: a stub answers what it matches before any flow, fast path or partner contract
+    app.front = StubLayer(
+        app.front or app.middleware, stubs=stubs, journal=journal, max_body_bytes=settings.max_body_bytes
+    )
 
 
 def _serve_flow_apis(

@@ -19,6 +19,7 @@ from pruefstand.mock_server.serving import workers as workers_module
 from pruefstand.mock_server.serving.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
 from pruefstand.mock_server.serving.process_hygiene import port_refusal
 from pruefstand.mock_server.store.factory import check_store, describe_store
+from pruefstand.mock_server.stubs.mappings import MappingError, load_files
 
 
 @click.command()
@@ -43,6 +44,11 @@ from pruefstand.mock_server.store.factory import check_store, describe_store
     help="Also serve this OpenAPI 2/3 document from its examples (repeatable, paired with --base-path).",
 )
 @click.option("--base-path", "base_paths", multiple=True, help="Base path for the --spec at the same position.")
+@click.option(
+    "--mappings",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help='A folder of WireMock stub mappings (*.json: one mapping, or {"mappings": [...]}) every sandbox starts with.',
+)
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(
     config: Path | None,
@@ -56,6 +62,7 @@ def serve(
     idempotency: str | None,
     specs: tuple[Path, ...],
     base_paths: tuple[str, ...],
+    mappings: Path | None,
     log_level: str | None,
 ) -> None:
     """Serve every registered API on one port (admin at /_admin), Swagger UI at <base>/ui/."""
@@ -76,18 +83,22 @@ def serve(
                 "log_level": log_level,
                 "maco_strict_check_digits": strict_check_digits,
                 "maco_idempotency": idempotency,
+                "mappings": str(mappings.resolve()) if mappings else None,
                 "extra_apis": [ExtraApi(s.resolve(), b.rstrip("/")) for s, b in zip(specs, base_paths, strict=True)]
                 or None,
             },
         )
         for extra in settings.extra_apis:
             load_spec(extra.spec, resolve="external")  # fail before the server starts, naming file and place
+        if settings.mappings:  # likewise every mapping file, each problem named by file and place
+            loaded = load_files(Path(settings.mappings))
+            click.echo(f"  {len(loaded)} stub mapping(s) from {settings.mappings}", err=True)
         check_store(settings.db)
         settings, kept_in = stable_admin_token(settings)  # beside a state file that can be opened
         busy = port_refusal(settings.host, settings.port)
         if busy:
             raise click.ClickException(busy)
-    except (ContractError, MockError) as exc:
+    except (ContractError, MockError, MappingError) as exc:
         raise click.ClickException(str(exc)) from exc
     os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings)
     base = f"http://{settings.host}:{settings.port}"

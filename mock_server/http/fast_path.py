@@ -105,13 +105,13 @@ class FastTriggerMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        raw, more = await _read_body(receive)
+        raw, more = await read_body(receive)
         if more is not None:  # the client went away mid-body: let the normal path see it as it is
-            await self.app(scope, _replaying(raw, more, receive), send)
+            await self.app(scope, replaying(raw, more, receive), send)
             return
         answer = await self._answer(headers, authorization[7:].strip(), raw)
         if answer is None:
-            await self.app(scope, _replaying(raw, None, receive), send)
+            await self.app(scope, replaying(raw, None, receive), send)
             return
         body = (json.dumps(answer) + "\n").encode("utf-8")
         answer_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -158,7 +158,7 @@ class FastTriggerMiddleware:
         return answer
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
+async def read_body(receive: Receive) -> tuple[bytes, Message | None]:
     """The whole body, or what came before a message that is not more body (returned so it can be replayed)."""
     chunks: list[bytes] = []
     while True:
@@ -170,7 +170,7 @@ async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
             return b"".join(chunks), None
 
 
-def _replaying(raw: bytes, extra: Message | None, receive: Receive) -> Receive:
+def replaying(raw: bytes, extra: Message | None, receive: Receive) -> Receive:
     pending: list[Message] = [{"type": "http.request", "body": raw, "more_body": False}]
     if extra is not None:
         pending = [{"type": "http.request", "body": raw, "more_body": True}, extra]

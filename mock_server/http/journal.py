@@ -28,6 +28,8 @@ from pruefstand.mock_server.store import Store
 KIND = "journal"
 COUNTER = "journal"
 BODY_LIMIT = 2000
+MAX_HEADERS = 50  # request headers kept per entry
+STUB_KEY = "pruefstand.stub"  # set by the stub layer: the id of the stub mapping that answered
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 _KEPT_HEADERS = frozenset({"content-type", "content-length", "accept", "user-agent", "prefer", "x-request-id",
                            SANDBOX_HEADER.lower(), "x-pruefstand-profile", "location"})  # fmt: skip
@@ -163,10 +165,12 @@ def record_exchange(
     response_body: bytes,
     answer: Mapping[str, Any],
     seconds: float,
+    *,
+    fault: str | None = None,
 ) -> None:
     """One exchange into the journal and onto the console: `answer` holds the status and the answer's headers (ASGI
     pairs of bytes)."""
-    request_headers, named = _kept(scope.get("headers", ()))
+    request_headers, named = _kept(scope.get("headers", ()), every=True)
     try:
         sandbox = sandbox_name(named)
     except MockError:  # a malformed sandbox name was answered with a 400; journal it under default
@@ -185,16 +189,19 @@ def record_exchange(
         "request": {"headers": request_headers, "body": cut_body(request_body)},
         "response": {"headers": kept_answer, "body": response_text},
     }
-    if scope.get(FAULT_KEY):
-        entry["fault"] = str(scope[FAULT_KEY])
+    if scope.get(FAULT_KEY) or fault:
+        entry["fault"] = str(fault or scope[FAULT_KEY])
+    if scope.get(STUB_KEY):
+        entry["stub"] = str(scope[STUB_KEY])
     problem = first_problem(response_text) if status >= 400 else None
     if problem:
         entry["problem"] = problem
     journal.record(entry)
     if console.isEnabledFor(logging.INFO):
         line = f"{entry['method']} {entry['path']} sandbox={sandbox} {status} {entry['ms']}ms"
-        fault = f"  [fault: {entry['fault']}]" if "fault" in entry else ""
-        console.info(line + (f"  {problem}" if problem else "") + fault)
+        marks = f"  [fault: {entry['fault']}]" if "fault" in entry else ""
+        marks += f"  [stub: {entry['stub']}]" if "stub" in entry else ""
+        console.info(line + (f"  {problem}" if problem else "") + marks)
 
 
 def matches(
@@ -233,15 +240,16 @@ _SANDBOX = SANDBOX_HEADER.lower().encode("latin-1")
 _LOOKED_AT = frozenset(h.encode("latin-1") for h in _KEPT_HEADERS | _SECRET_HEADERS)
 
 
-def _kept(raw: Any) -> tuple[dict[str, str], str | None]:
+def _kept(raw: Any, *, every: bool = False) -> tuple[dict[str, str], str | None]:
     """The headers the journal keeps (credentials named, never kept), read from ASGI pairs in one pass decoding only
-    what is kept; and the sandbox header's value."""
+    what is kept; and the sandbox header's value. A request keeps `every` header but credentials (the first
+    MAX_HEADERS, for verification by header); an answer the usual few."""
     kept: dict[str, str] = {}
     secret: list[str] = []
     sandbox: str | None = None
     for name, value in raw:
         lowered = bytes(name).lower()
-        if lowered not in _LOOKED_AT:
+        if not (every and len(kept) < MAX_HEADERS) and lowered not in _LOOKED_AT:
             continue
         text = lowered.decode("latin-1")
         if text in _SECRET_HEADERS:

@@ -53,6 +53,8 @@ class Settings:
     # clock starts at and stands still at until the admin API moves it (empty: real time). In-process replay sets both.
     id_seed: str = ""
     clock_start: str = ""
+    # A folder of WireMock mapping files (`*.json`, one mapping or {"mappings": [...]} each) every sandbox starts with.
+    mappings: str = ""
     extra_apis: tuple[ExtraApi, ...] = ()
     # Each registered flow's section (kernel/registry.py), by flow name; a flow missing here has its defaults.
     sections: Mapping[str, Any] = field(default_factory=dict)
