@@ -11,6 +11,7 @@ Each test gets a fresh mock on an in-memory store; settings come from PRUEFSTAND
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 import warnings
 from collections.abc import Iterator
@@ -91,3 +92,75 @@ def pruefstand_example() -> Any:
     from pruefstand.mock_server.commands.api_specs import request_example
 
     return request_example
+
+
+@pytest.fixture
+def pruefstand_verify(pruefstand_client: TestClient, pruefstand_admin_auth: dict[str, str]) -> Any:
+    """`pruefstand_verify(method=..., path=..., count=..., ...)`: check what your system sent the mock, as WireMock's
+    `verify` does. A request pattern from keywords (`method`, `url`, `path`, `path_pattern`, `url_pattern`,
+    `headers={name: value}`, `query={name: value}`, `body_json={...}` with `ignore_extra=True`, `body_json_path=expr`
+    or `(expr, value)`, `body_contains=text`), or `pattern={...}` in WireMock's own form; `count` the number expected
+    (default: at least one); `sandbox` (default `default`). Fails with the near misses: the closest requests the mock
+    received and what differed. Returns the matching requests (WireMock's logged-request shape)."""
+
+    def verify(*, count: int | None = None, sandbox: str = "default", pattern: dict[str, Any] | None = None,
+               **keywords: Any) -> list[dict[str, Any]]:  # fmt: skip
+        wanted = pattern if pattern is not None else request_pattern(**keywords)
+        admin = f"/_admin/sandboxes/{sandbox}"
+        found = pruefstand_client.post(f"{admin}/requests/find", json=wanted, headers=pruefstand_admin_auth)
+        assert found.status_code == 200, found.text
+        requests: list[dict[str, Any]] = found.json()["requests"]
+        if (count is None and requests) or len(requests) == count:
+            return requests
+        misses = pruefstand_client.post(
+            f"{admin}/near-misses/request-pattern", json=wanted, headers=pruefstand_admin_auth
+        ).json()["nearMisses"]
+        expected = "at least 1" if count is None else str(count)
+        lines = [f"expected {expected} request(s) matching {wanted}, the mock received {len(requests)}"]
+        lines += ["closest requests it received, and what differed:" if misses else "and nothing close to it"]
+        for miss in misses[:5]:
+            got = miss["request"]
+            lines.append(f"  {got['method']} {got['url']}  (distance {miss['matchResult']['distance']})")
+            lines += [f"    - {difference}" for difference in miss["matchResult"]["differences"]]
+        raise AssertionError("\n".join(lines))
+
+    return verify
+
+
+def request_pattern(
+    *,
+    method: str | None = None,
+    url: str | None = None,
+    path: str | None = None,
+    path_pattern: str | None = None,
+    url_pattern: str | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    body_json: Any = None,
+    ignore_extra: bool = False,
+    body_json_path: str | tuple[str, Any] | None = None,
+    body_contains: str | None = None,
+) -> dict[str, Any]:
+    """A WireMock request pattern from plain keywords (values are matched with `equalTo`)."""
+    pattern: dict[str, Any] = {"method": method.upper()} if method else {}
+    for key, value in (("url", url), ("urlPath", path), ("urlPathPattern", path_pattern), ("urlPattern", url_pattern)):
+        if value is not None:
+            pattern[key] = value
+    if headers:
+        pattern["headers"] = {name: {"equalTo": value} for name, value in headers.items()}
+    if query:
+        pattern["queryParameters"] = {name: {"equalTo": value} for name, value in query.items()}
+    bodies: list[dict[str, Any]] = []
+    if body_json is not None:
+        bodies.append({"equalToJson": body_json, **({"ignoreExtraElements": True} if ignore_extra else {})})
+    if isinstance(body_json_path, tuple):
+        expression, value = body_json_path
+        text = value if isinstance(value, str) else json.dumps(value)
+        bodies.append({"matchesJsonPath": {"expression": expression, "equalTo": text}})
+    elif body_json_path is not None:
+        bodies.append({"matchesJsonPath": body_json_path})
+    if body_contains is not None:
+        bodies.append({"contains": body_contains})
+    if bodies:
+        pattern["bodyPatterns"] = bodies
+    return pattern

@@ -30,6 +30,7 @@ COUNTER = "journal"
 BODY_LIMIT = 2000
 MAX_HEADERS = 50  # request headers kept per entry
 STUB_KEY = "pruefstand.stub"  # set by the stub layer: the id of the stub mapping that answered
+BODY_KEY = "pruefstand.body"  # set by the stub layer: the request body it read (for the journal of what it passed on)
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 _KEPT_HEADERS = frozenset({"content-type", "content-length", "accept", "user-agent", "prefer", "x-request-id",
                            SANDBOX_HEADER.lower(), "x-pruefstand-profile", "location"})  # fmt: skip
@@ -145,9 +146,9 @@ class JournalMiddleware:
         try:
             await self.app(scope, receiving, sending)
         finally:
-            record_exchange(
-                self.journal, scope, bytes(request_body), bytes(response_body), answer, time.perf_counter() - started
-            )
+            # a body nobody below read (an unknown path): the one an outer layer read already, if it did
+            body = bytes(request_body) or bytes(scope.get(BODY_KEY, b""))
+            record_exchange(self.journal, scope, body, bytes(response_body), answer, time.perf_counter() - started)
 
 
 def journaled(scope: Scope) -> bool:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pruefstand.mock_server.http.body_limit import MAX_HEADER_BYTES, header_bytes
 from pruefstand.mock_server.http.fast_path import read_body, replaying
-from pruefstand.mock_server.http.journal import STUB_KEY, Journal, record_exchange
+from pruefstand.mock_server.http.journal import BODY_KEY, BODY_LIMIT, STUB_KEY, Journal, record_exchange
 from pruefstand.mock_server.kernel.errors import MockError
 from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.stubs.patterns import Request
@@ -62,6 +62,7 @@ class StubLayer:
         )
         stub = self.stubs.match(sandbox, request)
         if stub is None:
+            scope[BODY_KEY] = raw[:BODY_LIMIT]
             await self.app(scope, replaying(raw, None, receive), send)
             return
         try:

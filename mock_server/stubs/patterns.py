@@ -166,7 +166,7 @@ def _json_path_matches(spec: str | Mapping[str, Any], value: str) -> bool:
         return False
     expression = spec if isinstance(spec, str) else str(spec["expression"])
     try:
-        found = jsonpath.findall(expression, document)
+        found = find_json_path(expression, document)
     except jsonpath.JSONPathError:
         return False
     if isinstance(spec, str):
@@ -177,6 +177,14 @@ def _json_path_matches(spec: str | Mapping[str, Any], value: str) -> bool:
     result = found[0] if len(found) == 1 else found
     text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
     return value_matches(sub, text)
+
+
+def find_json_path(expression: str, document: Any) -> list[Any]:
+    """What a JSONPath finds, as WireMock's Jayway JsonPath finds it: a filter right at the root of an object
+    (`$[?(@.item == 'milk')]`) tests the object itself (python-jsonpath would test its members)."""
+    if isinstance(document, dict) and expression.replace(" ", "").startswith("$[?"):
+        return list(jsonpath.findall(expression, [document]))
+    return list(jsonpath.findall(expression, document))
 
 
 def check_value_pattern(pattern: Any, where: str) -> list[str]:

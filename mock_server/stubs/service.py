@@ -178,7 +178,8 @@ class Stubs:
     def near_misses(self, sandbox: str, request: Request, limit: int = 10) -> list[tuple[Stub, Outcome]]:
         """The stubs closest to a request that none of them matched, closest first."""
         ranked = [(stub, stub.pattern.evaluate(request)) for stub in self._stubs(sandbox)]
-        return sorted(ranked, key=lambda pair: pair[1].distance)[:limit]
+        missed = [(stub, outcome) for stub, outcome in ranked if not outcome.matched]
+        return sorted(missed, key=lambda pair: pair[1].distance)[:limit]
 
 
 def answer(stub: Stub, request: Request, base_url: str) -> Answer:

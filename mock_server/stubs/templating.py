@@ -23,13 +23,20 @@ from urllib.parse import parse_qsl
 import jsonpath
 import pybars
 
-from pruefstand.mock_server.stubs.patterns import Request
+from pruefstand.mock_server.stubs.patterns import Request, find_json_path
 
 _compiler = pybars.Compiler()
 _cache: dict[str, Callable[..., str]] = {}
 
 
-class _Segments(dict[str, str]):
+class _Lenient(dict[str, Any]):
+    """What a template reads: a name the request does not have reads as empty, as in WireMock."""
+
+    def __missing__(self, _name: str) -> Any:
+        return _Segments("", [])
+
+
+class _Segments(_Lenient):
     """A value that prints whole and gives its parts by position (`{{request.path.[1]}}`)."""
 
     def __init__(self, whole: str, parts: list[str]) -> None:
@@ -42,21 +49,25 @@ class _Segments(dict[str, str]):
 
 def request_model(request: Request, base_url: str) -> dict[str, Any]:
     segments = [part for part in request.path.split("/") if part]
-    query: dict[str, _Segments] = {}
+    query = _Lenient()
     for name, value in parse_qsl(request.query, keep_blank_values=True):
         query.setdefault(name, _Segments(value, []))
         query[name][str(len(query[name]))] = value
-    return {
-        "url": request.url,
-        "path": _Segments(request.path, segments),
-        "pathSegments": _Segments(request.path, segments),
-        "query": query,
-        "method": request.method.upper(),
-        "headers": {name.lower(): value for name, value in request.headers.items()}
-        | {_title(name): value for name, value in request.headers.items()},
-        "body": request.body,
-        "baseUrl": base_url,
-    }
+    return _Lenient(
+        {
+            "url": request.url,
+            "path": _Segments(request.path, segments),
+            "pathSegments": _Segments(request.path, segments),
+            "query": query,
+            "method": request.method.upper(),
+            "headers": _Lenient(
+                {name.lower(): value for name, value in request.headers.items()}
+                | {_title(name): value for name, value in request.headers.items()}
+            ),
+            "body": request.body,
+            "baseUrl": base_url,
+        }
+    )
 
 
 def _title(name: str) -> str:
@@ -94,7 +105,7 @@ class TemplateError(ValueError):
 def _json_path(_this: Any, document: Any, expression: str, *_rest: Any, **_options: Any) -> str:
     try:
         data = json.loads(str(document)) if isinstance(document, str | _Segments) else document
-        found = jsonpath.findall(str(expression), data)
+        found = find_json_path(str(expression), data)
     except (ValueError, jsonpath.JSONPathError):
         return ""
     if not found:

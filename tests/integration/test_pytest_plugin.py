@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.kernel.settings import Settings
@@ -49,3 +51,24 @@ def test_a_host_suite_with_warnings_as_errors_passes_with_the_plugin_installed(t
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_pruefstand_verify_counts_what_was_sent_and_fails_with_the_near_misses(
+    pruefstand_client: TestClient, pruefstand_maco_auth: dict[str, str], pruefstand_verify: Any, example: Any
+) -> None:
+    body = example("Z41_Marktlokation")
+    assert pruefstand_client.post("/maco/inbound", json=body, headers=pruefstand_maco_auth).status_code == 201
+    prozess_id = body["zusatzdaten"]["prozessId"]
+    by_id = ("$.zusatzdaten.prozessId", prozess_id)
+    found = pruefstand_verify(method="POST", path="/maco/inbound", body_json_path=by_id, count=1)
+    assert found[0]["url"] == "/maco/inbound"
+    pruefstand_verify(method="POST", path="/maco/inbound", body_json={"zusatzdaten": {"prozessId": prozess_id}},
+                      ignore_extra=True)  # fmt: skip
+    with pytest.raises(AssertionError) as missed:
+        pruefstand_verify(method="POST", path="/maco/inbond", count=1)
+    message = str(missed.value)
+    assert "expected 1 request(s)" in message
+    assert "POST /maco/inbound" in message
+    assert "urlPath: expected /maco/inbond, got /maco/inbound" in message
+    with pytest.raises(AssertionError, match="expected 2 request"):
+        pruefstand_verify(method="POST", path="/maco/inbound", count=2)
