@@ -79,7 +79,10 @@ class StubAdmin:
         return _json({"mappings": found, "meta": {"total": len(found)}})
 
     async def create_mapping(self, sandbox: str, body: dict[str, Any]) -> Answer:
-        return _json(self._stubs.add(sandbox, body), 201)
+        """201 for a new mapping; 200 when one with the same id was there and is replaced (no id is created twice)."""
+        known = {m["id"] for m in self._stubs.mappings(sandbox)}
+        mapping = self._stubs.add(sandbox, body)
+        return _json(mapping, 200 if mapping["id"] in known else 201)
 
     async def get_mapping(self, sandbox: str, mapping_id: str) -> Answer:
         return _json(self._stubs.mapping(sandbox, mapping_id))

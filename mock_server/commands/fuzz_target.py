@@ -135,13 +135,19 @@ def _pins(spec: Spec, listener: str) -> dict[str, dict[str, object]]:
             for media, content in (operation.get("requestBody") or {}).get("content", {}).items():
                 properties = (content.get("schema") or {}).get("properties") or {}
                 for name in _CALLBACK_FIELDS:
-                    if name in properties and properties[name].get("type") == "string":
+                    if name in properties and _registers_a_callback(properties[name]):
                         pointer = "/".join(
                             p.replace("~", "~0").replace("/", "~1")
                             for p in ("", "paths", path, method, "requestBody", "content", media, "schema")
                         )
                         pins[f"{pointer}/properties/{name}"] = {"type": "string", "enum": [listener]}
     return pins
+
+
+def _registers_a_callback(schema: Mapping[str, Any]) -> bool:
+    """A URL the mock will send to: a string the contract restricts to http(s) URLs (hub `callback`, backend `url`);
+    a `url` that only names a request (verification's near misses) is fuzzed like any string."""
+    return schema.get("type") == "string" and str(schema.get("pattern", "")).startswith("^https?://")
 
 
 def url_target(

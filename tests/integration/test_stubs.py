@@ -206,3 +206,11 @@ def test_verification_counts_finds_and_names_the_near_misses(mock: TestClient) -
     bad = mock.post(f"{admin}/requests/count", json={"urlPath": "/x", "cookies": {}}, headers=ADMIN)
     assert bad.status_code == 400
     assert "cookies" in bad.json()["detail"]
+
+
+def test_a_mapping_posted_again_with_its_id_replaces_it_with_200(mock: TestClient) -> None:
+    mapping = {"id": "0f4e2d7c-1111-4222-8333-944455556666", "request": {"url": "/same"}, "response": {"body": "1"}}
+    assert mock.post("/_admin/sandboxes/r/mappings", json=mapping, headers=ADMIN).status_code == 201
+    again = {**mapping, "response": {"body": "2"}}
+    assert mock.post("/_admin/sandboxes/r/mappings", json=again, headers=ADMIN).status_code == 200
+    assert mock.get("/same", headers=in_sandbox("r")).text == "2"
