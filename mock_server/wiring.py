@@ -35,6 +35,7 @@ from pruefstand.mock_server.kernel.errors import MockError
 from pruefstand.mock_server.kernel.flow_info import ApiInfo
 from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER
 from pruefstand.mock_server.kernel.settings import Settings
+from pruefstand.mock_server.resources.crud import Resources, find_resources
 from pruefstand.mock_server.store import Store
 from pruefstand.mock_server.store.group_commit import GroupCommit
 from pruefstand.mock_server.stubs.service import Stubs
@@ -73,8 +74,9 @@ def serve(
     shapes += _serve_flow_apis(app, mounted, validators, allowed, specs)
     for extra in settings.extra_apis:
         document = load_spec(extra.spec, resolve="external").document
+        found = find_resources(document, extra.base_path) if settings.spec_mode == "stateful" else []
         add_example_api(app, without_media_type_parameters(document), base_path=extra.base_path,
-                        resolver=ExampleResolver(), validators=validators)  # fmt: skip
+                        resolver=ExampleResolver(found, Resources(store)), validators=validators)  # fmt: skip
         shapes.append((extra.base_path, problem))
         allowed.add_api(extra.base_path, document)
     app.add_url_rule(registry.HEALTH_PATH, "healthz", healthz, methods=["GET"])

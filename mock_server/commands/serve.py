@@ -49,6 +49,11 @@ from pruefstand.mock_server.stubs.mappings import MappingError, load_files
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help='A folder of WireMock stub mappings (*.json: one mapping, or {"mappings": [...]}) every sandbox starts with.',
 )
+@click.option(
+    "--spec-mode",
+    type=click.Choice(["stateful", "examples"]),
+    help="--spec contracts: keep what is posted to the resources they show (default), or answer from examples only.",
+)
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(
     config: Path | None,
@@ -63,6 +68,7 @@ def serve(
     specs: tuple[Path, ...],
     base_paths: tuple[str, ...],
     mappings: Path | None,
+    spec_mode: str | None,
     log_level: str | None,
 ) -> None:
     """Serve every registered API on one port (admin at /_admin), Swagger UI at <base>/ui/."""
@@ -84,6 +90,7 @@ def serve(
                 "maco_strict_check_digits": strict_check_digits,
                 "maco_idempotency": idempotency,
                 "mappings": str(mappings.resolve()) if mappings else None,
+                "spec_mode": spec_mode,
                 "extra_apis": [ExtraApi(s.resolve(), b.rstrip("/")) for s, b in zip(specs, base_paths, strict=True)]
                 or None,
             },

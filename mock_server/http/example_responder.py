@@ -8,11 +8,14 @@ TMF622's, so the schema walk here is bounded). A client may pick the answer like
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connexion.context import request
 from connexion.resolver import Resolution, Resolver
+
+from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
+from pruefstand.mock_server.resources.crud import Resource, Resources, success_status
 
 _MAX_DEPTH = 8
 _FORMAT_EXAMPLES = {
@@ -112,16 +115,65 @@ def _answer(operation: Any, *_args: Any, **_kwargs: Any) -> tuple[Any, int, dict
 
 
 class ExampleResolver(Resolver):  # type: ignore[misc]
-    """Resolves every operation to an example answer."""
+    """Resolves every operation to an example answer, or, for the resources a contract shows (resources/crud.py),
+    to the stateful operation on what was stored."""
 
-    def __init__(self) -> None:
+    def __init__(self, resources: Sequence[Resource] = (), service: Resources | None = None) -> None:
         super().__init__()
         self._counter = itertools.count(1)
+        self._routes: dict[tuple[str, str], tuple[Resource, str]] = {}
+        for resource in resources if service is not None else ():
+            self._routes[("post", resource.collection)] = (resource, "create")
+            self._routes[("get", resource.collection)] = (resource, "list")
+            for method in ("get", "put", "patch", "delete"):
+                self._routes[(method, resource.item)] = (resource, method)
+        self._service = service
 
     def resolve(self, operation: Any) -> Resolution:
         operation_id = self.resolve_operation_id(operation) or f"example-{next(self._counter)}"
+        route = self._routes.get((str(operation.method).lower(), str(operation.path)))
+        if route is not None and self._service is not None:
+            return Resolution(_stateful(self._service, operation, *route), operation_id)
 
         def answer(*args: Any, **kwargs: Any) -> tuple[Any, int, dict[str, str]]:
             return _answer(operation, *args, **kwargs)
 
         return Resolution(answer, operation_id)
+
+
+def _stateful(service: Resources, operation: Any, resource: Resource, action: str) -> Any:
+    """The handler of one resource operation: the sandbox from the header, the id from the path, the body parsed."""
+
+    async def handle(*_args: Any, **kwargs: Any) -> tuple[Any, int, dict[str, str]]:
+        spec: Mapping[str, Any] = {"responses": operation.responses}  # known once connexion built the operation
+        sandbox = sandbox_name(request.headers.get(SANDBOX_HEADER))
+        json_headers = {"Content-Type": "application/json"}
+        item_id = str(kwargs.get(resource.id_param, ""))
+        body = _body(kwargs)
+        if action == "create":
+            stored = service.create(sandbox, resource, body)
+            location = f"{resource.base_path}{resource.collection}/{stored[resource.id_field]}"
+            return stored, success_status(spec, 201), {**json_headers, "Location": location}
+        if action == "list":
+            query = {key: str(value) for key, value in request.query_params.items()}
+            found: Any = service.listed(sandbox, resource, query)
+            if resource.list_property:
+                found = {resource.list_property: found}
+            return found, success_status(spec, 200), json_headers
+        if action == "get":
+            return service.get(sandbox, resource, item_id), success_status(spec, 200), json_headers
+        if action == "put":
+            return service.replace(sandbox, resource, item_id, body), success_status(spec, 200), json_headers
+        if action == "patch":
+            return service.merge(sandbox, resource, item_id, body), success_status(spec, 200), json_headers
+        service.delete(sandbox, resource, item_id)
+        return None, success_status(spec, 204), {}
+
+    return handle
+
+
+def _body(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The request body connexion parsed: `body` (OpenAPI 3) or the Swagger 2 body parameter, whatever its name."""
+    if isinstance(kwargs.get("body"), dict):
+        return dict(kwargs["body"])
+    return next((dict(value) for value in kwargs.values() if isinstance(value, dict)), {})

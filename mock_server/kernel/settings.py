@@ -17,6 +17,7 @@ from pruefstand.mock_server.kernel.errors import SettingsError
 from pruefstand.mock_server.kernel.flow_info import FlowInfo
 
 ENV_PREFIX = "PRUEFSTAND_"
+SPEC_MODES = ("stateful", "examples")
 T = TypeVar("T")
 
 __all__ = ["ENV_PREFIX", "ExtraApi", "Settings", "SettingsError", "load_settings", "sections_from_data"]
@@ -55,6 +56,9 @@ class Settings:
     clock_start: str = ""
     # A folder of WireMock mapping files (`*.json`, one mapping or {"mappings": [...]} each) every sandbox starts with.
     mappings: str = ""
+    # Partner contracts (--spec): "stateful" keeps what is posted to the resources a contract shows (resources/crud.py),
+    # "examples" answers every operation from its examples.
+    spec_mode: str = "stateful"
     extra_apis: tuple[ExtraApi, ...] = ()
     # Each registered flow's section (kernel/registry.py), by flow name; a flow missing here has its defaults.
     sections: Mapping[str, Any] = field(default_factory=dict)
@@ -114,14 +118,7 @@ def load_settings(
         if value is not None:
             flat[name] = _coerce(name, kinds, value, f"environment variable {ENV_PREFIX}{name.upper()}")
     flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    if flat.get("clock_start"):
-        try:
-            if datetime.fromisoformat(str(flat["clock_start"]).replace("Z", "+00:00")).tzinfo is None:
-                raise ValueError("no time zone")
-        except ValueError as exc:
-            raise SettingsError(
-                f"clock_start must be an ISO 8601 date-time with a zone, got {flat['clock_start']!r}"
-            ) from exc
+    _check_core(flat)
     extra = tuple(flat.pop("extra_apis", ()))
     sections = {}
     for flow_name, fields in _section_fields(flows).items():
@@ -136,6 +133,20 @@ def load_settings(
         if check is not None:
             check(settings.allow_hosts())
     return settings
+
+
+def _check_core(flat: Mapping[str, Any]) -> None:
+    """The kit's own settings that take only some values, named when they do not."""
+    if flat.get("clock_start"):
+        try:
+            if datetime.fromisoformat(str(flat["clock_start"]).replace("Z", "+00:00")).tzinfo is None:
+                raise ValueError("no time zone")
+        except ValueError as exc:
+            raise SettingsError(
+                f"clock_start must be an ISO 8601 date-time with a zone, got {flat['clock_start']!r}"
+            ) from exc
+    if flat.get("spec_mode", "stateful") not in SPEC_MODES:
+        raise SettingsError(f"spec_mode must be one of {SPEC_MODES}, got {flat['spec_mode']!r}")
 
 
 def _section(flows: Sequence[FlowInfo], flow_name: str, values: Mapping[str, Any]) -> Any:

@@ -98,10 +98,14 @@ def test_serve_with_a_partner_spec(tmp_path: Path) -> None:
     fixture = Path(__file__).parents[1] / "fixtures" / "orders-swagger2.json"
     db = tmp_path / "s.db"
     with serving(db, free_port(), "--spec", str(fixture), "--base-path", "/orders") as (base, proc):
-        answer = httpx.get(f"{base}/orders/order/1")
+        created = httpx.post(f"{base}/orders/order", json={"item": [{"id": "a"}]})  # kept (spec_mode stateful)
+        answer = httpx.get(f"{base}/orders/order/{created.json()['id']}")
+        missing = httpx.get(f"{base}/orders/order/42")
         refused = httpx.post(f"{base}/orders/order", json={})
         stop(proc, db)
-    assert answer.json()["id"] == "42"
+    assert created.status_code == 201
+    assert answer.json() == {"item": [{"id": "a"}], "id": "1"}
+    assert missing.status_code == 404
     assert refused.status_code == 400
 
 

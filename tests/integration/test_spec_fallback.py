@@ -17,7 +17,8 @@ REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 
 
 def served(spec: Path, base_path: str) -> TestClient:
-    settings = make_settings(extra_apis=[ExtraApi(spec, base_path)])
+    """Answers from examples (spec_mode "examples"); the stateful default: test_partner_resources.py."""
+    settings = make_settings(extra_apis=[ExtraApi(spec, base_path)], spec_mode="examples")
     client: TestClient = create_app(settings, store=SQLiteStore(":memory:")).test_client()
     return client
 

@@ -1,0 +1,1 @@
+"""Partner contracts served statefully: the resources a contract shows, kept per sandbox."""
