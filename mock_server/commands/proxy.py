@@ -40,6 +40,12 @@ from pruefstand.mock_server.serving.process_hygiene import port_refusal
     help="Also record exchanges whose answer broke the contract (default: left out and named in the description).",
 )
 @click.option("--api-name", help="The API's name in the recorded scenario (default: the bundled name or file stem).")
+@click.option(
+    "--record-mappings",
+    "mappings_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write every exchange as a WireMock stub mapping into this folder (for `serve --mappings`).",
+)
 def proxy(
     spec_arg: str,
     upstream: str,
@@ -49,6 +55,7 @@ def proxy(
     record_name: str | None,
     record_broken: bool,
     api_name: str | None,
+    mappings_dir: Path | None,
 ) -> None:
     """Forward every request to --upstream and every answer back, unchanged, checking both against the contract:
     one line per exchange, each problem under it, all of it at GET /_proxy/requests. Ctrl-C ends."""
@@ -57,6 +64,7 @@ def proxy(
     from pruefstand.contracts.exchange_check import ExchangeChecker
     from pruefstand.contracts.scenarios.recording import TOKEN_VARIABLE, ScenarioRecorder
     from pruefstand.mock_server.commands.proxy_server import JOURNAL_PATH, ValidatingProxy
+    from pruefstand.mock_server.stubs.recording import MappingRecorder
 
     upstream = str(checked_url(upstream, "--upstream"))
     record_file = writable(record_file, "--record")
@@ -88,6 +96,7 @@ def proxy(
         recorder=recorder,
         record_file=record_file,
         on_exchange=lambda entry: _echo(console, entry),
+        mappings=MappingRecorder(mappings_dir) if mappings_dir is not None else None,
     )
     config = uvicorn.Config(validating.app(), host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -111,6 +120,12 @@ def proxy(
         click.echo(
             f"{recorder.step_count} step(s) recorded in {record_file}; replay: "
             f"{hint}pruefstand replay {record_file}{spec_option} --api-url {name}={upstream}",
+            err=True,
+        )
+    if validating.mappings is not None:
+        click.echo(
+            f"{validating.mappings.count} exchange(s) written as stub mappings in {mappings_dir}; serve them: "
+            f"pruefstand serve --mappings {mappings_dir}",
             err=True,
         )
 

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from pruefstand.contracts.exchange_check import ExchangeChecker, json_or_none
 from pruefstand.contracts.scenarios.recording import SECRET_HEADERS, RecordedExchange, ScenarioRecorder
 from pruefstand.mock_server.http.journal import BODY_LIMIT, cut_body, matches
+from pruefstand.mock_server.stubs.recording import MappingRecorder
 
 JOURNAL_PATH = "/_proxy/requests"
 # hop-by-hop headers (RFC 9110 7.6.1) and what httpx sets itself
@@ -83,11 +84,13 @@ class ValidatingProxy:
         record_file: Path | None = None,
         on_exchange: Callable[[dict[str, Any]], None] | None = None,
         timeout: float = 30.0,
+        mappings: MappingRecorder | None = None,
     ) -> None:
         self.checker = checker
         self.upstream = upstream.rstrip("/")
         self.recorder = recorder
         self.record_file = record_file
+        self.mappings = mappings
         self.journal = ProxyJournal()
         self.on_exchange = on_exchange
         self.timeout = timeout
@@ -193,6 +196,10 @@ class ValidatingProxy:
                 answer_problems=answer_problems,
             )
             await asyncio.to_thread(self._record, recorded)  # the file is rewritten: not on the event loop
+        if self.mappings is not None and status != 502:
+            url = path + (f"?{query}" if query else "")
+            await asyncio.to_thread(self.mappings.add, request.method, url, headers, body, status, answer_headers,
+                                    answer_bytes)  # fmt: skip
         if self.on_exchange is not None:
             self.on_exchange(entry)
         return response

@@ -4,6 +4,7 @@ the deviation live and in its journal, records the exchanges, and the recording 
 from __future__ import annotations
 
 import itertools
+import json
 import signal
 import subprocess
 import sys
@@ -20,9 +21,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
+from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.cli import main
 from pruefstand.mock_server.serving.process_hygiene import free_port
+from pruefstand.mock_server.store import SQLiteStore
+from tests.conftest import make_settings
 from tests.contract.test_fuzz_own_apis import serving_app
 
 ITEMS = Path(__file__).resolve().parents[1] / "fixtures" / "items.yaml"
@@ -165,3 +170,37 @@ def test_an_unreachable_upstream_is_a_502_in_the_journal() -> None:
     assert "could not be reached" in answer.json()["message"]
     assert entry["status"] == 502
     assert "could not be reached" in entry["violations"]["answer"][0]
+
+
+def test_the_proxy_records_wiremock_mappings_that_serve_answers_as_the_upstream_gave_them(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    with (
+        serving_app(items_upstream()) as upstream,
+        proxy_process(upstream, "--record-mappings", str(folder)) as (
+            proxy,
+            output,
+        ),
+        httpx.Client(base_url=proxy, timeout=10) as client,
+    ):
+        created = client.post("/items", json={"name": "widget"})
+        item = created.json()
+        first = client.get(f"/items/{item['id']}")
+        client.delete(f"/items/{item['id']}")
+        second = client.get(f"/items/{item['id']}")  # the same request, another answer: a scenario
+    files = sorted(folder.glob("*.json"))
+    assert len(files) == 4
+    assert all(path.stat().st_mode & 0o777 == 0o600 for path in files)
+    mapping = json.loads(files[0].read_text(encoding="utf-8"))
+    widget = {"equalToJson": {"name": "widget"}, "ignoreArrayOrder": True}
+    assert mapping["request"] == {"method": "POST", "url": "/items", "bodyPatterns": [widget]}
+    assert mapping["response"]["status"] == 201
+    assert mapping["response"]["jsonBody"] == item
+    assert "4 exchange(s) written as stub mappings" in output["err"]
+    # served as WireMock would serve them: the scenario gives the answers in the order they came
+    settings = make_settings(mappings=str(folder))
+    with TestClient(create_app(settings, store=SQLiteStore(":memory:"))) as mock:
+        assert mock.post("/items", json={"name": "widget"}).json() == item
+        assert mock.post("/items", json={"name": "other"}).status_code != 201  # not recorded
+        assert mock.get(f"/items/{item['id']}").json() == first.json()
+        assert mock.delete(f"/items/{item['id']}").status_code == 204
+        assert mock.get(f"/items/{item['id']}").status_code == second.status_code == 404
