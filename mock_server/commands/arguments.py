@@ -8,6 +8,10 @@ from urllib.parse import urlsplit
 
 import click
 
+# In-process replay repeats itself: identifiers from this seed, every sandbox's clock standing here until moved.
+DEFAULT_SEED = "pruefstand"
+DEFAULT_CLOCK_START = "2026-01-01T08:00:00Z"
+
 
 def checked_url(value: str | None, option: str) -> str | None:
     """An http(s) URL with a host, or a one-line usage error naming the option (before any work starts)."""

@@ -10,18 +10,7 @@ import click
 import httpx
 
 from pruefstand.contracts import ContractError
-from pruefstand.contracts.fuzz_reports import junit_xml, markdown
-from pruefstand.contracts.fuzzing import (
-    ALL_PHASES,
-    DEFAULT_EXCLUDED_CHECKS,
-    FuzzOptions,
-    FuzzStarted,
-    OperationFuzzed,
-)
-from pruefstand.contracts.fuzzing import fuzz as run_fuzz
 from pruefstand.mock_server.commands.arguments import checked_url, writable
-from pruefstand.mock_server.commands.fuzz_progress import FuzzProgress
-from pruefstand.mock_server.commands.fuzz_target import Credentials, fuzzable_apis, in_process_target, url_target
 from pruefstand.mock_server.commands.registry_choice import RegistryChoice
 from pruefstand.mock_server.kernel import registry
 from pruefstand.mock_server.kernel.errors import MockError
@@ -30,7 +19,7 @@ from pruefstand.mock_server.kernel.settings import load_settings
 
 
 @click.command()
-@click.argument("api", required=False, type=RegistryChoice(lambda: [api.name for api in fuzzable_apis()]))
+@click.argument("api", required=False, type=RegistryChoice(lambda: [api.name for api in registry.apis(served=True)]))
 @click.option(
     "--url", help="Base URL of the implementation (where the API's paths start). Default: the mock in-process."
 )
@@ -71,6 +60,18 @@ def fuzz(  # noqa: C901 (listed in docs/ARCHITECTURE.md, Size rules)
     report_file: Path | None,
 ) -> None:
     """Fuzz an API with Schemathesis against its contract; exit 1 on any finding."""
+    from pruefstand.contracts.fuzz_reports import junit_xml, markdown
+    from pruefstand.contracts.fuzzing import (
+        ALL_PHASES,
+        DEFAULT_EXCLUDED_CHECKS,
+        FuzzOptions,
+        FuzzStarted,
+        OperationFuzzed,
+    )
+    from pruefstand.contracts.fuzzing import fuzz as run_fuzz
+    from pruefstand.mock_server.commands.fuzz_progress import FuzzProgress
+    from pruefstand.mock_server.commands.fuzz_target import Credentials, in_process_target, url_target
+
     if api is None and spec_file is None:
         raise click.UsageError("name a bundled API or give --spec FILE")
     if spec_file is not None and url is None:

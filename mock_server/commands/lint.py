@@ -8,9 +8,6 @@ from pathlib import Path
 import click
 
 from pruefstand.contracts import ContractError, load_spec
-from pruefstand.contracts.scenarios import (
-    load_scenario,
-)
 from pruefstand.contracts.spec_catalog import contract_files
 from pruefstand.mock_server.commands.api_specs import all_specs
 from pruefstand.mock_server.kernel import registry
@@ -33,6 +30,8 @@ def _is_scenario(path: Path) -> bool:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def lint(paths: tuple[Path, ...]) -> None:
     """Check the bundled contracts and scenarios (and PATHS: contracts, scenario files or folders)."""
+    from pruefstand.contracts.scenarios import load_scenario  # loaded when linting, not for `--help`
+
     targets = contract_files()
     given = scenario_files(paths)
     scenarios = scenario_files(tuple(registry.scenario_folders().values())) + [p for p in given if _is_scenario(p)]

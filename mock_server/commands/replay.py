@@ -10,23 +10,9 @@ from pathlib import Path
 import click
 
 from pruefstand.contracts import ContractError, load_spec
-from pruefstand.contracts.scenarios import (
-    FAILED,
-    PASSED,
-    SKIPPED,
-    ScenarioFinished,
-    ScenarioRunner,
-    ScenarioStarted,
-    StepFinished,
-    load_scenario,
-)
-from pruefstand.contracts.scenarios import reports as scenario_reports
 from pruefstand.mock_server.commands.api_specs import all_specs
-from pruefstand.mock_server.commands.arguments import checked_url, writable
+from pruefstand.mock_server.commands.arguments import DEFAULT_CLOCK_START, DEFAULT_SEED, checked_url, writable
 from pruefstand.mock_server.commands.lint import scenario_files
-from pruefstand.mock_server.commands.scenario_target import DEFAULT_CLOCK_START, DEFAULT_SEED
-from pruefstand.mock_server.commands.scenario_target import in_process_target as scenario_in_process
-from pruefstand.mock_server.commands.scenario_target import url_target as scenario_url_target
 from pruefstand.mock_server.kernel.settings import load_settings
 
 
@@ -88,6 +74,11 @@ def replay(
     admin_token_file: Path | None,
 ) -> None:
     """Replay scenario files (or folders of them) against the mock in-process, or against --url; exit 1 on failure."""
+    from pruefstand.contracts.scenarios import FAILED, SKIPPED, ScenarioFinished, ScenarioRunner, load_scenario
+    from pruefstand.contracts.scenarios import reports as scenario_reports
+    from pruefstand.mock_server.commands.scenario_target import in_process_target as scenario_in_process
+    from pruefstand.mock_server.commands.scenario_target import url_target as scenario_url_target
+
     url = checked_url(url, "--url")
     junit_file, report_file = writable(junit_file, "--junit"), writable(report_file, "--report")
     json_file = writable(json_file, "--json")
@@ -142,6 +133,8 @@ def replay(
 
 
 def _echo_scenario_event(event: object) -> None:
+    from pruefstand.contracts.scenarios import FAILED, PASSED, SKIPPED, ScenarioStarted, StepFinished
+
     if isinstance(event, ScenarioStarted):
         click.echo(f"{event.scenario.name}  ({event.scenario.path})")
     elif isinstance(event, StepFinished):

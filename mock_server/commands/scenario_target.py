@@ -14,12 +14,10 @@ from starlette.testclient import TestClient
 from pruefstand.contracts.listener import CallbackListener
 from pruefstand.contracts.scenarios import ScenarioTarget
 from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.commands.arguments import DEFAULT_CLOCK_START, DEFAULT_SEED
 from pruefstand.mock_server.kernel import registry
 from pruefstand.mock_server.kernel.settings import Settings
 from pruefstand.mock_server.store import SQLiteStore
-
-DEFAULT_SEED = "pruefstand"
-DEFAULT_CLOCK_START = "2026-01-01T08:00:00Z"
 
 
 @contextlib.contextmanager

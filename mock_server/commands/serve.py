@@ -8,18 +8,14 @@ import secrets
 from pathlib import Path
 
 import click
-import uvicorn
 
 from pruefstand.contracts import ContractError, load_spec
 from pruefstand.mock_server.kernel import registry
 from pruefstand.mock_server.kernel.errors import MockError
 from pruefstand.mock_server.kernel.flow_info import ApiInfo
 from pruefstand.mock_server.kernel.settings import ExtraApi, Settings, load_settings
-from pruefstand.mock_server.serving import workers as workers_module
-from pruefstand.mock_server.serving.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
 from pruefstand.mock_server.serving.process_hygiene import port_refusal
 from pruefstand.mock_server.store.factory import check_store, describe_store
-from pruefstand.mock_server.stubs.mappings import MappingError, load_files
 
 
 @click.command()
@@ -72,6 +68,12 @@ def serve(
     log_level: str | None,
 ) -> None:
     """Serve every registered API on one port (admin at /_admin), Swagger UI at <base>/ui/."""
+    import uvicorn  # the server's modules load only when it starts (`serve --help` stays quick)
+
+    from pruefstand.mock_server.serving import workers as workers_module
+    from pruefstand.mock_server.serving.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
+    from pruefstand.mock_server.stubs.mappings import MappingError, load_files
+
     if len(specs) != len(base_paths):
         raise click.UsageError("give one --base-path for each --spec")
     for base in base_paths:

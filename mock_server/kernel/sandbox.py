@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from pruefstand.contracts import Violation
 from pruefstand.mock_server.kernel.errors import BadRequest
 
 SANDBOX_HEADER = "X-Pruefstand-Sandbox"
@@ -17,6 +16,8 @@ def sandbox_name(header_value: str | None) -> str:
     if header_value is None or header_value == "":
         return DEFAULT_SANDBOX
     if not _NAME.fullmatch(header_value):
+        from pruefstand.contracts import Violation  # only for a refusal: light commands load no validator
+
         raise BadRequest(
             [
                 Violation(

@@ -10,6 +10,7 @@ supports: `request.url`, `request.path` (and its segments `request.path.[n]`, al
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -21,12 +22,18 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import jsonpath
-import pybars
 
 from pruefstand.mock_server.stubs.patterns import Request, find_json_path
 
-_compiler = pybars.Compiler()
 _cache: dict[str, Callable[..., str]] = {}
+
+
+@functools.cache
+def _compiler() -> Any:
+    """pybars, imported when the first template is compiled (its grammar costs 0.4 s: not for every start)."""
+    import pybars
+
+    return pybars.Compiler()
 
 
 class _Lenient(dict[str, Any]):
@@ -79,7 +86,7 @@ def render(template: str, request: Request, base_url: str) -> str:
     compiled = _cache.get(template)
     if compiled is None:
         try:
-            compiled = _compiler.compile(template)
+            compiled = _compiler().compile(template)
         except Exception as exc:  # pybars raises its own and PyMeta's errors
             raise TemplateError(f"not a Handlebars template: {exc}") from exc
         _cache[template] = compiled
@@ -92,7 +99,8 @@ def render(template: str, request: Request, base_url: str) -> str:
 def check(template: str) -> str | None:
     """Why a template cannot be compiled, or None."""
     try:
-        _cache.setdefault(template, _compiler.compile(template))
+        if template not in _cache:
+            _cache[template] = _compiler().compile(template)
     except Exception as exc:
         return f"not a Handlebars template: {exc}"
     return None
