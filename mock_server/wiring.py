@@ -6,6 +6,7 @@ The only module that knows both sides: flows (their `Flow` records) and the HTTP
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 from connexion.exceptions import ProblemException
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 
 from pruefstand.contracts import MalformedMessage, Spec, load_spec
 from pruefstand.mock_server.admin.handlers import AdminHandlers
@@ -80,6 +81,7 @@ def serve(
         shapes.append((extra.base_path, problem))
         allowed.add_api(extra.base_path, document)
     app.add_url_rule(registry.HEALTH_PATH, "healthz", healthz, methods=["GET"])
+    app.add_url_rule("/", "index", index_page(mounted, settings), methods=["GET"])
     handler = error_handler(ErrorShapes(shapes), allowed)
     for kind in (MockError, MalformedMessage, ProblemException, HTTPException, Exception):
         app.add_error_handler(kind, handler)
@@ -118,6 +120,33 @@ def _serve_flow_apis(
                 app.add_url_rule(route.path, f"{api.info.name} {route.path} {methods}", route.endpoint, methods=methods)
             allowed.add_api(base, dict(api.contract))
     return shapes
+
+
+def index_page(mounted: Sequence[Flow], settings: Settings) -> Callable[..., Any]:
+    """`GET /`: every API with its contract and Swagger UI, the admin API, the health check (HTML, or JSON on ask)."""
+    apis = [(api.info.title, api.info.base_path, api.info.ui) for flow in mounted for api in flow.apis]
+    apis += [(extra.spec.name, extra.base_path, True) for extra in settings.extra_apis]
+    apis.append((registry.ADMIN_API.title, registry.ADMIN_API.base_path, True))
+    listing = [
+        {"title": title, "basePath": base, "contract": f"{base}/openapi.json"} | ({"ui": f"{base}/ui/"} if ui else {})
+        for title, base, ui in apis
+    ]
+
+    async def index(request: Any) -> Any:
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"apis": listing, "health": registry.HEALTH_PATH})
+        rows = "".join(
+            f"<li><b>{html.escape(a['title'])}</b> <code>{html.escape(a['basePath'])}</code>: "
+            + (f"<a href='{html.escape(a['ui'])}'>Swagger UI</a>, " if "ui" in a else "")
+            + f"<a href='{html.escape(a['contract'])}'>contract</a></li>"
+            for a in listing
+        )
+        head = "<!doctype html><meta charset='utf-8'><title>pruefstand</title><h1>pruefstand</h1>"
+        tail = f"<p><a href='{registry.HEALTH_PATH}'>health</a>; the admin API's token is printed at start.</p>"
+        page = f"{head}<ul>{rows}</ul>{tail}"
+        return HTMLResponse(page)
+
+    return index
 
 
 async def healthz(*_args: Any, **_kwargs: Any) -> JSONResponse:

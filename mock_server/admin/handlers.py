@@ -45,6 +45,7 @@ class AdminHandlers:
 
     def operations(self) -> dict[str, Any]:
         return {
+            "list_sandboxes": self.list_sandboxes,
             "reset_sandbox": self.reset_sandbox,
             "get_clock": self.get_clock,
             "set_clock": self.set_clock,
@@ -60,6 +61,10 @@ class AdminHandlers:
         if not hmac.compare_digest(token.encode(), self._token.encode()):
             raise Unauthenticated("admin token is not valid")
         return {"sub": "admin"}
+
+    async def list_sandboxes(self) -> Answer:
+        found = self._store.sandboxes()
+        return _json({"sandboxes": [{"sandbox": name, "records": count} for name, count in found.items()]})
 
     async def reset_sandbox(self, sandbox: str) -> Answer:
         return _json({"sandbox": sandbox, "removed": self._store.reset_sandbox(sandbox)})

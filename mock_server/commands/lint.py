@@ -32,13 +32,15 @@ def lint(paths: tuple[Path, ...]) -> None:
     """Check the bundled contracts and scenarios (and PATHS: contracts, scenario files or folders)."""
     from pruefstand.contracts.scenarios import load_scenario  # loaded when linting, not for `--help`
 
-    targets = contract_files()
+    # every contract under specs/, and every registered API's own (the TMF622 v5 JSON, a flow's contract elsewhere)
+    resolution = {registry.spec_path(api): api.resolve for api in registry.apis()}
+    targets = contract_files() + [path for path in resolution if path not in contract_files()]
     given = scenario_files(paths)
     scenarios = scenario_files(tuple(registry.scenario_folders().values())) + [p for p in given if _is_scenario(p)]
     failed = 0
     for target in [*targets, *(p for p in given if not _is_scenario(p))]:
         try:
-            spec = load_spec(target)
+            spec = load_spec(target, resolve=resolution.get(target, "all"))
             click.echo(f"ok    {target}  ({spec.title}, OpenAPI {spec.openapi_version})")
         except ContractError as exc:
             failed += 1

@@ -155,7 +155,10 @@ def journaled(scope: Scope) -> bool:
     """Whether the journal keeps this request (not the admin API, the health check, the UIs and their documents)."""
     path = str(scope.get("path", ""))
     return (
-        scope["type"] == "http" and not path.startswith(_NOT_JOURNALED) and not path.endswith(("/openapi.json", "/ui/"))
+        scope["type"] == "http"
+        and path != "/"  # the index page
+        and not path.startswith(_NOT_JOURNALED)
+        and not path.endswith(("/openapi.json", "/ui/"))
     )
 
 

@@ -162,6 +162,9 @@ class Store(FlowStore, Reader, Protocol):
     def on_publish(self, callback: Callable[[], None]) -> None:
         """Called after every commit that published a message (wakes the delivery worker)."""
 
+    def sandboxes(self) -> dict[str, int]:
+        """Every sandbox that holds records, with how many."""
+
     def reset_sandbox(self, sandbox: str) -> int:
         """Delete every record and delivery of one sandbox (counters stay, so no number is reused); return how
         many records went."""

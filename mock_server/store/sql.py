@@ -167,6 +167,14 @@ class SqlStore(ABC):
             ).fetchall()
         return sorted(str(r[0]) for r in rows)
 
+    def sandboxes(self) -> dict[str, int]:
+        """Every sandbox that holds records, with how many ("_"-named internal ones left out)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT sandbox, SUM(n) FROM record_counts GROUP BY sandbox ORDER BY sandbox"
+            ).fetchall()
+        return {str(name): int(total) for name, total in rows if int(total) > 0 and not str(name).startswith("_")}
+
     def reset_sandbox(self, sandbox: str) -> int:
         """Delete one sandbox's records, index rows and deliveries (counters stay: no number is handed out twice)."""
         with self._write() as conn:

@@ -109,3 +109,23 @@ def test_the_tmf622_request_examples_work_as_they_are(admin: dict[str, str]) -> 
                      headers={"X-Pruefstand-Sandbox": "fit-ui"})  # fmt: skip
         assert fit.status_code == 201, fit.text
         assert fit.json()["relatedParty"][0]["id"] == "500011"
+
+
+def test_the_index_page_lists_every_api_its_contract_and_ui(client: TestClient) -> None:
+    listed = client.get("/", headers={"Accept": "application/json"}).json()
+    bases = {api["basePath"]: api for api in listed["apis"]}
+    assert set(bases) >= {"/maco", "/v2.0", "/tmf-api/productOrderingManagement/v4", "/_admin"}
+    for api in listed["apis"]:
+        assert client.get(api["contract"]).status_code == 200
+        if "ui" in api:
+            assert client.get(api["ui"]).status_code == 200
+    page = client.get("/")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<a href='/maco/ui/'>Swagger UI</a>" in page.text
+
+
+def test_the_sandboxes_with_state_are_listed(client: TestClient) -> None:
+    client.post("/v2.0/quittung/prepare", json={"tx_energy": "1.0"}, headers={"X-Pruefstand-Sandbox": "listed-1"})
+    found = client.get("/_admin/sandboxes", headers={"Authorization": "Bearer test-admin-token"}).json()
+    assert {"sandbox": "listed-1", "records": 1} in found["sandboxes"]
+    assert all(not s["sandbox"].startswith("_") for s in found["sandboxes"])  # the signing key's own is internal
