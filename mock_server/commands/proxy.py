@@ -62,7 +62,7 @@ def proxy(
     import uvicorn
 
     from pruefstand.contracts.exchange_check import ExchangeChecker
-    from pruefstand.contracts.scenarios.recording import TOKEN_VARIABLE, ScenarioRecorder
+    from pruefstand.contracts.scenarios.recording import ScenarioRecorder
     from pruefstand.mock_server.commands.proxy_server import JOURNAL_PATH, ValidatingProxy
     from pruefstand.mock_server.stubs.recording import MappingRecorder
 
@@ -105,8 +105,20 @@ def proxy(
         f"journal at {JOURNAL_PATH}",
         err=True,
     )
+    validating.on_stop = lambda: _summary(validating, console, recorder, record_file, mappings_dir, spec_arg, name,
+                                          spec_path, upstream)  # fmt: skip
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn hands Ctrl-C on after a clean shutdown
         server.run()
+
+
+def _summary(
+    validating: Any, console: BatchedConsole, recorder: Any, record_file: Path | None, mappings_dir: Path | None,
+    spec_arg: str, name: str, spec_path: Path, upstream: str,
+) -> None:  # fmt: skip
+    """What the proxy saw and recorded, said when it stops (Ctrl-C or SIGTERM alike)."""
+    from pruefstand.contracts.scenarios.recording import TOKEN_VARIABLE
+    from pruefstand.mock_server.commands import api_specs
+
     console.flush()
     counts = validating.counts
     click.echo(
@@ -116,7 +128,8 @@ def proxy(
     )
     if record_file is not None and recorder is not None:
         hint = f"{TOKEN_VARIABLE}=… " if "auth" in recorder.document()["actors"]["client"] else ""
-        spec_option = "" if spec_arg in bundled and name == spec_arg else f" --spec {name}={spec_path}"
+        bundled = spec_arg in api_specs.api_names() and name == spec_arg
+        spec_option = "" if bundled else f" --spec {name}={spec_path}"
         click.echo(
             f"{recorder.step_count} step(s) recorded in {record_file}; replay: "
             f"{hint}pruefstand replay {record_file}{spec_option} --api-url {name}={upstream}",

@@ -96,6 +96,7 @@ class ValidatingProxy:
         self.timeout = timeout
         self._record_lock = threading.Lock()
         self.counts = {"exchanges": 0, "request_violations": 0, "answer_violations": 0}
+        self.on_stop: Callable[[], None] | None = None  # told once the server has stopped taking exchanges
 
     def app(self) -> Starlette:
         client: dict[str, httpx.AsyncClient] = {}
@@ -105,6 +106,8 @@ class ValidatingProxy:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as opened:
                 client["upstream"] = opened
                 yield
+            if self.on_stop is not None:  # Ctrl-C or SIGTERM: the server stops cleanly, then re-raises the signal
+                self.on_stop()
 
         async def journal(request: Request) -> Response:
             try:
