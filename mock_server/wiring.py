@@ -30,6 +30,7 @@ from pruefstand.mock_server.http.journal import Journal
 from pruefstand.mock_server.http.served_spec import with_sandbox_header, without_media_type_parameters
 from pruefstand.mock_server.http.stack import MockApp, add_api, add_example_api, install, layers, validator_map
 from pruefstand.mock_server.http.stub_layer import StubLayer
+from pruefstand.mock_server.http.swagger_page import swagger_ui_routes
 from pruefstand.mock_server.kernel import registry
 from pruefstand.mock_server.kernel.error_shapes import ErrorShape, problem
 from pruefstand.mock_server.kernel.errors import MockError
@@ -119,6 +120,9 @@ def _serve_flow_apis(
                 methods = sorted(route.methods or ())
                 app.add_url_rule(route.path, f"{api.info.name} {route.path} {methods}", route.endpoint, methods=methods)
             allowed.add_api(base, dict(api.contract))
+            if api.info.ui:  # connexion serves the UIs of what it mounts; this one is served beside its routes
+                for path, endpoint in swagger_ui_routes(base, api.info.title):
+                    app.add_url_rule(path, f"{api.info.name} ui {path}", endpoint, methods=["GET"])
     return shapes
 
 

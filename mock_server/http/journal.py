@@ -158,7 +158,8 @@ def journaled(scope: Scope) -> bool:
         scope["type"] == "http"
         and path != "/"  # the index page
         and not path.startswith(_NOT_JOURNALED)
-        and not path.endswith(("/openapi.json", "/ui/"))
+        and not path.endswith("/openapi.json")
+        and "/ui/" not in path  # the Swagger UIs and their files
     )
 
 

@@ -129,3 +129,13 @@ def test_the_sandboxes_with_state_are_listed(client: TestClient) -> None:
     found = client.get("/_admin/sandboxes", headers={"Authorization": "Bearer test-admin-token"}).json()
     assert {"sandbox": "listed-1", "records": 1} in found["sandboxes"]
     assert all(not s["sandbox"].startswith("_") for s in found["sandboxes"])  # the signing key's own is internal
+
+
+def test_tmf622_v5_has_a_swagger_ui_on_its_own_contract(client: TestClient) -> None:
+    base = "/tmf-api/productOrderingManagement/v5"
+    page = client.get(f"{base}/ui/")
+    assert page.status_code == 200
+    assert "url: '../openapi.json'" in page.text
+    assert client.get(f"{base}/ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get(f"{base}/ui/secret.txt").status_code == 404  # only the bundle's own files
+    assert client.get(f"{base}/openapi.json").json()["info"]["title"].startswith("ProductOrdering")

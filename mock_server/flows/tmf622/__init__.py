@@ -25,7 +25,6 @@ FLOW = FlowInfo(
             resolve="external",
             links={"orders": "/productOrder"},
             suppressed_health_checks=("data_too_large", "large_base_example", "too_slow"),
-            ui=False,
         ),
         ApiInfo("tmf622-listener", "tmf622/listener.yaml", "", "TMF622 buyer's listener", served=False),
     ),
