@@ -141,3 +141,10 @@ def test_replay_against_a_mock_without_its_admin_token_is_one_clear_error_before
         Path("pruefstand.db.admin-token").write_text("kept-token\n", encoding="utf-8")
         found = runner.invoke(main, ["replay", scenarios, "--url", "http://127.0.0.1:9", "--mock"])
         assert "admin token" not in found.output  # the kept token was taken; the run itself cannot connect
+
+
+def test_example_and_lint_know_the_tmf622_v5_contract() -> None:
+    listed = CliRunner().invoke(main, ["example", "tmf622-v5"])
+    assert listed.exit_code == 0, listed.output
+    assert "createProductOrder" in listed.output
+    assert "POST   /productOrder" in listed.output
