@@ -41,6 +41,9 @@ class FuzzTarget:
     # Hypothesis health checks that judge the generator, not the target (a contract whose schemas are so large that
     # generated data overruns Hypothesis' size budget now and then): not findings about the API.
     suppressed_health_checks: tuple[str, ...] = ()
+    # Seconds an answer of a target at a URL may take: a system that stops answering is an error named by its
+    # operation, not a run that waits for ever.
+    request_timeout: float = 30.0
 
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")  # Schemathesis' test phases, in the order they run
@@ -115,6 +118,7 @@ def _config(target: FuzzTarget, options: FuzzOptions) -> SchemathesisConfig:
         base_url=base_url,
         headers=dict(target.headers),
         suppress_health_check=[HealthCheck(name) for name in target.suppressed_health_checks],
+        **({"request_timeout": target.request_timeout} if target.base_url else {}),
     )
     config.projects.override.generation.update(max_examples=options.max_examples, deterministic=True)
     config.projects.override.checks.update(excluded_check_names=list(options.excluded_checks))
