@@ -118,7 +118,7 @@ def _config(target: FuzzTarget, options: FuzzOptions) -> SchemathesisConfig:
         base_url=base_url,
         headers=dict(target.headers),
         suppress_health_check=[HealthCheck(name) for name in target.suppressed_health_checks],
-        **({"request_timeout": target.request_timeout} if target.base_url else {}),
+        request_timeout=target.request_timeout if target.base_url else None,
     )
     config.projects.override.generation.update(max_examples=options.max_examples, deterministic=True)
     config.projects.override.checks.update(excluded_check_names=list(options.excluded_checks))
