@@ -17,6 +17,7 @@ import jsonpath
 
 from pruefstand.contracts.listener import CallbackListener, Received
 from pruefstand.contracts.message_validation import SchemaValidator
+from pruefstand.contracts.scenarios.event_matching import match_events
 from pruefstand.contracts.scenarios.events import (
     FAILED,
     PASSED,
@@ -53,36 +54,6 @@ class StepFailed(Exception):
         self.problems = problems
         self.exchange = exchange
         super().__init__("; ".join(problems))
-
-
-def _match_events(
-    wanted: list[dict[str, Any]], received: list[Received], in_order: bool
-) -> tuple[list[tuple[int, int]], list[str]]:
-    """Pair each expected event with a received one (in order: later than the previous match); the problems say
-    what is missing and, where a message at that path came but did not fit, what did not fit."""
-    matched: list[tuple[int, int]] = []
-    used: set[int] = set()
-    start = 0
-    problems: list[str] = []
-    for i, event in enumerate(wanted):
-        candidates = [j for j in range(start if in_order else 0, len(received)) if j not in used]
-        at_path = [j for j in candidates if received[j].path.endswith(event["path"])]
-        fits = [j for j in at_path if not _event_mismatches(event, received[j])]
-        if fits:
-            matched.append((i, fits[0]))
-            used.add(fits[0])
-            start = fits[0] + 1
-            continue
-        if at_path:
-            detail = "; ".join(_event_mismatches(event, received[at_path[-1]]))
-            problems.append(f"event {i + 1} at {event['path']}: received one, but {detail}")
-        else:
-            problems.append(f"event {i + 1} at {event['path']}: not received")
-    return matched, problems
-
-
-def _event_mismatches(event: Mapping[str, Any], received: Received) -> list[str]:
-    return mismatches(event.get("expect", {}), 200, received.body, received.headers)
 
 
 class ScenarioRunner:
@@ -185,7 +156,7 @@ class ScenarioRunner:
         in_order = wanted.get("order", "in_order") == "in_order"
         while True:
             fresh = listener.received()[self._consumed :]
-            matched, problems = _match_events(wanted["events"], fresh, in_order)
+            matched, problems = match_events(wanted["events"], fresh, in_order)
             if not problems or time.monotonic() >= deadline:
                 break
             listener.wait_for_more(self._consumed + len(fresh), deadline - time.monotonic())  # woken on arrival

@@ -9,7 +9,8 @@ import pytest
 
 from pruefstand.contracts import DispatchingValidator, bundled_spec_path, load_spec
 from pruefstand.mock_server.flows.maco.events import MacoEvent, catalog_from_validator
-from pruefstand.mock_server.flows.maco.pi25001 import operator_problem, pi25001_violations
+from pruefstand.mock_server.flows.maco.formula_rules import operator_problem
+from pruefstand.mock_server.flows.maco.pi25001 import pi25001_violations
 from pruefstand.mock_server.flows.maco.trigger_rules import derive_pruefidentifikator, trigger_violations
 
 Payload = dict[str, Any]
