@@ -75,7 +75,10 @@ def pruefstand_maco_auth(pruefstand_client: TestClient, pruefstand_settings: Set
 
     maco = registry.api("maco")
     credentials = fuzz_target.Credentials.for_api(pruefstand_settings, maco)
-    token = fuzz_target.fetch_password_token(pruefstand_client, f"{maco.base_path}/oauth/token", credentials)
+    path = fuzz_target.token_path(
+        fuzz_target.load_spec(registry.spec_path(maco)), maco
+    )  # the contract's token operation
+    token = fuzz_target.fetch_password_token(pruefstand_client, f"{maco.base_path}{path}", credentials)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -12,15 +12,9 @@ from typing import Any
 from pruefstand.mock_server.clock import Clock, ClockReading, isoformat_utc
 from pruefstand.mock_server.http.faults import FaultRules
 from pruefstand.mock_server.http.journal import Journal
+from pruefstand.mock_server.kernel.answers import Answer, json_answer
 from pruefstand.mock_server.kernel.errors import Unauthenticated
 from pruefstand.mock_server.store import Store
-
-Answer = tuple[Any, int, dict[str, str]]
-
-
-def _json(body: Any, status: int = 200) -> Answer:
-    """Admin operations document problem+json beside JSON, so every answer names its content type."""
-    return body, status, {"Content-Type": "application/json"}
 
 
 class AdminHandlers:
@@ -64,22 +58,22 @@ class AdminHandlers:
 
     async def list_sandboxes(self) -> Answer:
         found = self._store.sandboxes()
-        return _json({"sandboxes": [{"sandbox": name, "records": count} for name, count in found.items()]})
+        return json_answer({"sandboxes": [{"sandbox": name, "records": count} for name, count in found.items()]})
 
     async def reset_sandbox(self, sandbox: str) -> Answer:
-        return _json({"sandbox": sandbox, "removed": self._store.reset_sandbox(sandbox)})
+        return json_answer({"sandbox": sandbox, "removed": self._store.reset_sandbox(sandbox)})
 
     async def get_clock(self, sandbox: str) -> Answer:
-        return _json(_clock_body(sandbox, self._clock.reading(sandbox)))
+        return json_answer(_clock_body(sandbox, self._clock.reading(sandbox)))
 
     async def set_clock(self, sandbox: str, body: dict[str, Any]) -> Answer:
         now = datetime.fromisoformat(body["now"].replace("Z", "+00:00")) if "now" in body else None
-        return _json(_clock_body(sandbox, self._clock.set(sandbox, now=now, frozen=bool(body["frozen"]))))
+        return json_answer(_clock_body(sandbox, self._clock.set(sandbox, now=now, frozen=bool(body["frozen"]))))
 
     async def advance_clock(self, sandbox: str, body: dict[str, Any]) -> Answer:
         reading = self._clock.advance(sandbox, float(body["seconds"]))
         self._clock_moved(sandbox)  # what fell due on the way happens now, not at the next poll
-        return _json(_clock_body(sandbox, reading))
+        return json_answer(_clock_body(sandbox, reading))
 
     async def list_requests(
         self,
@@ -91,21 +85,21 @@ class AdminHandlers:
         limit: int = 100,
     ) -> Answer:
         found = self._journal.entries(sandbox, method=method, path=path, status=status, failed=failed, limit=limit)
-        return _json(found)
+        return json_answer(found)
 
     async def get_faults(self, sandbox: str) -> Answer:
-        return _json({"rules": self._faults.get(sandbox)})
+        return json_answer({"rules": self._faults.get(sandbox)})
 
     async def set_faults(self, sandbox: str, body: dict[str, Any]) -> Answer:
-        return _json({"rules": self._faults.set(sandbox, body["rules"])})
+        return json_answer({"rules": self._faults.set(sandbox, body["rules"])})
 
     async def list_deliveries(self, sandbox: str) -> Answer:
-        return _json(self._store.outbox.journal(sandbox))
+        return json_answer(self._store.outbox.journal(sandbox))
 
     async def redeliver_dead(self, sandbox: str) -> Answer:
         count = self._store.outbox.redeliver_dead(sandbox, time.time())
         self._wake()
-        return _json({"sandbox": sandbox, "redelivered": count})
+        return json_answer({"sandbox": sandbox, "redelivered": count})
 
 
 def _clock_body(sandbox: str, reading: ClockReading) -> dict[str, Any]:

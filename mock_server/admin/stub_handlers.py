@@ -10,16 +10,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from pruefstand.mock_server.http.journal import Journal
+from pruefstand.mock_server.kernel.answers import Answer, json_answer
 from pruefstand.mock_server.stubs.patterns import Request
 from pruefstand.mock_server.stubs.service import Stubs, parse_pattern
 
-Answer = tuple[Any, int, dict[str, str]]
-_JSON = {"Content-Type": "application/json"}
 NEAR_MISSES = 10
-
-
-def _json(body: Any, status: int = 200) -> Answer:
-    return body, status, _JSON
 
 
 def logged_request(entry: Mapping[str, Any]) -> Request:
@@ -76,37 +71,37 @@ class StubAdmin:
 
     async def list_mappings(self, sandbox: str) -> Answer:
         found = self._stubs.mappings(sandbox)
-        return _json({"mappings": found, "meta": {"total": len(found)}})
+        return json_answer({"mappings": found, "meta": {"total": len(found)}})
 
     async def create_mapping(self, sandbox: str, body: dict[str, Any]) -> Answer:
         """201 for a new mapping; 200 when one with the same id was there and is replaced (no id is created twice)."""
         known = {m["id"] for m in self._stubs.mappings(sandbox)}
         mapping = self._stubs.add(sandbox, body)
-        return _json(mapping, 200 if mapping["id"] in known else 201)
+        return json_answer(mapping, 200 if mapping["id"] in known else 201)
 
     async def get_mapping(self, sandbox: str, mapping_id: str) -> Answer:
-        return _json(self._stubs.mapping(sandbox, mapping_id))
+        return json_answer(self._stubs.mapping(sandbox, mapping_id))
 
     async def replace_mapping(self, sandbox: str, mapping_id: str, body: dict[str, Any]) -> Answer:
-        return _json(self._stubs.replace(sandbox, mapping_id, body))
+        return json_answer(self._stubs.replace(sandbox, mapping_id, body))
 
     async def delete_mapping(self, sandbox: str, mapping_id: str) -> Answer:
         self._stubs.remove(sandbox, mapping_id)
-        return _json({"id": mapping_id, "removed": True})
+        return json_answer({"id": mapping_id, "removed": True})
 
     async def reset_mappings(self, sandbox: str) -> Answer:
         self._stubs.reset(sandbox)
-        return _json({"sandbox": sandbox, "mappings": len(self._stubs.mappings(sandbox))})
+        return json_answer({"sandbox": sandbox, "mappings": len(self._stubs.mappings(sandbox))})
 
     async def list_scenarios(self, sandbox: str) -> Answer:
-        return _json({"scenarios": self._stubs.scenarios(sandbox)})
+        return json_answer({"scenarios": self._stubs.scenarios(sandbox)})
 
     async def set_scenario_state(self, sandbox: str, scenario_name: str, body: dict[str, Any]) -> Answer:
-        return _json(self._stubs.set_scenario(sandbox, scenario_name, str(body["state"])))
+        return json_answer(self._stubs.set_scenario(sandbox, scenario_name, str(body["state"])))
 
     async def reset_scenarios(self, sandbox: str) -> Answer:
         self._stubs.reset_scenarios(sandbox)
-        return _json({"scenarios": self._stubs.scenarios(sandbox)})
+        return json_answer({"scenarios": self._stubs.scenarios(sandbox)})
 
     def _matching(self, sandbox: str, body: Any) -> list[dict[str, Any]]:
         pattern = parse_pattern(body)
@@ -114,11 +109,11 @@ class StubAdmin:
         return [e for e in reversed(entries) if pattern.evaluate(logged_request(e)).matched]  # oldest first
 
     async def count_requests(self, sandbox: str, body: dict[str, Any]) -> Answer:
-        return _json({"count": len(self._matching(sandbox, body))})
+        return json_answer({"count": len(self._matching(sandbox, body))})
 
     async def find_requests(self, sandbox: str, body: dict[str, Any]) -> Answer:
         found = [logged_view(e) for e in self._matching(sandbox, body)]
-        return _json({"requests": found, "requestJournalDisabled": self._journal.size <= 0})
+        return json_answer({"requests": found, "requestJournalDisabled": self._journal.size <= 0})
 
     async def near_misses_for_pattern(self, sandbox: str, body: dict[str, Any]) -> Answer:
         """The journaled requests closest to a pattern that they do not match, closest first."""
@@ -129,7 +124,7 @@ class StubAdmin:
             if not outcome.matched:
                 ranked.append((outcome, entry))
         ranked.sort(key=lambda pair: pair[0].distance)
-        return _json({"nearMisses": [
+        return json_answer({"nearMisses": [
             {"request": logged_view(entry), "requestPattern": body,
              "matchResult": {"distance": outcome.distance, "differences": list(outcome.differences)}}
             for outcome, entry in ranked[:NEAR_MISSES]
@@ -140,7 +135,7 @@ class StubAdmin:
         path, _, query = str(body.get("url") or "/").partition("?")
         headers = {str(k).lower(): str(v) for k, v in (body.get("headers") or {}).items()}
         request = Request(str(body.get("method") or "GET"), path, query, headers, str(body.get("body") or ""))
-        return _json({"nearMisses": [
+        return json_answer({"nearMisses": [
             {"request": body, "stubMapping": dict(stub.data),
              "matchResult": {"distance": outcome.distance, "differences": list(outcome.differences)}}
             for stub, outcome in self._stubs.near_misses(sandbox, request, NEAR_MISSES)

@@ -68,7 +68,7 @@ def _spec_for(api: str) -> tuple[Spec, ApiInfo]:
     return load_spec(registry.spec_path(found), resolve=found.resolve), found
 
 
-def _token_path(spec: Spec, api: ApiInfo) -> str | None:
+def token_path(spec: Spec, api: ApiInfo) -> str | None:
     """The path of the API's password-grant token operation (its `auth`), when it has one."""
     if not api.auth or api.auth == "admin":
         return None
@@ -100,11 +100,11 @@ def in_process_target(api: str, settings: Settings, headers: Mapping[str, str]) 
         dataclasses.replace(settings, admin_token=admin_token, db=":memory:"), store=SQLiteStore(":memory:")
     )
     auth: dict[str, str] = {}
-    token_path = _token_path(spec, info)
+    path = token_path(spec, info)
     credentials = Credentials.for_api(settings, info)
-    if token_path and credentials:
+    if path and credentials:
         with TestClient(app, base_url="http://localhost") as client:  # the token endpoint, in-process
-            token = fetch_password_token(client, info.base_path + token_path, credentials)
+            token = fetch_password_token(client, info.base_path + path, credentials)
         auth = {"Authorization": f"Bearer {token}"}
     elif info.auth == "admin":
         auth = {"Authorization": f"Bearer {admin_token}"}
@@ -171,10 +171,10 @@ def url_target(
     if spec_file is None and not any(k.lower() == SANDBOX_HEADER.lower() for k in headers):
         own[SANDBOX_HEADER] = f"fuzz-{secrets.token_hex(4)}"
     auth: dict[str, str] = {}
-    token_path = _token_path(spec, info) if info else None
-    if token_path and "Authorization" not in headers and credentials is not None:
+    path = token_path(spec, info) if info else None
+    if path and "Authorization" not in headers and credentials is not None:
         with httpx.Client(timeout=30, headers=own) as client:  # the token belongs to the fuzz sandbox
-            token = fetch_password_token(client, token_url or url.rstrip("/") + token_path, credentials)
+            token = fetch_password_token(client, token_url or url.rstrip("/") + path, credentials)
         auth = {"Authorization": f"Bearer {token}"}
     excluded = () if with_mock_extensions else (MOCK_TAG,)
     return FuzzTarget(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +29,7 @@ from starlette.routing import Route
 from pruefstand.contracts.exchange_check import ExchangeChecker, json_or_none
 from pruefstand.contracts.scenarios.recording import SECRET_HEADERS, RecordedExchange, ScenarioRecorder
 from pruefstand.mock_server.http.journal import BODY_LIMIT, cut_body, matches
+from pruefstand.mock_server.kernel.private_files import write_private
 from pruefstand.mock_server.stubs.recording import MappingRecorder
 
 JOURNAL_PATH = "/_proxy/requests"
@@ -212,11 +212,7 @@ class ValidatingProxy:
         with self._record_lock:
             self.recorder.add(exchange)
             if self.record_file is not None:  # written after every exchange: a killed proxy loses nothing
-                partial = self.record_file.with_name(self.record_file.name + ".part")
-                descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                    out.write(self.recorder.yaml())
-                os.replace(partial, self.record_file)
+                write_private(self.record_file, self.recorder.yaml())
 
 
 def _flag(value: str | None) -> bool | None:

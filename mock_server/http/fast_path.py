@@ -149,7 +149,7 @@ class FastTriggerMiddleware:
         except MockError:  # a refusal (rule layers, a reused prozessId): answered, identically, by the normal path
             return None
         except Exception:  # a defect or the store failing: the normal path runs it again and answers in the API's shape
-            logger.exception("the MaCo trigger's fast path failed; the request goes the normal way")
+            logger.exception("the fast path of %s failed; the request goes the normal way", self.path)
             return None
         problems = self.answer_violations(answer)
         if problems:  # the mock's own answer breaks its contract: a defect; the normal path answers it (a 500)

@@ -75,6 +75,7 @@ def normalized(data: Any, where: str = "$", mapping_id: str | None = None) -> di
     response = data.get("response") or {}
     problems += [f"{where}.response.{key}: not supported by pruefstand's stubs" for key in response
                  if key not in _RESPONSE_FIELDS]  # fmt: skip
+    problems += _answer_problems(response, f"{where}.response")
     bodies = [key for key in ("body", "base64Body", "jsonBody") if key in response]
     if len(bodies) > 1:
         problems.append(f"{where}.response: only one of body, base64Body, jsonBody (got {', '.join(bodies)})")
@@ -95,6 +96,22 @@ def normalized(data: Any, where: str = "$", mapping_id: str | None = None) -> di
     result.setdefault("request", {})
     result["response"] = {"status": 200, **response}
     return result
+
+
+MAX_DELAY_MS = 60_000  # as the kit's own latency faults: a stub never holds a request longer than a minute
+
+
+def _answer_problems(response: Mapping[str, Any], where: str) -> list[str]:
+    """What WireMock's schema lets through but no answer can be: a status outside HTTP's, a delay that holds the
+    request for hours."""
+    problems = []
+    status = response.get("status", 200)
+    if not 100 <= int(status) <= 599:
+        problems.append(f"{where}.status: {status} is not an HTTP status (100-599)")
+    delay = response.get("fixedDelayMilliseconds", 0)
+    if not 0 <= int(delay) <= MAX_DELAY_MS:
+        problems.append(f"{where}.fixedDelayMilliseconds: {delay} is outside 0-{MAX_DELAY_MS}")
+    return problems  # a base64Body that is not base64 is refused by WireMock's schema already
 
 
 def _template_text(value: Any) -> str:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import threading
 from pathlib import Path
 from typing import Any
+
+from pruefstand.mock_server.kernel.private_files import write_private
 
 _KEPT_ANSWER_HEADERS = ("content-type", "location")
 
@@ -91,9 +92,4 @@ def _slug(url: str) -> str:
 
 
 def _write(path: Path, mapping: dict[str, Any]) -> None:
-    partial = path.with_name(path.name + ".part")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        json.dump(mapping, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    os.replace(partial, path)
+    write_private(path, json.dumps(mapping, ensure_ascii=False, indent=2) + "\n")

@@ -3,7 +3,11 @@ connexion's context; a query parameter named `call` is a query parameter, not th
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.testclient import TestClient
+
+from tests.conftest import get_token
 
 TMF = "/tmf-api/productOrderingManagement/v4"
 
@@ -28,7 +32,17 @@ def test_a_query_parameter_named_call_is_not_the_request(client: TestClient) -> 
     assert "call" in listed.json()["message"]
 
 
-def test_the_token_claims_reach_the_maco_handler(client: TestClient, auth: dict[str, str]) -> None:
-    missing = client.get("/maco/processes/00000000-0000-4000-8000-000000000000", headers=auth)
-    assert missing.status_code == 404
-    assert "00000000-0000-4000-8000-000000000000" in missing.json()["message"]
+def test_the_token_claims_reach_the_maco_handler(
+    client: TestClient, settings: Any, example: Any, auth: dict[str, str]
+) -> None:
+    """A token issued in a sandbox works there without the header: the handler reads the sandbox from its claims."""
+    token = get_token(client, settings, sandbox="claims-1")
+    own = {"Authorization": f"Bearer {token}"}
+    started = client.post("/maco/inbound", json=example("Z34_Marktlokation"), headers=own)
+    assert started.status_code == 201, started.text
+    key = started.json()["businessKey"]
+    assert client.get(f"/maco/processes/{key}", headers=own).json()["businessKey"] == key
+    assert client.get(f"/maco/processes/{key}", headers=auth).status_code == 404  # a token of the default sandbox
+    admin = {"Authorization": "Bearer test-admin-token"}
+    stored = client.get("/_admin/sandboxes/claims-1/maco/processes", headers=admin).json()
+    assert [p["businessKey"] for p in stored] == [key]

@@ -155,6 +155,14 @@ def test_a_mapping_is_refused_naming_what_wiremock_or_pruefstand_cannot_take(moc
     bad = mock.post("/_admin/sandboxes/a/mappings", json={"request": {}, "response": {"status": "x"}}, headers=ADMIN)
     assert bad.status_code == 400
     assert "$.response.status" in bad.json()["detail"]
+    for response, named in (
+        ({"status": 999}, "$.response.status: 999 is not an HTTP status"),
+        ({"fixedDelayMilliseconds": 3_600_000}, "$.response.fixedDelayMilliseconds: 3600000 is outside 0-60000"),
+        ({"base64Body": "not*base64"}, "$.response.base64Body: 'not*base64' does not match"),  # WireMock's schema
+    ):
+        refused = mock.post("/_admin/sandboxes/a/mappings", json={"request": {}, "response": response}, headers=ADMIN)
+        assert refused.status_code == 400
+        assert named in refused.json()["detail"]
     proxy = {"request": {"urlPath": "/p"}, "response": {"proxyBaseUrl": "http://upstream.example"}}
     refused = mock.post("/_admin/sandboxes/a/mappings", json=proxy, headers=ADMIN)
     assert refused.status_code == 400

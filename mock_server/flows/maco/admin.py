@@ -6,14 +6,8 @@ from typing import Any
 
 from pruefstand.mock_server.flows.maco.callbacks import Backend, BackendCallbacks
 from pruefstand.mock_server.flows.maco.service import TriggerService
+from pruefstand.mock_server.kernel.answers import Answer, json_answer
 from pruefstand.mock_server.kernel.errors import NotFound
-
-Answer = tuple[Any, int, dict[str, str]]
-
-
-def _json(body: Any, status: int = 200) -> Answer:
-    """Admin operations document problem+json beside JSON, so every answer names its content type."""
-    return body, status, {"Content-Type": "application/json"}
 
 
 class MacoAdmin:
@@ -35,17 +29,17 @@ class MacoAdmin:
         prozess_id: str | None = None,
         eventname: str | None = None,
     ) -> Answer:
-        return _json(self._triggers.processes(sandbox, prozess_id=prozess_id, eventname=eventname))
+        return json_answer(self._triggers.processes(sandbox, prozess_id=prozess_id, eventname=eventname))
 
     async def get_maco_process(self, sandbox: str, business_key: str) -> Answer:
-        return _json(self._triggers.process(sandbox, business_key))
+        return json_answer(self._triggers.process(sandbox, business_key))
 
     async def get_maco_backend(self, sandbox: str) -> Answer:
         backend = self._callbacks.backend(sandbox)
         if backend is None:
             raise NotFound(f"sandbox {sandbox!r} has no MaCo backend; PUT one to receive callbacks")
-        return _json({"url": backend.url, "hasToken": bool(backend.token)})
+        return json_answer({"url": backend.url, "hasToken": bool(backend.token)})
 
     async def set_maco_backend(self, sandbox: str, body: dict[str, Any]) -> Answer:
         self._callbacks.set_backend(sandbox, Backend(url=body["url"], token=body.get("token", "")))
-        return _json({"url": body["url"], "hasToken": bool(body.get("token"))})
+        return json_answer({"url": body["url"], "hasToken": bool(body.get("token"))})

@@ -5,13 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pruefstand.mock_server.flows.tmf622.service import OrderService
-
-Answer = tuple[Any, int, dict[str, str]]
-
-
-def _json(body: Any, status: int = 200) -> Answer:
-    """Admin operations document problem+json beside JSON, so every answer names its content type."""
-    return body, status, {"Content-Type": "application/json"}
+from pruefstand.mock_server.kernel.answers import Answer, json_answer
 
 
 class Tmf622Admin:
@@ -34,16 +28,16 @@ class Tmf622Admin:
         }
 
     async def get_tmf622_profile(self, sandbox: str) -> Answer:
-        return _json(self._orders.profile_state(sandbox))
+        return json_answer(self._orders.profile_state(sandbox))
 
     async def set_tmf622_profile(self, sandbox: str, body: dict[str, Any]) -> Answer:
-        return _json(self._orders.choose_profile(sandbox, str(body["profile"])))
+        return json_answer(self._orders.choose_profile(sandbox, str(body["profile"])))
 
     async def get_tmf622_inventory(self, sandbox: str) -> Answer:
-        return _json(self._orders.inventory.holding(sandbox))
+        return json_answer(self._orders.inventory.holding(sandbox))
 
     async def seed_tmf622_inventory(self, sandbox: str, body: dict[str, Any]) -> Answer:
-        return _json(self._orders.inventory.seed(sandbox, body.get("agreements", []), body.get("products", [])))
+        return json_answer(self._orders.inventory.seed(sandbox, body.get("agreements", []), body.get("products", [])))
 
     async def create_tmf622_termination(self, sandbox: str, body: dict[str, Any]) -> Answer:
         delay = body.get("stepDelaySeconds")
@@ -60,28 +54,28 @@ class Tmf622Admin:
             expected_completion=body.get("expectedCompletionDate"),
             termination_date=body.get("terminationDate"),
         )
-        return _json(order, 201)
+        return json_answer(order, 201)
 
     async def set_tmf622_state(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
         changed = self._orders.change_state(
             sandbox, order_id, body["state"], body.get("reasonCode"), state_change_date=body.get("stateChangeDate")
         )
-        return _json(changed)
+        return json_answer(changed)
 
     async def add_tmf622_supplier_contact(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
         order = self._orders.add_supplier_contact(
             sandbox, order_id, body["expectedCompletionDate"], body.get("contact")
         )
-        return _json(order)
+        return json_answer(order)
 
     async def set_tmf622_termination_date(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
-        return _json(self._orders.set_termination_date(sandbox, order_id, body["terminationDate"]))
+        return json_answer(self._orders.set_termination_date(sandbox, order_id, body["terminationDate"]))
 
     async def add_tmf622_milestone(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
-        return _json(self._orders.add_milestone(sandbox, order_id, body["name"], body.get("message")))
+        return json_answer(self._orders.add_milestone(sandbox, order_id, body["name"], body.get("message")))
 
     async def require_tmf622_information(self, sandbox: str, order_id: str, body: dict[str, Any]) -> Answer:
-        return _json(self._orders.require_information(sandbox, order_id, body["fields"], body.get("reasonCode")))
+        return json_answer(self._orders.require_information(sandbox, order_id, body["fields"], body.get("reasonCode")))
 
     async def run_tmf622_next_step(self, sandbox: str, order_id: str, body: dict[str, Any] | None = None) -> Answer:
-        return _json(self._orders.run_next(sandbox, order_id, (body or {}).get("stateChangeDate")))
+        return json_answer(self._orders.run_next(sandbox, order_id, (body or {}).get("stateChangeDate")))
