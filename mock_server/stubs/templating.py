@@ -97,12 +97,17 @@ def render(template: str, request: Request, base_url: str) -> str:
 
 
 def check(template: str) -> str | None:
-    """Why a template cannot be compiled, or None."""
+    """Why a template cannot be compiled, or filled for a plain request (a helper given the wrong arguments), or
+    None: a stub is refused when it is added, not answered with a 500 later."""
     try:
         if template not in _cache:
             _cache[template] = _compiler().compile(template)
     except Exception as exc:
         return f"not a Handlebars template: {exc}"
+    try:
+        render(template, Request("POST", "/a/b", "q=1", {"content-type": "application/json"}, '{"a": 1}'), "http://x")
+    except TemplateError as exc:
+        return str(exc)
     return None
 
 

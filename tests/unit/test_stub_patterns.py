@@ -191,3 +191,4 @@ def test_response_templates_fill_in_the_request_as_wiremock_documents() -> None:
     assert templating.render("{{now format='yyyy'}}", req, "").isdigit()
     assert templating.render("{{now}}", req, "").endswith("Z")
     assert templating.check("{{#if}") is not None
+    assert "missing 2 required positional arguments" in str(templating.check("{{jsonPath}}"))  # refused when added
