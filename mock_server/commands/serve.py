@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +20,21 @@ from pruefstand.mock_server.serving.process_hygiene import port_refusal
 from pruefstand.mock_server.store.factory import check_store, describe_store
 
 
+def flow_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Each registered flow's serve options (FlowInfo.serve_options), named `--<setting>`; their values arrive as
+    `<flow>_<setting>` settings."""
+    for info in registry.flows():
+        for option in info.serve_options:
+            name = option.setting.replace("_", "-")
+            declared = f"--{name}/--no-{name}" if option.flag else f"--{name}"
+            kind = click.Choice(list(option.choices)) if option.choices else None
+            command = click.option(declared, f"{info.name}_{option.setting}", type=kind, default=None,
+                                   help=option.help)(command)  # fmt: skip
+    return command
+
+
 @click.command()
+@flow_options
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML settings file.")
 @click.option("--host", help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 8080).")
@@ -30,8 +46,6 @@ from pruefstand.mock_server.store.factory import check_store, describe_store
 @click.option("--admin-token", help="Token of the admin API (default: generated and printed).")
 @click.option("--workers", type=int, help="Worker processes (default: one per CPU, at most 4).")
 @click.option("--max-body-bytes", type=int, help="Largest accepted request body (default 1 MiB).")
-@click.option("--strict-check-digits/--no-strict-check-digits", default=None, help="MaCo: refuse wrong check digits.")
-@click.option("--idempotency", type=click.Choice(["conflict", "payload"]), help="MaCo: reuse of a prozessId.")
 @click.option(
     "--spec",
     "specs",
@@ -59,13 +73,12 @@ def serve(
     admin_token: str | None,
     workers: int | None,
     max_body_bytes: int | None,
-    strict_check_digits: bool | None,
-    idempotency: str | None,
     specs: tuple[Path, ...],
     base_paths: tuple[str, ...],
     mappings: Path | None,
     spec_mode: str | None,
     log_level: str | None,
+    **flow_options: Any,
 ) -> None:
     """Serve every registered API on one port (admin at /_admin), Swagger UI at <base>/ui/."""
     import uvicorn  # the server's modules load only when it starts (`serve --help` stays quick)
@@ -89,8 +102,7 @@ def serve(
                 "workers": workers,
                 "max_body_bytes": max_body_bytes,
                 "log_level": log_level,
-                "maco_strict_check_digits": strict_check_digits,
-                "maco_idempotency": idempotency,
+                **flow_options,
                 "mappings": str(mappings.resolve()) if mappings else None,
                 "spec_mode": spec_mode,
                 "extra_apis": [ExtraApi(s.resolve(), b.rstrip("/")) for s, b in zip(specs, base_paths, strict=True)]

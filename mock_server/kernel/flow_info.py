@@ -41,6 +41,17 @@ class ApiInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ServeOption:
+    """A `pruefstand serve` option for one setting of the flow's section: a flag (`--x/--no-x`) for a bool setting,
+    or a value (with `choices` when the setting takes only some)."""
+
+    setting: str  # the section's field
+    help: str
+    choices: tuple[str, ...] = ()
+    flag: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class FlowInfo:
     """A flow as the registry knows it. `mount` is `module:function`, imported only when the app is built."""
 
@@ -51,6 +62,7 @@ class FlowInfo:
     settings: type | None = None  # a frozen dataclass: the flow's section (`[name]` in TOML, PRUEFSTAND_<NAME>_*)
     admin_spec: str = ""  # an OpenAPI document whose paths join the admin API (relative to specs/ unless absolute)
     scenarios: str = ""  # the flow's scenario folder (relative to scenarios/ unless absolute)
+    serve_options: tuple[ServeOption, ...] = ()  # the settings `pruefstand serve` takes as options
 
     def api(self, name: str) -> ApiInfo:
         for api in self.apis:

@@ -148,3 +148,24 @@ def test_example_and_lint_know_the_tmf622_v5_contract() -> None:
     assert listed.exit_code == 0, listed.output
     assert "createProductOrder" in listed.output
     assert "POST   /productOrder" in listed.output
+
+
+def test_a_flows_serve_options_come_from_its_registration_and_reach_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pruefstand.mock_server.commands import serve as serve_module
+    from pruefstand.mock_server.kernel.errors import MockError
+
+    seen: dict[str, object] = {}
+
+    def capture(_config: object, overrides: dict[str, object]) -> object:
+        seen.update(overrides)
+        raise MockError("stop here")
+
+    monkeypatch.setattr(serve_module, "load_settings", capture)
+    result = CliRunner().invoke(main, ["serve", "--idempotency", "payload", "--strict-check-digits"])
+    assert result.exit_code == 1
+    assert (seen["maco_idempotency"], seen["maco_strict_check_digits"]) == ("payload", True)
+    wrong = CliRunner().invoke(main, ["serve", "--idempotency", "sometimes"])
+    assert wrong.exit_code == 2
+    assert "'sometimes' is not one of 'conflict', 'payload'" in wrong.output

@@ -1,7 +1,7 @@
 """MaCo App trigger flow: rules (identifiers, events, trigger_rules, pi25001), services (auth, service), handlers."""
 
 from pruefstand.mock_server.flows.maco.settings import MacoSettings
-from pruefstand.mock_server.kernel.flow_info import ApiInfo, FlowInfo
+from pruefstand.mock_server.kernel.flow_info import ApiInfo, FlowInfo, ServeOption
 
 FLOW = FlowInfo(
     name="maco",
@@ -21,4 +21,8 @@ FLOW = FlowInfo(
     settings=MacoSettings,
     admin_spec="maco/admin.yaml",
     scenarios="maco",
+    serve_options=(
+        ServeOption("strict_check_digits", "MaCo: refuse wrong check digits.", flag=True),
+        ServeOption("idempotency", "MaCo: reuse of a prozessId.", choices=("conflict", "payload")),
+    ),
 )
