@@ -56,6 +56,9 @@ class FuzzOptions:
     max_time: int | None = None
     excluded_checks: tuple[str, ...] = DEFAULT_EXCLUDED_CHECKS
     phases: tuple[str, ...] | None = None
+    # Strings never carry U+0000 unless asked: the mock refuses it in every field (PostgreSQL's jsonb cannot store it,
+    # C-string consumers cut it), as do many implementations; Schemathesis' own `allow_x00` option.
+    allow_x00: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,9 @@ def _config(target: FuzzTarget, options: FuzzOptions) -> SchemathesisConfig:
         suppress_health_check=[HealthCheck(name) for name in target.suppressed_health_checks],
         request_timeout=target.request_timeout if target.base_url else None,
     )
-    config.projects.override.generation.update(max_examples=options.max_examples, deterministic=True)
+    config.projects.override.generation.update(
+        max_examples=options.max_examples, deterministic=True, allow_x00=options.allow_x00
+    )
     config.projects.override.checks.update(excluded_check_names=list(options.excluded_checks))
     if options.phases is not None:
         config.projects.override.phases.update(phases=list(options.phases))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pruefstand.contracts.errors import MalformedMessage
@@ -12,8 +13,10 @@ from pruefstand.contracts.errors import MalformedMessage
 DEFAULT_MAX_DEPTH = 64
 
 
-def parse_json_body(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """Decode UTF-8 and parse JSON; raise MalformedMessage naming what is wrong and where."""
+def parse_json_body(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH, refuse_nul: bool = False) -> Any:
+    """Decode UTF-8 and parse JSON; raise MalformedMessage naming what is wrong and where. `refuse_nul`: a string or
+    key holding U+0000 is refused too (valid JSON, but no record a mock keeps may hold it: PostgreSQL's jsonb cannot,
+    and C-string consumers downstream cut it)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -27,9 +30,15 @@ def parse_json_body(raw: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     except RecursionError as exc:
         raise MalformedMessage(f"body is nested deeper than {max_depth} levels") from exc
     if "\\u" in text and _SURROGATE_ESCAPE.search(text):  # only an escape can make a lone surrogate: check then
-        where = _lone_surrogate_at(value)
-        if where is not None:
+        found = _first_string_at(value)
+        if found is not None:
+            where = f"a key of {found[0]}" if found[1] else found[0]
             raise MalformedMessage(f"body is not valid JSON: {where} holds a lone UTF-16 surrogate (\\ud800-\\udfff)")
+    if refuse_nul and "\\u0000" in text:
+        found = _first_string_at(value, holds=lambda s: "\x00" in s)
+        if found is not None:
+            what = "the name of one of its members holds" if found[1] else "holds"
+            raise MalformedMessage(f"{found[0]}: {what} the character U+0000 (NUL), which no field of this API takes")
     # A body with no more brackets than the limit cannot nest deeper: skip the walk (the common case).
     if raw.count(b"[") + raw.count(b"{") > max_depth and nesting_depth(value, limit=max_depth) > max_depth:
         raise MalformedMessage(f"body is nested deeper than {max_depth} levels")
@@ -48,22 +57,28 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-def _lone_surrogate_at(value: Any, path: str = "$") -> str | None:
-    """The JSON path of the first string or key that holds a lone surrogate (which no UTF-8 can carry)."""
+def _first_string_at(
+    value: Any, path: str = "$", holds: Callable[[str], bool] | None = None
+) -> tuple[str, bool] | None:
+    """The JSON path of the first string or key (and whether it is a key: then the path of its object) that holds a
+    lone surrogate (which no UTF-8 can carry), or what `holds` finds."""
+    found = holds or (lambda text: not _encodable(text))
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
         node, where = stack.pop()
         if isinstance(node, str):
-            if not _encodable(node):
-                return where
+            if found(node):
+                return where, False
         elif isinstance(node, dict):
             for key, child in node.items():
-                if not _encodable(key):
-                    return f"a key of {where}"
-                stack.append((child, f"{where}.{key}"))
+                if found(key):
+                    return where, True
+                step = f".{key}" if _NAME.fullmatch(key) else f"[{json.dumps(key)}]"
+                stack.append((child, where + step))
         elif isinstance(node, list):
             stack.extend((child, f"{where}[{i}]") for i, child in enumerate(node))
     return None

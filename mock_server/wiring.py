@@ -22,7 +22,7 @@ from pruefstand.mock_server.admin.stub_handlers import StubAdmin
 from pruefstand.mock_server.flows.mounting import ConnexionApi, Flow, RoutedApi
 from pruefstand.mock_server.http.allowed_methods import AllowedMethods
 from pruefstand.mock_server.http.connexion_compat import cache_operations
-from pruefstand.mock_server.http.errors import ErrorShapes, error_handler
+from pruefstand.mock_server.http.errors import ErrorShapes, error_handler, set_edge_shapes
 from pruefstand.mock_server.http.example_responder import ExampleResolver
 from pruefstand.mock_server.http.fast_path import FastTriggerMiddleware
 from pruefstand.mock_server.http.faults import FaultRules
@@ -83,6 +83,8 @@ def serve(
         allowed.add_api(extra.base_path, document)
     app.add_url_rule(registry.HEALTH_PATH, "healthz", healthz, methods=["GET"])
     app.add_url_rule("/", "index", index_page(mounted, settings), methods=["GET"])
+    set_edge_shapes(ErrorShapes(shapes))
+    app.journal = journal
     handler = error_handler(ErrorShapes(shapes), allowed)
     for kind in (MockError, MalformedMessage, ProblemException, HTTPException, Exception):
         app.add_error_handler(kind, handler)

@@ -40,3 +40,10 @@ def writable(path: Path | None, option: str) -> Path | None:
     except OSError as exc:
         raise click.BadParameter(f"{path}: cannot be written ({exc.strerror or exc})", param_hint=option) from exc
     return path
+
+
+class SettingsRefused(click.ClickException):
+    """A setting with a value it cannot take: one line naming it and where it came from, exit status 2 (a usage
+    error, as click gives for a bad option)."""
+
+    exit_code = 2

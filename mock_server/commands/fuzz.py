@@ -43,6 +43,7 @@ from pruefstand.mock_server.kernel.settings import load_settings
     help="Also demand that every schema-valid request is accepted (off: business rules refuse some).",
 )
 @click.option("--with-mock-extensions", is_flag=True, help="With --url: also fuzz the mock-only operations (tag MOCK).")
+@click.option("--allow-x00", is_flag=True, help="Also send U+0000 in strings (the mock refuses it).")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write Markdown here.")
 def fuzz(  # noqa: C901 (listed in docs/ARCHITECTURE.md, Size rules)
@@ -56,6 +57,7 @@ def fuzz(  # noqa: C901 (listed in docs/ARCHITECTURE.md, Size rules)
     token_url: str | None,
     include_positive_acceptance: bool,
     with_mock_extensions: bool,
+    allow_x00: bool,
     junit_file: Path | None,
     report_file: Path | None,
 ) -> None:
@@ -102,6 +104,7 @@ def fuzz(  # noqa: C901 (listed in docs/ARCHITECTURE.md, Size rules)
         max_examples=max_examples,
         max_time=max_time,
         excluded_checks=() if include_positive_acceptance else DEFAULT_EXCLUDED_CHECKS,
+        allow_x00=allow_x00,
     )
     finished = None
     progress: FuzzProgress | None = None

@@ -29,6 +29,7 @@ from starlette.routing import Route
 from pruefstand.contracts.exchange_check import ExchangeChecker, json_or_none
 from pruefstand.contracts.scenarios.recording import SECRET_HEADERS, RecordedExchange, ScenarioRecorder
 from pruefstand.mock_server.http.journal import BODY_LIMIT, cut_body, matches
+from pruefstand.mock_server.http.redaction import redacted_query
 from pruefstand.mock_server.kernel.private_files import write_private
 from pruefstand.mock_server.stubs.recording import MappingRecorder
 
@@ -170,7 +171,7 @@ class ValidatingProxy:
             "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
             "method": request.method,
             "path": path,
-            "query": query[:BODY_LIMIT],
+            "query": redacted_query(query[:BODY_LIMIT]),
             "operation": checked.operation.operation_id if checked.operation else None,
             "status": status,
             "ms": round((time.perf_counter() - started) * 1000, 1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import click
 
 from pruefstand.contracts import ContractError, load_spec
+from pruefstand.mock_server.commands.arguments import SettingsRefused
 from pruefstand.mock_server.kernel import registry
-from pruefstand.mock_server.kernel.errors import MockError
+from pruefstand.mock_server.kernel.errors import MockError, SettingsError
 from pruefstand.mock_server.kernel.flow_info import ApiInfo
 from pruefstand.mock_server.kernel.settings import ExtraApi, Settings, load_settings
 from pruefstand.mock_server.serving.process_hygiene import port_refusal
@@ -65,6 +67,13 @@ def flow_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="--spec contracts: keep what is posted to the resources they show (default), or answer from examples only.",
 )
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--read-timeout", type=float, help="Seconds a client may take for a request's head, then its body "
+              "(default 15); slower is answered 408.")  # fmt: skip
+@click.option(
+    "--ready-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Written (JSON: url, pid) once the port accepts connections, removed at exit: for scripts to wait on.",
+)
 def serve(
     config: Path | None,
     host: str | None,
@@ -78,12 +87,11 @@ def serve(
     mappings: Path | None,
     spec_mode: str | None,
     log_level: str | None,
+    read_timeout: float | None,
+    ready_file: Path | None,
     **flow_options: Any,
 ) -> None:
     """Serve every registered API on one port (admin at /_admin), Swagger UI at <base>/ui/."""
-    import uvicorn  # the server's modules load only when it starts (`serve --help` stays quick)
-
-    from pruefstand.mock_server.serving import workers as workers_module
     from pruefstand.mock_server.serving.asgi import RESOLVED_SETTINGS_ENV, settings_to_json
     from pruefstand.mock_server.stubs.mappings import MappingError, load_files
 
@@ -102,6 +110,7 @@ def serve(
                 "workers": workers,
                 "max_body_bytes": max_body_bytes,
                 "log_level": log_level,
+                "read_timeout": read_timeout,
                 **flow_options,
                 "mappings": str(mappings.resolve()) if mappings else None,
                 "spec_mode": spec_mode,
@@ -119,42 +128,81 @@ def serve(
         busy = port_refusal(settings.host, settings.port)
         if busy:
             raise click.ClickException(busy)
+    except SettingsError as exc:
+        raise SettingsRefused(str(exc)) from exc
     except (ContractError, MockError, MappingError) as exc:
         raise click.ClickException(str(exc)) from exc
     os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(settings)
+    _run(settings, _banner(settings, kept_in), ready_file)
+
+
+def _banner(settings: Settings, kept_in: Path | None) -> list[str]:
     base = f"http://{settings.host}:{settings.port}"
     state, workers = describe_store(settings.db), settings.effective_workers()
-    click.echo(f"pruefstand serving on {base}  (state: {state}, {workers} worker(s))", err=True)
-    for api in registry.apis(served=True):
-        if api.name != registry.ADMIN_API.name:
-            click.echo(f"  {banner_line(base, api)}", err=True)
+    lines = [f"pruefstand serving on {base}  (state: {state}, {workers} worker(s))"]
+    served = [api for api in registry.apis(served=True) if api.name != registry.ADMIN_API.name]
+    lines += [f"  {banner_line(base, api)}" for api in served]
     for extra in settings.extra_apis:
-        click.echo(f"  {extra.spec.name}  {base}{extra.base_path}/   UI: {base}{extra.base_path}/ui/", err=True)
+        lines.append(f"  {extra.spec.name}  {base}{extra.base_path}/   UI: {base}{extra.base_path}/ui/")
     kept = f" (kept in {kept_in})" if kept_in else ""
-    click.echo(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}{kept}", err=True)
-    click.echo(f"  health     {base}/healthz", err=True)
-    access_log = settings.log_level in ("info", "debug")
+    lines.append(f"  admin API  {base}/_admin/ui/   admin token: {settings.admin_token}{kept}")
+    lines.append(f"  health     {base}/healthz")
+    return lines
+
+
+def _run(settings: Settings, banner: list[str], ready_file: Path | None) -> None:
+    """Serve until SIGINT/SIGTERM; the banner (and the readiness file) once the port accepts connections."""
+    import threading
+
+    # the server's modules load only when it starts (`serve --help` stays quick)
+    from pruefstand.mock_server.serving.launch import ServerOptions, announce_when_ready
+
+    options = ServerOptions(settings.log_level, settings.log_level in ("info", "debug"), settings.read_timeout)
+    stop = threading.Event()
+    announce_when_ready(settings.host, settings.port, banner, ready_file=ready_file,
+                        echo=lambda line: click.echo(line, err=True), stop=stop)  # fmt: skip
+    ended: list[int] = []
+
+    def ending(signum: int, _frame: object) -> None:  # uvicorn re-raises the signal it stopped on, after its shutdown
+        ended.append(signum)
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, ending) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _serve(settings, options)
+    except SystemExit:
+        if not ended:
+            raise
+    finally:
+        stop.set()
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for signum in ended[:1]:  # exit as the signal says, as uvicorn would
+        signal.raise_signal(signum)
+
+
+def _serve(settings: Settings, options: Any) -> None:
+    import uvicorn
+
+    from pruefstand.mock_server.serving import workers as workers_module
+    from pruefstand.mock_server.serving.launch import uvicorn_config
+
     if settings.effective_workers() > 1 and workers_module.available():
         try:
-            workers_module.serve_workers(
-                settings.host,
-                settings.port,
-                settings.effective_workers(),
-                log_level=settings.log_level,
-                access_log=access_log,
-            )
+            workers_module.serve_workers(settings.host, settings.port, settings.effective_workers(), options)
         except workers_module.WorkersFailed as exc:
             raise click.ClickException(str(exc)) from exc
         return
-    uvicorn.run(
-        workers_module.APP,
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.effective_workers(),
-        log_level=settings.log_level,
-        access_log=access_log,
-    )
+    config = uvicorn_config(settings.host, settings.port, options)
+    config.workers = settings.effective_workers()  # > 1 only where the kernel does not balance (uvicorn's own)
+    if config.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        uvicorn.Server(config).run()
 
 
 def banner_line(base: str, api: ApiInfo) -> str:

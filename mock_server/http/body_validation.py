@@ -47,7 +47,7 @@ def guarded_json_validator(*, max_depth: int) -> type[JSONRequestBodyValidator]:
             raw = b"".join([chunk async for chunk in stream])
             if not raw.strip():
                 return _ABSENT
-            return parse_json_body(raw, max_depth=max_depth)
+            return parse_json_body(raw, max_depth=max_depth, refuse_nul=True)
 
         def _validate(self, body: Any) -> dict[str, Any] | None:
             if body is _ABSENT:

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from pruefstand.contracts import MalformedMessage
 from pruefstand.mock_server.http.allowed_methods import AllowedMethods
 from pruefstand.mock_server.http.faults import InjectedFault
+from pruefstand.mock_server.http.journal import CLIENT_GONE
 from pruefstand.mock_server.kernel.error_shapes import ErrorShape, problem
 from pruefstand.mock_server.kernel.errors import (
     BadRequest,
@@ -67,6 +69,22 @@ class ErrorShapes:
         return self.default
 
 
+# The served app's shapes, for what is answered below the app (serving/http_protocol.py: a read deadline, a request
+# the HTTP parser refuses). One app is served per worker process; set when it is wired.
+_edge = ErrorShapes(())
+
+
+def set_edge_shapes(shapes: ErrorShapes) -> None:
+    global _edge  # one served app per process
+    _edge = shapes
+
+
+def edge_answer(path: str, status: int, message: str) -> tuple[bytes, str]:
+    """An answer's body and media type in the shape of the API `path` belongs to."""
+    body, media_type = _edge.for_path(path)(status, bounded(message))
+    return json.dumps(body, ensure_ascii=False).encode(), media_type
+
+
 # connexion's own wording where it names no place, said the way the rest of the mock says it.
 _CONNEXION_DETAILS = {"RequestBody is required": "$: a JSON body is required"}
 
@@ -89,6 +107,8 @@ def status_and_message(exc: Exception) -> tuple[int, str]:
         return int(exc.status), str(detail)
     if isinstance(exc, HTTPException):
         return exc.status_code, str(exc.detail)
+    if isinstance(exc, ClientDisconnect):  # nobody reads the answer; the journal keeps it as what it was
+        return CLIENT_GONE, "the client closed the connection before its request was read"
     logger.error("unhandled error", exc_info=exc)
     return 500, "internal error; the mock's log has the details"
 

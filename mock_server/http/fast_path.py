@@ -137,7 +137,7 @@ class FastTriggerMiddleware:
         """The trigger's answer when every check passes, else None (the normal path answers, and says why)."""
         try:
             info = self.verify(token, _Request(headers))
-            body = parse_json_body(raw, max_depth=self.max_depth)
+            body = parse_json_body(raw, max_depth=self.max_depth, refuse_nul=True)
         except Exception:  # a token refused (connexion's Unauthenticated), a malformed body: the normal path says why
             return None
         if not isinstance(body, dict) or self.body_violations(body):

@@ -2,8 +2,8 @@
 (so every worker process and every replica sees the same journal), plus one concise console line per request.
 
 Recording is off the request path: the middleware queues an entry in memory; a background task (and any read of
-the journal) writes the queue in one unit of work. Bodies are cut at `BODY_LIMIT` characters; credentials in
-headers are never kept.
+the journal) writes the queue in one unit of work. Bodies are cut at `BODY_LIMIT` characters; credentials (headers,
+token fields of forms, JSON bodies and query strings: redaction.py) are never kept.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pruefstand.mock_server.http.redaction import redacted_query, redacted_text
 from pruefstand.mock_server.kernel.errors import MockError
 from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 from pruefstand.mock_server.store import Store
@@ -37,6 +38,8 @@ _KEPT_HEADERS = frozenset({"content-type", "content-length", "accept", "user-age
 _NOT_JOURNALED = ("/_admin", "/healthz")
 console = logging.getLogger("pruefstand.requests")
 FAULT_KEY = "pruefstand.fault"  # set by the fault middleware (faults.SCOPE_KEY)
+CLIENT_GONE = 499  # as nginx names it: the client closed the connection before its request was read
+TIMEOUT_KEY = "pruefstand.timeout"  # set by the HTTP protocol when a body did not arrive in time: answered 408
 
 
 class Journal:
@@ -182,13 +185,17 @@ def record_exchange(
         sandbox = "default"
     response_text = cut_body(response_body)
     status = int(answer["status"])
+    if scope.get(TIMEOUT_KEY):  # answered 408 by the protocol; what the app made of the cut request went nowhere
+        status, response_text = 408, json.dumps({"message": str(scope[TIMEOUT_KEY])})
+    elif status == CLIENT_GONE:
+        response_text = json.dumps({"message": "the client closed the connection before its request was read"})
     kept_answer, _ = _kept(answer["headers"])
     entry: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "sandbox": sandbox,
         "method": str(scope.get("method", "")),
         "path": str(scope.get("path", "")),
-        "query": (scope.get("query_string") or b"").decode("latin-1")[:BODY_LIMIT],
+        "query": redacted_query((scope.get("query_string") or b"").decode("latin-1")[:BODY_LIMIT]),
         "status": status,
         "ms": round(seconds * 1000, 1),
         "request": {"headers": request_headers, "body": cut_body(request_body)},
@@ -269,6 +276,6 @@ def _kept(raw: Any, *, every: bool = False) -> tuple[dict[str, str], str | None]
 
 
 def cut_body(body: bytes) -> str:
-    """A body as the journal keeps it: text, cut after BODY_LIMIT bytes."""
-    text = bytes(body[:BODY_LIMIT]).decode("utf-8", errors="replace")
+    """A body as the journal keeps it: text, cut after BODY_LIMIT bytes, credentials' values not kept."""
+    text = redacted_text(bytes(body[:BODY_LIMIT]).decode("utf-8", errors="replace"))
     return text + " …(cut)" if len(body) > BODY_LIMIT else text

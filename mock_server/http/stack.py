@@ -22,28 +22,60 @@ from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from connexion.validators import VALIDATOR_MAP
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pruefstand.mock_server.http.body_limit import BodyLimitMiddleware
 from pruefstand.mock_server.http.body_validation import cached_json_response_validator, guarded_json_validator
 from pruefstand.mock_server.http.connexion_compat import bearer_handler, current_call, validated_elsewhere
 from pruefstand.mock_server.http.faults import FaultMiddleware, FaultRules
-from pruefstand.mock_server.http.journal import Journal, JournalMiddleware
+from pruefstand.mock_server.http.journal import CLIENT_GONE, Journal, JournalMiddleware, journaled, record_exchange
 from pruefstand.mock_server.http.parameter_validation import NamedParameterValidator
 from pruefstand.mock_server.http.trailing_slash import TrailingSlashMiddleware
 
 
 class MockApp(AsyncApp):  # type: ignore[misc]
-    """connexion's app with an optional `front` (the fast path) before all of connexion's middleware."""
+    """connexion's app with an optional `front` (the fast path) before all of connexion's middleware.
+
+    A client that goes away before its body arrived whole is a `ClientDisconnect` wherever the body is read (never a
+    cut body taken for the whole: connexion's reader ends at the disconnect as at the body's end); connexion's error
+    handler answers it (nobody reads that) and the journal keeps it as 499; from a front layer it is journaled here.
+    """
 
     front: ASGIApp | None = None
     services: Any = None  # what the app factory built (store, clock, the flows' services), for tests
+    journal: Journal | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.front is not None and scope["type"] == "http":
-            await self.front(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        receive = _disconnect_raises(receive)
+        try:
+            if self.front is not None:
+                await self.front(scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
+        except ClientDisconnect:
+            if self.journal is not None and journaled(scope):
+                record_exchange(self.journal, scope, b"", b"", {"status": CLIENT_GONE, "headers": ()}, 0.0)
+
+
+def _disconnect_raises(receive: Receive) -> Receive:
+    """`receive`, raising ClientDisconnect for a disconnect that comes before the body ended (after it, a disconnect is
+    the message a streaming answer listens for)."""
+    body_ended = False
+
+    async def guarded() -> Message:
+        nonlocal body_ended
+        message = await receive()
+        if message["type"] == "http.request":
+            body_ended = body_ended or not message.get("more_body", False)
+        elif message["type"] == "http.disconnect" and not body_ended:
+            raise ClientDisconnect
+        return message
+
+    return guarded
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def sandbox_name(header_value: str | None) -> str:
-    """The sandbox named by the header, or the default one; a malformed name is refused."""
-    if header_value is None or header_value == "":
+    """The sandbox named by the header, or the default one when there is no header; a malformed or empty name is
+    refused (an empty header is a script's unset variable, not a wish for the default sandbox)."""
+    if header_value is None:
         return DEFAULT_SANDBOX
     if not _NAME.fullmatch(header_value):
         from pruefstand.contracts import Violation  # only for a refusal: light commands load no validator

@@ -41,6 +41,9 @@ class Settings:
     max_depth: int = 64
     workers: int = 0  # 0: one per CPU, at most 4 (see effective_workers)
     log_level: str = "warning"
+    # Seconds a client may take to send a request's head, and then its body, before it is answered 408 (a slow or
+    # stalled client never holds a connection and a task for ever).
+    read_timeout: float = 15.0
     journal_size: int = 500  # requests kept per sandbox in the journal (GET /_admin/sandboxes/<s>/requests); 0: off
     request_log: bool = True  # one console line per request (method, path, sandbox, status, ms, first problem)
     fast_path: bool = True  # the MaCo trigger's accepted path answered without connexion's plumbing (fast_path.py)
@@ -110,15 +113,20 @@ def load_settings(
     for flow_name, fields in _section_fields(flows).items():
         kinds.update({f"{flow_name}_{name}": kind for name, kind in fields.items()})
     flat: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     config = config or (Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else None)
     if config is not None:
         flat.update(_from_toml(config, kinds, {info.name for info in flows}))
+        sources.update(dict.fromkeys(flat, str(config)))
     for name in kinds:
         value = env.get(ENV_PREFIX + name.upper())
         if value is not None:
             flat[name] = _coerce(name, kinds, value, f"environment variable {ENV_PREFIX}{name.upper()}")
-    flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    _check_core(flat)
+            sources[name] = f"environment variable {ENV_PREFIX}{name.upper()}"
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    flat.update(given)
+    sources.update({k: f"--{k.replace('_', '-')}" for k in given})
+    _check_core(flat, sources)
     extra = tuple(flat.pop("extra_apis", ()))
     sections = {}
     for flow_name, fields in _section_fields(flows).items():
@@ -135,8 +143,29 @@ def load_settings(
     return settings
 
 
-def _check_core(flat: Mapping[str, Any]) -> None:
-    """The kit's own settings that take only some values, named when they do not."""
+# the numeric settings' ranges (inclusive; None: no bound)
+_RANGES: dict[str, tuple[float, float | None, str]] = {
+    "port": (1, 65535, "a TCP port, 1-65535"),
+    "workers": (0, 64, "0 (one per CPU, at most 4) or a count up to 64"),
+    "max_body_bytes": (1, None, "a positive number of bytes"),
+    "max_depth": (1, 10_000, "a nesting depth of 1-10000"),
+    "journal_size": (0, 1_000_000, "0 (off) or the requests kept per sandbox, up to 1000000"),
+    "read_timeout": (0.001, 3600, "seconds, more than 0 and at most 3600"),
+    "delivery_max_attempts": (1, 1000, "attempts, 1-1000"),
+    "delivery_backoff_base_ms": (0, 3_600_000, "milliseconds, 0-3600000"),
+    "delivery_backoff_cap_ms": (0, 86_400_000, "milliseconds, 0-86400000"),
+}
+
+
+def _check_core(flat: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> None:
+    """The kit's own settings that take only some values, named (with where the value came from) when they do not."""
+    for name, (low, high, expected) in _RANGES.items():
+        value = flat.get(name)
+        if value is None:
+            continue
+        if value < low or (high is not None and value > high):
+            source = (sources or {}).get(name, "the settings")
+            raise SettingsError(f"{name} must be {expected}, got {value!r} (from {source})")
     if flat.get("clock_start"):
         try:
             if datetime.fromisoformat(str(flat["clock_start"]).replace("Z", "+00:00")).tzinfo is None:

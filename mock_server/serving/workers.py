@@ -21,8 +21,9 @@ from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from pruefstand.mock_server.serving.launch import ServerOptions, uvicorn_config
+
 logger = logging.getLogger("uvicorn.error")
-APP = "pruefstand.mock_server.serving.asgi:create_app_from_env"
 
 
 def available() -> bool:
@@ -40,11 +41,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, log_level: str, access_log: bool) -> None:
+def _worker(host: str, port: int, options: ServerOptions) -> None:
     import uvicorn
 
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, log_level=log_level, access_log=access_log)
-    uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
+    uvicorn.Server(uvicorn_config(host, port, options)).run(sockets=[listening_socket(host, port)])
 
 
 class WorkersFailed(RuntimeError):
@@ -55,9 +55,8 @@ def serve_workers(
     host: str,
     port: int,
     workers: int,
+    options: ServerOptions,
     *,
-    log_level: str,
-    access_log: bool,
     target: Callable[..., None] = _worker,
     quick_deaths: int = 3,
 ) -> None:
@@ -65,7 +64,7 @@ def serve_workers(
     row died within 10 s of their start (WorkersFailed: the others are stopped)."""
     context = multiprocessing.get_context("spawn")
     stop = threading.Event()
-    args: tuple[Any, ...] = (host, port, log_level, access_log)
+    args: tuple[Any, ...] = (host, port, options)
     started: dict[int, float] = {}
     failing = 0
 

@@ -129,3 +129,33 @@ def test_a_huge_bad_value_is_named_not_echoed_whole(mock: tuple[TestClient, Path
     assert answer.status_code == 400
     assert len(answer.content) < 4_000
     assert "more characters cut" in answer.json()["message"]
+
+
+def test_an_empty_sandbox_header_is_refused_not_taken_for_the_default(
+    mock: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, db, _ = mock
+    before = rows(db)
+    answer = client.post("/tmf-api/productOrderingManagement/v4/productOrder", headers={"X-Pruefstand-Sandbox": ""},
+                         json={"productOrderItem": [{"id": "1", "action": "add"}]})  # fmt: skip
+    assert answer.status_code == 400
+    assert "header X-Pruefstand-Sandbox: '' is not a sandbox name" in answer.json()["message"]
+    assert rows(db) == before
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v2.0/quittung/prepare", {"accountCode": "A1", "data": {"name": "a\u0000b"}}),
+    ("/tmf-api/productOrderingManagement/v4/productOrder",
+     {"description": "x\u0000", "productOrderItem": [{"id": "1", "action": "add"}]}),
+    ("/tmf-api/productOrderingManagement/v4/productOrder",
+     {"productOrderItem": [{"id": "1", "action": "add", "note\u0000": 1}]}),
+])  # fmt: skip
+def test_a_nul_character_in_a_string_is_refused_naming_where(
+    mock: tuple[TestClient, Path, dict[str, str]], path: str, body: dict[str, Any]
+) -> None:
+    client, db, _ = mock
+    before = rows(db)
+    answer = client.post(path, json=body, headers={"X-Pruefstand-Sandbox": "hostile"})
+    assert answer.status_code == 400
+    assert "holds the character U+0000 (NUL)" in answer.text
+    assert rows(db) == before

@@ -128,3 +128,36 @@ def test_the_journal_loop_writes_what_is_pending_when_the_loop_takes_no_more_thr
         assert "writing the request journal failed" not in caplog.text
     finally:
         store.close()
+
+
+def test_credentials_of_a_token_exchange_are_never_kept_or_printed(caplog: pytest.LogCaptureFixture) -> None:
+    from pruefstand.mock_server.flows.maco.settings import MacoSettings
+    from pruefstand.mock_server.kernel.settings import Settings
+
+    settings = make_settings(maco_client_secret="planted-client-secret", maco_password="planted-password")
+    maco = settings.section("maco", MacoSettings)
+    form = {"grant_type": "password", "client_id": maco.client_id, "client_secret": maco.client_secret,
+            "username": maco.username, "password": maco.password}  # fmt: skip
+    assert isinstance(settings, Settings)
+    with (
+        caplog.at_level(logging.INFO, logger="pruefstand.requests"),
+        create_app(settings, store=SQLiteStore(":memory:")).test_client() as client,
+    ):
+        sandbox = {"X-Pruefstand-Sandbox": "j"}
+        token = client.post("/maco/oauth/token", data=form, headers=sandbox).json()["access_token"]
+        client.get(f"{TMF}/productOrder", params={"access_token": token, "limit": "1"}, headers=sandbox)
+        client.post(f"{TMF}/productOrder", content=f'{{"note": [{{"text": "x"}}], "password": "planted-{"y" * 3000}',
+                    headers={**sandbox, "Content-Type": "application/json"})  # fmt: skip
+        entries = journal(client)
+    kept = str(entries)
+    for secret in ("planted-client-secret", "planted-password", token, "planted-yyy"):
+        assert secret not in kept
+        assert secret not in caplog.text
+    issued, listed = entries[2], entries[1]
+    assert issued["request"]["body"] == (
+        f"grant_type=password&client_id={maco.client_id}&client_secret=(not+kept)&username={maco.username}"
+        "&password=(not+kept)"  # what is no credential stays
+    )
+    assert '"access_token": "(not kept)"' in issued["response"]["body"]
+    assert '"token_type": "Bearer"' in issued["response"]["body"]
+    assert listed["query"] == "access_token=(not+kept)&limit=1"

@@ -169,3 +169,26 @@ def test_a_flows_serve_options_come_from_its_registration_and_reach_its_settings
     wrong = CliRunner().invoke(main, ["serve", "--idempotency", "sometimes"])
     assert wrong.exit_code == 2
     assert "'sometimes' is not one of 'conflict', 'payload'" in wrong.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "env", "says"),
+    [
+        (["--port", "99999"], {}, "port must be a TCP port, 1-65535, got 99999 (from --port)"),
+        (["--port", "-1"], {}, "port must be a TCP port, 1-65535, got -1 (from --port)"),
+        (["--workers", "0", "--workers", "-3"], {}, "workers must be 0 (one per CPU, at most 4) or a count up to 64, "
+         "got -3 (from --workers)"),
+        (["--max-body-bytes", "-5"], {}, "max_body_bytes must be a positive number of bytes, got -5"),
+        (["--read-timeout", "0"], {}, "read_timeout must be seconds, more than 0 and at most 3600, got 0.0"),
+        ([], {"PRUEFSTAND_JOURNAL_SIZE": "-1"}, "journal_size must be 0 (off) or the requests kept per sandbox, up to "
+         "1000000, got -1 (from environment variable PRUEFSTAND_JOURNAL_SIZE)"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_a_setting_out_of_range_in_one_line_with_status_2(
+    arguments: list[str], env: dict[str, str], says: str
+) -> None:
+    result = CliRunner().invoke(main, ["serve", "--db", ":memory:", *arguments], env=env)
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from pruefstand.mock_server.serving.launch import ServerOptions
 from pruefstand.mock_server.serving.workers import WorkersFailed, serve_workers
 
 
@@ -15,4 +16,4 @@ def dying_at_once(*_args: object) -> None:
 
 def test_workers_dying_as_they_start_end_the_supervisor_with_the_reason() -> None:
     with pytest.raises(WorkersFailed, match=r"3 workers in a row exited within 10 s of their start .*exit code 3"):
-        serve_workers("127.0.0.1", 0, 2, log_level="warning", access_log=False, target=dying_at_once)
+        serve_workers("127.0.0.1", 0, 2, ServerOptions(), target=dying_at_once)

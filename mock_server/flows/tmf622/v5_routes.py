@@ -188,7 +188,7 @@ class V5Routes:
                 ]
             )
         try:
-            body = parse_json_body(await request.body(), max_depth=self._max_depth)
+            body = parse_json_body(await request.body(), max_depth=self._max_depth, refuse_nul=True)
         except MalformedMessage as exc:
             raise BadRequest([Violation("$", str(exc))]) from exc
         violations = self._validators[schema].violations(body)
