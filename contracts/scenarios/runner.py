@@ -318,7 +318,7 @@ class ScenarioRunner:
         )
         seconds = time.monotonic() - started
         answer = _answer(response)
-        problems += self._response_problems(operation, response.status_code, answer)
+        problems += _with_base_path_hint(self._response_problems(operation, response.status_code, answer), response)
         exchange = Exchange(
             actor=actor_name,
             api=api,
@@ -365,6 +365,16 @@ class ScenarioRunner:
         if answer is None or isinstance(answer, str):
             return []
         return [f"answer breaks the contract: {v}" for v in self._validator(operation, documented).violations(answer)]
+
+
+def _with_base_path_hint(problems: list[str], response: httpx.Response) -> list[str]:
+    """An undocumented 404 most often means the request went to the wrong place: say where it went."""
+    if response.status_code == 404 and problems and "is not documented" in problems[0]:
+        problems[0] += (
+            f": nothing answers at {response.request.url.copy_with(query=None)}; is the API's base path right "
+            "(--url is the system's root, each API at its base path; or --api-url NAME=URL)?"
+        )
+    return problems
 
 
 def _json_media_type(operation: Mapping[str, Any]) -> str:

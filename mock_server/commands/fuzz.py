@@ -73,6 +73,7 @@ def fuzz(  # noqa: C901 (listed in docs/ARCHITECTURE.md, Size rules)
     from pruefstand.contracts.fuzzing import fuzz as run_fuzz
     from pruefstand.mock_server.commands.fuzz_progress import FuzzProgress
     from pruefstand.mock_server.commands.fuzz_target import Credentials, in_process_target, url_target
+    from pruefstand.mock_server.commands.reachability import preflight
 
     if api is None and spec_file is None:
         raise click.UsageError("name a bundled API or give --spec FILE")
@@ -99,6 +100,8 @@ def fuzz(  # noqa: C901 (listed in docs/ARCHITECTURE.md, Size rules)
         )
     except (ContractError, MockError, httpx.HTTPError) as exc:
         raise click.ClickException(str(exc)) from exc
+    if url:
+        preflight(target.spec.document, url, target.headers)
     options = FuzzOptions(
         seed=seed,
         max_examples=max_examples,

@@ -147,7 +147,8 @@ def _pins(spec: Spec, listener: str) -> dict[str, dict[str, object]]:
 def _registers_a_callback(schema: Mapping[str, Any]) -> bool:
     """A URL the mock will send to: a string the contract restricts to http(s) URLs (hub `callback`, backend `url`);
     a `url` that only names a request (verification's near misses) is fuzzed like any string."""
-    return schema.get("type") == "string" and str(schema.get("pattern", "")).startswith("^https?://")
+    pattern = str(schema.get("pattern", ""))
+    return schema.get("type") == "string" and pattern.startswith(("^https?://", "^[Hh][Tt][Tt][Pp][Ss]?://"))
 
 
 def url_target(

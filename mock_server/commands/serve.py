@@ -14,6 +14,7 @@ import click
 
 from pruefstand.contracts import ContractError, load_spec
 from pruefstand.mock_server.commands.arguments import SettingsRefused
+from pruefstand.mock_server.delivery.targets import TargetPolicy
 from pruefstand.mock_server.kernel import registry
 from pruefstand.mock_server.kernel.errors import MockError, SettingsError
 from pruefstand.mock_server.kernel.flow_info import ApiInfo
@@ -118,6 +119,7 @@ def serve(
                 or None,
             },
         )
+        TargetPolicy.from_patterns(settings.allow_hosts())  # each allow-list entry checked before the start
         for extra in settings.extra_apis:
             load_spec(extra.spec, resolve="external")  # fail before the server starts, naming file and place
         if settings.mappings:  # likewise every mapping file, each problem named by file and place

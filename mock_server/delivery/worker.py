@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from pruefstand.mock_server.delivery.pinning import checked_client
 from pruefstand.mock_server.delivery.policy import RetryPolicy
 from pruefstand.mock_server.delivery.targets import TargetPolicy
 from pruefstand.mock_server.store import Outbox
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 DELIVERED, PENDING, DEAD = "delivered", "pending", "dead"
 KEEPALIVE_SECONDS = 1.0
+MAX_IN_FLIGHT = 100  # deliveries under way at once per worker process
 
 
 class DeliveryWorker:
@@ -45,7 +47,7 @@ class DeliveryWorker:
         # Idle connections are dropped after a second: well before a receiver's own keep-alive timeout (uvicorn: 5 s,
         # the same as httpx's default), so a message never goes out on a connection the receiver is just closing.
         self._client_factory = client_factory or (
-            lambda: httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS))
+            lambda: checked_client(self._targets, timeout=timeout, keepalive_expiry=KEEPALIVE_SECONDS)
         )
         self._clock = clock
         self._owner = uuid.uuid4().hex
@@ -99,25 +101,47 @@ class DeliveryWorker:
             self._wake = self._loop_of_wake = self._client = None
 
     async def _loop(self, stop: asyncio.Event, wake: asyncio.Event, poll_seconds: float) -> None:
-        while not stop.is_set():
-            try:
-                made = await self.run_once()
-            except Exception:  # the loop must survive anything one delivery or the store throws
-                logger.exception("delivery round failed")
-                made = 0
-            if made:
-                continue
-            wake.clear()
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-            _, pending = await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in pending:
-                waiter.cancel()
+        """Each claimed delivery is sent in a task of its own: a target that answers slowly (or not at all, until the
+        timeout) holds its own stream only, never the others' (the next round claims while it waits)."""
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("delivery failed", exc_info=task.exception())
+            wake.set()  # the next message of that stream may be due now
+
+        try:
+            while not stop.is_set():
+                room = MAX_IN_FLIGHT - len(in_flight)
+                due: list[dict[str, Any]] = []
+                if room > 0:
+                    try:
+                        due = self._outbox.claim_due(self._clock(), self._owner, self._lease, limit=min(50, room))
+                    except Exception:  # the loop must survive anything the store throws
+                        logger.exception("claiming deliveries failed")
+                client = self._client
+                assert client is not None
+                for delivery in due:
+                    task = asyncio.ensure_future(self._attempt(client, delivery))
+                    in_flight.add(task)
+                    task.add_done_callback(finished)
+                if due:
+                    continue
+                wake.clear()
+                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+                _, pending = await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in pending:
+                    waiter.cancel()
+        finally:
+            if in_flight:  # what is under way finishes (each bounded by the client's timeout) and is recorded
+                await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> None:
         target = str(delivery["target"])
         started = time.monotonic()
         status_code: int | None = None
-        error = self._targets.refusal(target)
+        error = self._targets.refusal(target, resolve=False)  # the addresses are checked as the connection opens
         hopeless = error is not None  # never attempted: dead at once, the reason in the journal
         if error is None:
             headers = {**delivery["headers"], "X-Pruefstand-Delivery-Id": str(delivery["id"])}

@@ -84,10 +84,12 @@ def test_the_mock_over_http_has_no_findings(tmp_path: Path) -> None:
         )
         forgotten = CliRunner().invoke(main, ["fuzz", "quittung", "--url", base, "--max-examples", "5"])
         stop(proc, db)
-    # a forgotten base path is named as such, not reported as a heap of 404 findings
+    # a forgotten base path is named as such before the run starts, not reported as a heap of 404 findings
     assert forgotten.exit_code == 1, forgotten.output
-    assert "answers were 404: is the API's base path missing from --url" in forgotten.output
+    assert f"--url {base}: the contract's paths all answer 404" in forgotten.output
+    assert "is the API's base path missing from --url?" in forgotten.output
     assert "FAIL " not in forgotten.output
+    assert "cases" not in forgotten.output  # nothing was fuzzed
     assert maco.exit_code == 0, maco.output
     assert "GET /processes/{businessKey}" in maco.output
     assert real_only.exit_code == 0, real_only.output

@@ -65,7 +65,10 @@ def test_the_shipped_scenarios_pass_against_serve_over_http(tmp_path: Path) -> N
             env={"PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN},
         )
         as_real = CliRunner().invoke(main, ["replay", str(Z41), "--url", base])
+        wrong_base = CliRunner().invoke(main, ["replay", str(Z41), "--api-url", f"maco={base}"])  # /maco forgotten
         stop(proc, db)
+    assert wrong_base.exit_code == 1
+    assert f"nothing answers at {base}/oauth/token; is the API's base path right" in wrong_base.output
     assert as_mock.exit_code == 0, as_mock.output
     assert as_real.exit_code == 0, as_real.output
     assert "skip 3. the process is readable with the derived Prüfidentifikator 25001" in as_real.output

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -171,3 +172,100 @@ def test_a_sandbox_reset_clears_its_outbox_only(store: SQLiteStore) -> None:
     store.reset_sandbox("a")
     assert store.outbox.journal("a") == []
     assert len(store.outbox.journal("b")) == 1
+
+
+class Receiver:
+    """A plain HTTP receiver on 127.0.0.1: answers 200 at once, or (paths starting with /hang) only when released."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.release = asyncio.Event()
+        self.hanging = asyncio.Event()
+        self.five_fast = asyncio.Event()
+        self.port = 0
+
+    async def __aenter__(self) -> Receiver:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.release.set()
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._exchanges(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _exchanges(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)  # fmt: skip
+            await reader.readexactly(length)
+            path = head.split(b" ")[1].decode()
+            if path.startswith("/hang"):
+                self.hanging.set()
+                await self.release.wait()
+            self.paths.append(path)
+            if self.paths.count("/fast") >= 5:
+                self.five_fast.set()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+
+
+def test_a_delivery_connects_only_to_the_address_that_was_checked(store: SQLiteStore) -> None:
+    """Names resolve once, in the mock: `good.test` (only the test's resolver knows it) reaches the receiver on
+    127.0.0.1, so the connection went to the checked address; `evil.test` resolves to the metadata address and is
+    refused before any connection, though `*` admits every name."""
+
+    async def scenario() -> tuple[list[str], list[dict[str, Any]]]:
+        async with Receiver() as receiver:
+            table = {"good.test": ["127.0.0.1"], "evil.test": ["169.254.169.254"]}
+            policy = TargetPolicy.from_patterns(["*"], resolve=lambda host, _port: table[host])
+            enqueue(store, 1, stream="good", target=f"http://good.test:{receiver.port}/ok")
+            enqueue(store, 1, stream="evil", target=f"http://evil.test:{receiver.port}/meta")
+            w = DeliveryWorker(store.outbox, RetryPolicy(base=1, factor=2, cap=4, max_attempts=3), targets=policy,
+                               clock=FakeClock())  # fmt: skip
+            await w.run_once()
+            return receiver.paths, store.outbox.journal("a")
+
+    paths, journal = asyncio.run(scenario())
+    assert paths == ["/ok"]
+    by_stream = {d["stream"]: d for d in journal}
+    assert by_stream["good"]["status"] == "delivered"
+    assert by_stream["evil"]["status"] == "pending"
+    assert (
+        "host evil.test resolves to a private or reserved address 169.254.169.254"
+        in (by_stream["evil"]["attempts"][0]["error"])
+    )
+
+
+def test_a_listener_that_hangs_holds_only_its_own_stream(store: SQLiteStore) -> None:
+    """While one listener holds its delivery open, the other subscriber gets every message of its stream."""
+
+    async def scenario() -> tuple[list[str], bool]:
+        async with Receiver() as receiver:
+            base = f"http://127.0.0.1:{receiver.port}"
+            enqueue(store, 1, stream="slow", target=f"{base}/hang")
+            enqueue(store, 5, stream="fast", target=f"{base}/fast")
+            w = DeliveryWorker(store.outbox, RetryPolicy(base=1, factor=2, cap=4, max_attempts=3), timeout=600)
+            stop = asyncio.Event()
+            running = asyncio.ensure_future(w.run_forever(stop, poll_seconds=0.05))
+            await receiver.hanging.wait()
+            await receiver.five_fast.wait()  # while the hanging one is still held open
+            still_hanging = not receiver.release.is_set()
+            receiver.release.set()
+            stop.set()
+            await running
+            return receiver.paths, still_hanging
+
+    paths, still_hanging = asyncio.run(asyncio.wait_for(scenario(), 300))  # a guard against a hang, not a budget
+    assert still_hanging
+    assert paths[:5] == ["/fast"] * 5
+    assert paths[5:] == ["/hang"]

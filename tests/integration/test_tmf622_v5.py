@@ -198,6 +198,12 @@ def test_bad_input_gets_a_4xx_in_the_v5_error_shape_and_stores_nothing(client: T
     assert client.get(f"{V5}/productOrder").json() == []
     assert client.put(f"{V5}/productOrder").status_code == 405
     assert client.get(f"{V5}/productOrder", params={"offset": "-1"}).status_code == 400
+    for name, value in (("offset", "9" * 5000), ("limit", "9" * 5000), ("offset", "²"), ("limit", "1" * 10)):
+        refused = client.get(f"{V5}/productOrder", params={name: value})
+        assert refused.status_code == 400, (name, value[:20], refused.text[:200])
+        assert f"query parameter {name}" in refused.json()["message"]
+    for path in ("productOrder", "cancelProductOrder"):
+        assert client.get(f"{V5}/{path}", params={"offset": "9" * 5000}).status_code == 400
 
 
 def test_the_served_v5_contract_is_the_official_one_derived_and_up_to_date() -> None:

@@ -180,6 +180,7 @@ def test_a_flows_serve_options_come_from_its_registration_and_reach_its_settings
          "got -3 (from --workers)"),
         (["--max-body-bytes", "-5"], {}, "max_body_bytes must be a positive number of bytes, got -5"),
         (["--read-timeout", "0"], {}, "read_timeout must be seconds, more than 0 and at most 3600, got 0.0"),
+        ([], {"PRUEFSTAND_DELIVERY_ALLOW_HOSTS": "10.0.0.0/33"}, "'10.0.0.0/33' is not a network"),
         ([], {"PRUEFSTAND_JOURNAL_SIZE": "-1"}, "journal_size must be 0 (off) or the requests kept per sandbox, up to "
          "1000000, got -1 (from environment variable PRUEFSTAND_JOURNAL_SIZE)"),
     ],
@@ -192,3 +193,14 @@ def test_serve_refuses_a_setting_out_of_range_in_one_line_with_status_2(
     assert says in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_fuzz_against_a_port_where_nothing_listens_fails_at_once_in_one_line() -> None:
+    from pruefstand.mock_server.serving.process_hygiene import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v2.0"
+    result = CliRunner().invoke(main, ["fuzz", "quittung", "--url", url, "--max-examples", "2"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: --url {url}: nothing answers there (ConnectError")
+    assert " ok" not in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -219,7 +219,7 @@ def _count(params: Mapping[str, str], name: str, minimum: int) -> int | None:
     text = params.get(name)
     if text is None:
         return None
-    if not text.isdigit() or int(text) < minimum or len(text) > 9:
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < minimum:  # len first: no huge int
         raise BadRequest([Violation(f"query parameter {name}", f"{text!r} is not an integer >= {minimum}")])
     return int(text)
 
