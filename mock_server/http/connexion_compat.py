@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
 from typing import Any
+from urllib.parse import parse_qsl
 
 from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
@@ -25,6 +26,7 @@ from connexion.context import context, request
 from connexion.security import BearerSecurityHandler
 from connexion.spec import Specification
 
+from pruefstand.mock_server.http.journal import FORM_KEY
 from pruefstand.mock_server.kernel.call import Call
 
 WRITTEN_FOR = "3.3"
@@ -88,3 +90,12 @@ def current_call() -> Call:
     token_info = context.get("token_info") or {}
     query = {key: str(value) for key, value in request.query_params.items()}
     return Call(headers=request.headers, query=query, token_info=token_info)
+
+
+def current_form() -> tuple[tuple[str, str], ...]:
+    """Every pair of a form body as sent, repeats included (the handler's parameters hold one value per name): from
+    the copy the journal layer keeps of a form body as it passes (the body stream itself was read by the validator)."""
+    raw = request.scope.get(FORM_KEY)
+    if not raw:
+        return ()
+    return tuple(parse_qsl(bytes(raw).decode("utf-8", "replace"), keep_blank_values=True))

@@ -146,6 +146,8 @@ def error_handler(
         response = render(shapes.for_path(request.url.path), status, message)
         if status == 401:
             response.headers["WWW-Authenticate"] = www_authenticate(request.url.path, request.headers, message)
+        if request.url.path.endswith("/oauth/token"):  # RFC 6749 §5.1: token endpoint answers are never cached
+            response.headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
         if status == 405:  # name every method the contract offers on this path (RFC 9110 §15.5.6)
             methods = list(allowed.for_path(request.url.path))
             extra = getattr(exc, "headers", None) or {}

@@ -39,6 +39,7 @@ _NOT_JOURNALED = ("/_admin", "/healthz")
 console = logging.getLogger("pruefstand.requests")
 FAULT_KEY = "pruefstand.fault"  # set by the fault middleware (faults.SCOPE_KEY)
 CLIENT_GONE = 499  # as nginx names it: the client closed the connection before its request was read
+FORM_KEY = "pruefstand.form"  # a form body as it was read, whole (a handler may need its repeated fields)
 TIMEOUT_KEY = "pruefstand.timeout"  # set by the HTTP protocol when a body did not arrive in time: answered 408
 
 
@@ -131,11 +132,17 @@ class JournalMiddleware:
         request_body: bytearray = bytearray()
         response_body: bytearray = bytearray()
         answer: dict[str, Any] = {"status": 500, "headers": ()}
+        form = _is_form(scope)
+        if form:
+            scope[FORM_KEY] = bytearray()
 
         async def receiving() -> Message:
             message = await receive()
-            if message["type"] == "http.request" and len(request_body) < BODY_LIMIT:
-                request_body.extend(message.get("body", b"")[: BODY_LIMIT - len(request_body) + 1])
+            if message["type"] == "http.request":
+                if len(request_body) < BODY_LIMIT:
+                    request_body.extend(message.get("body", b"")[: BODY_LIMIT - len(request_body) + 1])
+                if form:
+                    scope[FORM_KEY].extend(message.get("body", b""))
             return message
 
         async def sending(message: Message) -> None:
@@ -152,6 +159,13 @@ class JournalMiddleware:
             # a body nobody below read (an unknown path): the one an outer layer read already, if it did
             body = bytes(request_body) or bytes(scope.get(BODY_KEY, b""))
             record_exchange(self.journal, scope, body, bytes(response_body), answer, time.perf_counter() - started)
+
+
+def _is_form(scope: Scope) -> bool:
+    return any(
+        name == b"content-type" and value.startswith(b"application/x-www-form-urlencoded")
+        for name, value in scope.get("headers", ())
+    )
 
 
 def journaled(scope: Scope) -> bool:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Mapping
@@ -27,7 +28,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pruefstand.mock_server.http.body_limit import BodyLimitMiddleware
 from pruefstand.mock_server.http.body_validation import cached_json_response_validator, guarded_json_validator
-from pruefstand.mock_server.http.connexion_compat import bearer_handler, current_call, validated_elsewhere
+from pruefstand.mock_server.http.connexion_compat import (
+    bearer_handler,
+    current_call,
+    current_form,
+    validated_elsewhere,
+)
 from pruefstand.mock_server.http.faults import FaultMiddleware, FaultRules
 from pruefstand.mock_server.http.journal import CLIENT_GONE, Journal, JournalMiddleware, journaled, record_exchange
 from pruefstand.mock_server.http.parameter_validation import NamedParameterValidator
@@ -124,7 +130,11 @@ def with_call(handler: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(handler)
     async def bound(*args: Any, **kwargs: Any) -> Any:
         kwargs.pop("call", None)  # a query parameter of that name is not the request
-        return await handler(*args, call=current_call(), **kwargs)
+        call = current_call()
+        form = current_form()
+        if form:
+            call = dataclasses.replace(call, form=form)
+        return await handler(*args, call=call, **kwargs)
 
     return bound
 

@@ -16,6 +16,11 @@ class Call:
     headers: Mapping[str, str]  # case-insensitive, as the framework's headers are
     query: Mapping[str, str] = field(default_factory=dict)  # every query parameter, also those no contract lists
     token_info: Mapping[str, Any] = field(default_factory=dict)  # what the API's bearer check returned
+    form: tuple[tuple[str, str], ...] = ()  # a form body's pairs as sent, repeats included
+
+    def repeated_form_fields(self) -> list[str]:
+        names = [name for name, _ in self.form]
+        return sorted({name for name in names if names.count(name) > 1})
 
     @property
     def sandbox(self) -> str:

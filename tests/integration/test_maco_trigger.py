@@ -335,7 +335,7 @@ class TestToken:
         [
             ({"client_secret": "wrong"}, 401, "invalid_client"),
             ({"password": "wrong"}, 400, "invalid_grant"),  # RFC 6749 §5.2
-            ({"grant_type": "client_credentials"}, 400, "invalid_request"),
+            ({"grant_type": "client_credentials"}, 400, "unsupported_grant_type"),  # RFC 6749 §5.2
         ],
     )
     def test_wrong_credentials_are_refused(
@@ -368,6 +368,39 @@ class TestToken:
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_request"
         assert "'username' is a required property" in response.json()["error_description"]
+
+    def test_the_token_endpoint_follows_rfc_6749(self, client: TestClient, settings: Settings) -> None:
+        """§2.3.1 HTTP Basic client authentication, one method only (§2.3), §3.1 no repeated parameter, §5.1 answers
+        never cached, §5.2 error codes; RFC 6750 §2: a token is sent one way only."""
+        import base64
+
+        from tests.conftest import token_form
+
+        form = token_form(settings)
+        basic = base64.b64encode(f"{form['client_id']}:{form['client_secret']}".encode()).decode()
+        grant = {k: v for k, v in form.items() if k not in ("client_id", "client_secret")}
+        issued = client.post("/maco/oauth/token", data=grant, headers={"Authorization": f"Basic {basic}"})
+        assert issued.status_code == 200, issued.text
+        assert (issued.headers["Cache-Control"], issued.headers["Pragma"]) == ("no-store", "no-cache")
+        wrong = base64.b64encode(f"{form['client_id']}:nope".encode()).decode()
+        refused = client.post("/maco/oauth/token", data=grant, headers={"Authorization": f"Basic {wrong}"})
+        assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")
+        assert refused.headers["WWW-Authenticate"] == 'Basic realm="pruefstand"'
+        assert refused.headers["Cache-Control"] == "no-store"
+        both = client.post("/maco/oauth/token", data=form, headers={"Authorization": f"Basic {basic}"})
+        assert (both.status_code, both.json()["error"]) == (400, "invalid_request")
+        assert "use one method only (RFC 6749 §2.3)" in both.json()["error_description"]
+        body = "&".join(f"{k}={v}" for k, v in form.items()) + "&password=other"
+        repeated = client.post("/maco/oauth/token", content=body,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert (repeated.status_code, repeated.json()) == (
+            400, {"error": "invalid_request", "error_description": "password: is given more than once (RFC 6749 §3.1)"}
+        )  # fmt: skip
+        token = issued.json()["access_token"]
+        twice = client.get("/maco/processes/x", params={"access_token": token},
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert twice.status_code == 400
+        assert "send it one way only (RFC 6750 §2)" in twice.json()["message"]
 
     def test_given_no_or_unknown_token_then_401_event_fail(
         self, client: TestClient, example: Callable[[str], Payload]

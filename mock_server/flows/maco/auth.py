@@ -1,13 +1,16 @@
-"""OAuth2 password-grant tokens for the trigger API, stored per sandbox, expiring on the sandbox's clock."""
+"""OAuth2 password-grant tokens (RFC 6749 §4.3; the client by HTTP Basic or the form), stored per sandbox, expiring on
+the sandbox's clock."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import unquote_plus
 
 from pruefstand.contracts import Violation
 from pruefstand.mock_server.clock import Clock
@@ -34,21 +37,26 @@ class TokenService:
         self._clock = clock
         self._settings = settings
 
-    def issue(self, sandbox: str, form: Mapping[str, Any]) -> dict[str, Any]:
-        """Check the password grant and return {access_token, token_type, expires_in}."""
+    def issue(self, sandbox: str, form: Mapping[str, Any], authorization: str | None = None) -> dict[str, Any]:
+        """Check a password grant (RFC 6749 §4.3) and return {access_token, token_type, expires_in}. The client
+        authenticates with HTTP Basic (§2.3.1) or with client_id/client_secret in the form, not both; every refusal
+        carries the §5.2 error code as its prefix."""
+        repeated = sorted(name for name, value in form.items() if isinstance(value, list))
+        if repeated:  # §3.1: parameters MUST NOT be included more than once
+            raise BadRequest([Violation(n, "is given more than once (RFC 6749 §3.1)") for n in repeated],
+                             prefix="invalid_request")  # fmt: skip
         if form.get("grant_type") != "password":
-            raise BadRequest(
-                [
-                    Violation(
-                        "grant_type",
-                        f"unsupported grant type {form.get('grant_type')!r}; expected 'password'",
-                    )
-                ],
-                prefix="unsupported_grant_type",
-            )
+            grant = form.get("grant_type")
+            raise BadRequest([Violation("grant_type", f"{grant!r} is not supported; expected 'password'")],
+                             prefix="unsupported_grant_type")  # fmt: skip
+        client_id, client_secret = _client(form, authorization)
         s = self._settings
-        if not (_same(form.get("client_id"), s.client_id) and _same(form.get("client_secret"), s.client_secret)):
+        if not (_same(client_id, s.client_id) and _same(client_secret, s.client_secret)):
             raise Unauthenticated("invalid_client: unknown client_id or wrong client_secret")
+        missing = [name for name in ("username", "password") if not isinstance(form.get(name), str)]
+        if missing:
+            raise BadRequest([Violation(missing[0], f"'{missing[0]}' is a required property of the password grant")],
+                             prefix="invalid_request")  # fmt: skip
         if not (_same(form.get("username"), s.username) and _same(form.get("password"), s.password)):
             # RFC 6749 §5.2: the client is known, the grant is not: 400 invalid_grant
             raise BadRequest([Violation("username/password", "wrong username or password")], prefix="invalid_grant")
@@ -74,6 +82,29 @@ class TokenService:
         return TokenInfo(
             sandbox=requested_sandbox or issued_in, username=str(record["username"]), client_id=str(record["client_id"])
         )
+
+
+def _client(form: Mapping[str, Any], authorization: str | None) -> tuple[Any, Any]:
+    """The client's id and secret: from HTTP Basic (RFC 6749 §2.3.1, form-urlencoded then base64) or the form."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        if form.get("client_id") is None:
+            raise Unauthenticated("invalid_client: no client authentication (HTTP Basic or client_id/client_secret)")
+        return form.get("client_id"), form.get("client_secret")
+    if "client_secret" in form or form.get("client_id") not in (None, _basic(credentials)[0]):
+        raise BadRequest([Violation("client_secret", "the client authenticated with HTTP Basic already; use one "
+                                    "method only (RFC 6749 §2.3)")], prefix="invalid_request")  # fmt: skip
+    return _basic(credentials)
+
+
+def _basic(credentials: str) -> tuple[str, str]:
+    try:
+        user, sep, secret = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Unauthenticated("invalid_client: the HTTP Basic credentials are not base64 of id:secret") from exc
+    if not sep:
+        raise Unauthenticated("invalid_client: the HTTP Basic credentials are not base64 of id:secret")
+    return unquote_plus(user), unquote_plus(secret)
 
 
 def _same(given: Any, expected: str) -> bool:
