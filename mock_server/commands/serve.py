@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -138,7 +139,10 @@ def serve(
     _run(settings, _banner(settings, kept_in), ready_file)
 
 
-def _banner(settings: Settings, kept_in: Path | None) -> list[str]:
+ADMIN_SANDBOX = "_pruefstand"  # "_": no request can name it (kernel/sandbox.py), the admin API lists none such
+
+
+def _banner(settings: Settings, kept_in: str | None) -> list[str]:
     base = f"http://{settings.host}:{settings.port}"
     state, workers = describe_store(settings.db), settings.effective_workers()
     lines = [f"pruefstand serving on {base}  (state: {state}, {workers} worker(s))"]
@@ -215,14 +219,16 @@ def banner_line(base: str, api: ApiInfo) -> str:
     return f"{api.title:<18}" + "   ".join([root if not links else links[0], *links[1:], *ui])
 
 
-def stable_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
+def stable_admin_token(settings: Settings) -> tuple[Settings, str | None]:
     """The admin token: the configured one, else the one kept beside a SQLite state file (`<db>.admin-token`, made
-    0600 on first start), so it stays the same across restarts and scripts can read it; a random one for `:memory:`
-    and PostgreSQL (configure `admin_token` there)."""
+    0600 on first start), so it stays the same across restarts and scripts can read it; on PostgreSQL the one kept in
+    the database (the first replica to start makes it, every other replica reads it); a random one for `:memory:`."""
     if settings.admin_token:
         return settings, None
-    if settings.db == ":memory:" or "://" in settings.db:
+    if settings.db == ":memory:":
         return settings.with_admin_token(), None
+    if "://" in settings.db:
+        return dataclasses.replace(settings, admin_token=_token_in_database(settings.db)), "the database"
     kept = Path(settings.db + ".admin-token")
     try:
         token = kept.read_text(encoding="utf-8").strip() if kept.is_file() else ""
@@ -233,7 +239,24 @@ def stable_admin_token(settings: Settings) -> tuple[Settings, Path | None]:
                 out.write(token + "\n")
     except OSError as exc:
         raise click.ClickException(f"admin token file {kept}: {exc.strerror or exc}") from exc
-    return dataclasses.replace(settings, admin_token=token), kept
+    return dataclasses.replace(settings, admin_token=token), str(kept)
+
+
+def _token_in_database(db: str) -> str:
+    """The replicas' shared admin token, in an internal sandbox of the database (never listed, never reset)."""
+    from pruefstand.mock_server.store.factory import open_store
+    from pruefstand.mock_server.store.protocol import RecordExists
+
+    store = open_store(db)
+    try:
+        with store.transaction() as uow:
+            with contextlib.suppress(RecordExists):  # another replica made it first (the insert waited for its commit)
+                uow.insert(ADMIN_SANDBOX, "admin_token", "token", {"token": secrets.token_urlsafe(24)})
+            kept = uow.get(ADMIN_SANDBOX, "admin_token", "token")
+    finally:
+        store.close()
+    assert kept is not None
+    return str(kept["token"])
 
 
 def _check_base_path(base: str) -> None:

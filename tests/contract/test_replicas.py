@@ -4,6 +4,7 @@ order while both replicas' delivery workers run, and no acknowledged write lost 
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -130,3 +131,23 @@ def test_killing_one_replica_under_load_loses_no_acknowledged_write(postgres_url
             for t in acknowledged
         )
         assert len(set(numbers)) == len(numbers)
+
+
+def test_replicas_started_without_a_token_share_the_one_kept_in_the_database(postgres_url: str, tmp_path: Path) -> None:
+    logs = [tmp_path / f"token{n}.log" for n in range(2)]
+    with ExitStack() as stack:
+        unset = {"PRUEFSTAND_ADMIN_TOKEN": ""}
+        replica = [serving(postgres_url, free_port(), "--workers", "1", log=log, env=unset) for log in logs]
+        bases = [stack.enter_context(started)[0] for started in replica]
+        tokens = []
+        for log in logs:
+            for _ in range(100_000):  # the banner follows readiness at once: read until it is there
+                found = re.findall(r"admin token: (\S+) \(kept in the database\)", log.read_text(errors="replace"))
+                if found:
+                    break
+            tokens.append(found[0])
+        assert tokens[0] == tokens[1]
+        for base in bases:
+            answer = httpx.get(f"{base}/_admin/sandboxes", headers={"Authorization": f"Bearer {tokens[0]}"}, timeout=60)
+            assert answer.status_code == 200, answer.text
+            assert "_pruefstand" not in answer.text  # the internal sandbox is never listed
