@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import ctypes
 import itertools
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,26 @@ def seed_examples() -> dict[str, dict[str, Any]]:
 def example(seed_examples: dict[str, dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
     """A fresh, mutable copy of a seed example."""
     return lambda name: copy.deepcopy(seed_examples[name])
+
+
+def dies_with_the_test() -> None:
+    """preexec_fn of a process a test starts: it gets SIGTERM when the test process ends, however it ends (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 (the hook's signature)
+    """SIGTERM ends a run as Ctrl-C does: the fixtures' teardown runs (servers stopped, clusters removed)."""
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+
+
+# Seconds a test waits for something it waits on (a server's readiness, a delivery) before it calls it a hang: never a
+# budget a busy machine must meet (tests wait on readiness, not on the clock).
+GUARD = 600.0
 
 
 def make_settings(**overrides: Any) -> Settings:

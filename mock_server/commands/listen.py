@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -57,16 +59,21 @@ def listen(host: str, port: int, record_file: Path | None) -> None:
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     listener = CallbackListener(on_received=received)
+    # SIGINT and SIGTERM end it, also when the parent started it with them ignored (a shell's `&` ignores SIGINT)
+    stopped = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopped.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with listener.serving(host, port) as url:
             click.echo(f"listening on {url} (Ctrl-C ends)", err=True)
-            while True:
-                time.sleep(3600)
+            while not stopped.wait(3600):
+                pass
     except RuntimeError as exc:
         raise click.ClickException(f"{exc} (is the port taken?)") from exc
-    except KeyboardInterrupt:
-        console.flush()
-        click.echo(f"\n{len(listener.received())} request(s) received", err=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.flush()
+    click.echo(f"\n{len(listener.received())} request(s) received", err=True)
 
 
 def summary(body: Any) -> str:

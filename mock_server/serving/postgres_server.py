@@ -5,10 +5,12 @@ on a free loopback port, torn down (and the folder removed) afterwards. Needs De
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,16 +62,32 @@ def temporary_postgres(*, user: str = "pruefstand") -> Iterator[str]:
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise PostgresMissing(f"PostgreSQL did not start: {exc.stderr or exc.stdout}") from exc
+    stop = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+    # A watcher in a session of its own holds a pipe from this process: when this process ends in any way (even
+    # kill -9, or a Ctrl-C to the whole process group) the pipe closes, and the watcher stops the cluster and removes
+    # its folder. Nothing outlives the run that started it.
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", _WATCHER, json.dumps({"stop": stop, "folder": str(folder)})],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         yield f"postgresql://{user}@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        subprocess.run(stop, capture_output=True, timeout=60, check=False)
         shutil.rmtree(folder, ignore_errors=True)
+        assert watcher.stdin is not None
+        watcher.stdin.close()
+        watcher.wait(timeout=120)
+
+
+_WATCHER = """
+import json, shutil, subprocess, sys
+task = json.loads(sys.argv[1])
+sys.stdin.buffer.read()  # until the starting process closes the pipe or ends
+subprocess.run(task["stop"], capture_output=True, timeout=60, check=False)
+shutil.rmtree(task["folder"], ignore_errors=True)
+"""
 
 
 def create_database(url: str, name: str) -> str:

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from pruefstand.mock_server.cli import main
 from pruefstand.mock_server.serving.process_hygiene import free_port
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, GUARD
 from tests.contract.test_serve_process import serving, stop
 from tests.fixtures.broken_items import items_app
 
@@ -63,7 +63,7 @@ def test_the_mock_over_http_has_no_findings(tmp_path: Path) -> None:
             main, ["fuzz", "tmf622", "--url", f"{base}/tmf-api/productOrderingManagement/v4", "--max-examples", "10"]
         )
         # the shared mock's default sandbox is left alone: the fuzzer worked in a sandbox of its own
-        admin_get = functools.partial(httpx.get, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+        admin_get = functools.partial(httpx.get, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=GUARD)
         default_processes = admin_get(f"{base}/_admin/sandboxes/default/maco/processes").json()
         default_deliveries = admin_get(f"{base}/_admin/sandboxes/default/deliveries").json()
         default_requests = admin_get(f"{base}/_admin/sandboxes/default/requests").json()
@@ -127,11 +127,11 @@ def serving_app(app: Any, port: int | None = None) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + GUARD
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=GUARD)

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from pruefstand.mock_server.serving.process_hygiene import free_port
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, dies_with_the_test
 
 pytestmark = pytest.mark.slow
 TMF = "/tmf-api/productOrderingManagement/v4/productOrder"
@@ -62,6 +62,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             env={**os.environ, "PRUEFSTAND_ADMIN_TOKEN": ADMIN_TOKEN},
             stdout=sink,
             stderr=subprocess.STDOUT,
+            preexec_fn=dies_with_the_test,
         )
     try:
         while not ready.exists():  # readiness, not a time budget: the server says when it accepts

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.kernel.settings import SettingsError
 from pruefstand.mock_server.store import SQLiteStore
-from tests.conftest import ADMIN_TOKEN, get_token, make_settings
+from tests.conftest import ADMIN_TOKEN, GUARD, get_token, make_settings
 from tests.contract.test_fuzz_own_apis import serving_app
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -43,7 +43,7 @@ class Backend:
         return Starlette(routes=[Route("/updateProcessData", update, methods=["POST"])])
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
+def wait_for(condition: Callable[[], bool], seconds: float = GUARD) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:

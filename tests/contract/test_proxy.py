@@ -27,7 +27,7 @@ from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.cli import main
 from pruefstand.mock_server.serving.process_hygiene import free_port
 from pruefstand.mock_server.store import SQLiteStore
-from tests.conftest import make_settings
+from tests.conftest import GUARD, make_settings
 from tests.contract.test_fuzz_own_apis import serving_app
 
 ITEMS = Path(__file__).resolve().parents[1] / "fixtures" / "items.yaml"
@@ -72,7 +72,7 @@ def proxy_process(upstream: str, *extra: str) -> Iterator[tuple[str, dict[str, s
     output: dict[str, str] = {}
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + GUARD
         while True:
             try:
                 httpx.get(f"{url}/_proxy/requests", timeout=2)
@@ -84,12 +84,12 @@ def proxy_process(upstream: str, *extra: str) -> Iterator[tuple[str, dict[str, s
         yield url, output
     finally:
         process.send_signal(signal.SIGINT)
-        output["out"], output["err"] = process.communicate(timeout=20)
+        output["out"], output["err"] = process.communicate(timeout=GUARD)
 
 
 def partner_session(proxy: str) -> dict[str, Any]:
     """What a partner's client does, through the proxy."""
-    with httpx.Client(base_url=proxy, timeout=10) as client:
+    with httpx.Client(base_url=proxy, timeout=GUARD) as client:
         created = client.post("/items", json={"name": "widget"}, headers={"X-Tenant": "t1"})
         item = created.json()
         read = client.get(f"/items/{item['id']}")
@@ -155,7 +155,7 @@ def test_a_recording_with_the_broken_answer_fails_on_replay_naming_it(tmp_path: 
     record = tmp_path / "items-all.yaml"
     with serving_app(items_upstream()) as upstream:
         with proxy_process(upstream, "--record", str(record), "--record-broken") as (proxy, _):
-            assert httpx.post(f"{proxy}/items", json={"name": "broken-2"}, timeout=10).status_code == 201
+            assert httpx.post(f"{proxy}/items", json={"name": "broken-2"}, timeout=GUARD).status_code == 201
         replayed = CliRunner().invoke(main, ["replay", str(record), "--spec", f"items={ITEMS}",
                                              "--api-url", f"items={upstream}"])  # fmt: skip
     assert replayed.exit_code == 1
@@ -164,7 +164,7 @@ def test_a_recording_with_the_broken_answer_fails_on_replay_naming_it(tmp_path: 
 
 def test_an_unreachable_upstream_is_a_502_in_the_journal() -> None:
     with proxy_process(f"http://127.0.0.1:{free_port()}") as (proxy, _):
-        answer = httpx.get(f"{proxy}/items/x", timeout=10)
+        answer = httpx.get(f"{proxy}/items/x", timeout=GUARD)
         [entry] = httpx.get(f"{proxy}/_proxy/requests").json()
     assert answer.status_code == 502
     assert "could not be reached" in answer.json()["message"]
@@ -180,7 +180,7 @@ def test_the_proxy_records_wiremock_mappings_that_serve_answers_as_the_upstream_
             proxy,
             output,
         ),
-        httpx.Client(base_url=proxy, timeout=10) as client,
+        httpx.Client(base_url=proxy, timeout=GUARD) as client,
     ):
         created = client.post("/items", json={"name": "widget"})
         item = created.json()

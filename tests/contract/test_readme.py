@@ -25,6 +25,7 @@ import pytest
 
 from pruefstand.mock_server.kernel.settings import load_settings
 from pruefstand.mock_server.serving.process_hygiene import free_port
+from tests.conftest import GUARD
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -106,7 +107,7 @@ def terminal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terminal]:
          str(folder / "events.jsonl")], env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + GUARD
         for url in (f"http://127.0.0.1:{ports['8080']}/healthz", f"http://127.0.0.1:{ports['9000']}/"):
             while True:
                 try:
@@ -122,7 +123,7 @@ def terminal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terminal]:
         for process in (server, listener):
             process.send_signal(signal.SIGINT)
             try:
-                process.communicate(timeout=20)
+                process.communicate(timeout=GUARD)
             except subprocess.TimeoutExpired:
                 process.kill()
 

@@ -18,7 +18,7 @@ import pytest
 from pruefstand.contracts.listener import CallbackListener
 from pruefstand.mock_server.kernel.settings import load_settings
 from pruefstand.mock_server.serving.process_hygiene import free_port
-from tests.conftest import ADMIN_TOKEN, token_form
+from tests.conftest import ADMIN_TOKEN, GUARD, token_form
 from tests.contract.test_maco_callbacks import wait_for
 from tests.contract.test_serve_process import serving
 from tests.contract.test_tmf622_termination_by_seller import SEED, _drive
@@ -52,7 +52,7 @@ def replicas(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
 
 def test_concurrent_receipts_over_two_replicas_are_numbered_without_gap_or_duplicate(replicas: list[str]) -> None:
     def create(n: int) -> str:
-        answer = httpx.post(f"{replicas[n % 2]}{Q}/create", json=RECEIPT, timeout=60)
+        answer = httpx.post(f"{replicas[n % 2]}{Q}/create", json=RECEIPT, timeout=GUARD)
         assert answer.status_code == 200, answer.text
         return str(answer.json())
 
@@ -79,7 +79,7 @@ def test_concurrent_duplicate_triggers_over_two_replicas_start_one_process(
         other = {**td, "empfaenger": {**td["empfaenger"], "gewerbekennzeichnung": False}}  # another payload
         body = {**trigger, "transaktionsdaten": other} if n % 2 else trigger
         auth = {"Authorization": f"Bearer {tokens[n % 2]}"}
-        return httpx.post(f"{replicas[n % 2]}/maco/inbound", json=body, headers=auth, timeout=60)
+        return httpx.post(f"{replicas[n % 2]}/maco/inbound", json=body, headers=auth, timeout=GUARD)
 
     with ThreadPoolExecutor(max_workers=25) as pool:
         answers = list(pool.map(post, range(50)))
@@ -115,7 +115,7 @@ def test_killing_one_replica_under_load_loses_no_acknowledged_write(postgres_url
                 if n == 60:
                     proc.send_signal(signal.SIGKILL)
                 try:
-                    answer = httpx.post(f"{(victim, survivor)[n % 2]}{Q}/create", json=RECEIPT, timeout=30)
+                    answer = httpx.post(f"{(victim, survivor)[n % 2]}{Q}/create", json=RECEIPT, timeout=GUARD)
                 except httpx.TransportError:
                     return None  # never acknowledged: the client would retry
                 return str(answer.json()) if answer.status_code == 200 else None

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from pruefstand.mock_server.serving.process_hygiene import free_port
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, GUARD
 from tests.contract.test_serve_process import serving
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 def test_a_mapping_folder_answers_over_http_in_every_sandbox_and_a_fault_cuts_the_connection(tmp_path: Path) -> None:
     mock = serving(tmp_path / "s.db", free_port(), "--mappings", str(MAPPINGS), "--workers", "1")
-    with mock as (base, _), httpx.Client(base_url=base, timeout=10) as client:
+    with mock as (base, _), httpx.Client(base_url=base, timeout=GUARD) as client:
         for sandbox in ("default", "ci-1"):
             echoed = client.post("/echo/x1?q=y", json={"name": "N"}, headers={"X-Pruefstand-Sandbox": sandbox})
             assert echoed.json() == {"id": "x1", "q": "y", "name": "N", "method": "POST"}

@@ -474,3 +474,21 @@ def test_a_trigger_recorded_before_the_orjson_digest_is_still_replayed_and_still
     assert replayed.json() == first
     other = example("Z34_Marktlokation")
     assert post(client, other, auth).status_code == 409
+
+
+@pytest.mark.parametrize("value", ["1.000001", 1.000001, "0.95"])
+def test_a_loss_factor_is_taken_as_a_number_or_a_decimal_string(
+    client: TestClient, auth: dict[str, str], example: Callable[[str], Payload], value: Any
+) -> None:
+    body = example("Z33_Marktlokation_Addition")
+    body["zusatzdaten"]["prozessId"] = f"loss-{value!s}"
+    step = body["stammdaten"]["BERECHNUNGSFORMEL"][0]["rechenschritte"][0]
+    step["verlustfaktorTrafo"] = value
+    step["verlustfaktorLeitung"] = value
+    answer = post(client, body, auth)
+    assert answer.status_code == 201, answer.text
+    step["verlustfaktorTrafo"] = "1.0000001"  # seven decimals: refused by the rule, not by the type
+    body["zusatzdaten"]["prozessId"] = f"loss-refused-{value!s}"
+    refused = post(client, body, auth)
+    assert refused.status_code == 400
+    assert "verlustfaktorTrafo: 1.0000001 has more than 6 decimals (AHB 25001 [912])" in refused.json()["message"]

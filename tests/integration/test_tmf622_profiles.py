@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from pruefstand.contracts.listener import CallbackListener
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.store import SQLiteStore
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.conftest import ADMIN_TOKEN, GUARD, make_settings
 
 TMF = "/tmf-api/productOrderingManagement/v4"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -69,7 +69,7 @@ def test_the_plain_v4_seller_steps_through_v4_states_only_and_every_event_is_val
         client.patch(f"{TMF}/productOrder/{order['id']}", json={"description": "changed"})
         for _ in range(2):
             assert client.post(f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}/next", headers=ADMIN)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + GUARD
         while len(listener.received()) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
     received = [m.body for m in listener.received()]
@@ -116,7 +116,7 @@ def test_delete_removes_a_plain_order_and_the_fit_profile_keeps_every_order(clie
     with listener.serving() as url:
         assert client.post(f"{TMF}/hub", json={"callback": url, "query": "eventType=ProductOrderDeleteEvent"})
         gone = client.delete(f"{TMF}/productOrder/{order['id']}")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + GUARD
         while not listener.received() and time.monotonic() < deadline:
             time.sleep(0.05)
     assert gone.status_code == 204
@@ -217,7 +217,7 @@ def test_the_hub_takes_the_seeds_query_wording_and_refuses_a_query_it_cannot_eva
         assert client.post(f"{TMF}/hub", json={"callback": url, "query": seed_wording}).status_code == 201
         client.post(f"{TMF}/productOrder", json={**PLAIN, "category": "terminationBySeller"})
         client.post(f"{TMF}/productOrder", json={**PLAIN, "category": "productChange"})  # not for this subscription
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + GUARD
         while len(listener.received()) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.2)

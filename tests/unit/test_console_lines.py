@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from pruefstand.mock_server.http.console_lines import BatchedConsole
+from tests.conftest import GUARD
 
 
 class _Console(io.StringIO):
@@ -34,7 +35,7 @@ def _logger(handler: logging.Handler) -> logging.Logger:
     return logger
 
 
-def _until(condition: Callable[[], object], seconds: float = 5) -> None:
+def _until(condition: Callable[[], object], seconds: float = GUARD) -> None:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.01)

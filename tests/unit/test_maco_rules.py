@@ -217,6 +217,12 @@ RULES: tuple[Rule, ...] = (
     Rule("allocation-factor-decimals", "[912]", "the allocation factor has at most 6 decimals",
          "Z33_Marktlokation_Addition", [op("add", f"{STEPS}/0/aufteilungsfaktorEnergiemenge", 0.1234567)],
          "$.stammdaten.BERECHNUNGSFORMEL[0].rechenschritte[0].aufteilungsfaktorEnergiemenge", "[912]"),
+    Rule("period-quality", "SG6 RFF+Z49/Z53", "a period has datenqualitaet GUELTIGE_DATEN or KEINE_DATEN",
+         "Z41_Marktlokation", [op("replace", "/stammdaten/VERWENDUNGSZEITRAUM/0/datenqualitaet", "INFORMATIVE_DATEN")],
+         "$.stammdaten.VERWENDUNGSZEITRAUM[0].datenqualitaet", "(AHB 25001 SG6)"),
+    Rule("bo-meta", "BO4E (domain/maco.md §10)", "every business object carries boTyp and versionStruktur",
+         "Z41_Marktlokation", [op("remove", "/stammdaten/BERECHNUNGSFORMEL/0/versionStruktur")],
+         "$.stammdaten.BERECHNUNGSFORMEL[0].versionStruktur", "is required on every business object"),
 )  # fmt: skip
 
 

@@ -229,3 +229,36 @@ def test_a_period_at_the_edge_of_the_calendar_is_named_not_a_crash(value: str) -
     found = period_date_violations([{"zeitraumId": 1, "verwendungAb": value}], now=datetime(2026, 1, 1, tzinfo=UTC))
     assert [v.path for v in found] == ["$.stammdaten.VERWENDUNGSZEITRAUM[0].verwendungAb"] * 2
     assert found[1].message == f"{value!r} lies outside the years 1 to 9999 in German time"
+
+
+def test_a_period_is_gueltige_or_keine_daten_only(example: Callable[[str], Payload]) -> None:
+    """AHB 25001 SG6: RFF+Z49 (GUELTIGE_DATEN) or RFF+Z53 (KEINE_DATEN); a second period with INFORMATIVE_DATEN and
+    no formula is refused."""
+    payload = example("Z41_Marktlokation")
+    periods = payload["stammdaten"]["VERWENDUNGSZEITRAUM"]
+    periods[0]["verwendungBis"] = "2026-06-30T22:00:00Z"
+    periods.append({**periods[0], "zeitraumId": 2, "datenqualitaet": "INFORMATIVE_DATEN",
+                    "verwendungAb": "2026-06-30T22:00:00Z"})  # fmt: skip
+    periods[1].pop("verwendungBis")
+    found = pi25001_violations(payload)
+    assert "$.stammdaten.VERWENDUNGSZEITRAUM[1].datenqualitaet" in paths(found)
+    assert "GUELTIGE_DATEN (RFF+Z49) or KEINE_DATEN (RFF+Z53)" in str(found)
+    periods[1]["datenqualitaet"] = "KEINE_DATEN"
+    assert "$.stammdaten.VERWENDUNGSZEITRAUM[1].datenqualitaet" not in paths(pi25001_violations(payload))
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [("BERECHNUNGSFORMEL", "boTyp"), ("BERECHNUNGSFORMEL", "versionStruktur"), ("VERWENDUNGSZEITRAUM", "boTyp"),
+     ("VERWENDUNGSZEITRAUM", "versionStruktur")],
+)  # fmt: skip
+def test_every_business_object_carries_botyp_and_versionstruktur(
+    example: Callable[[str], Payload], where: str, key: str
+) -> None:
+    payload = example("Z41_Marktlokation")
+    del payload["stammdaten"][where][0][key]
+    found = pi25001_violations(payload)
+    assert paths(found) == [f"$.stammdaten.{where}[0].{key}"]
+    contact = example("Z34_Marktlokation")
+    del contact["transaktionsdaten"]["absender"]["ansprechpartner"]["versionStruktur"]
+    assert "$.transaktionsdaten.absender.ansprechpartner.versionStruktur" in paths(pi25001_violations(contact))

@@ -37,6 +37,7 @@ def pi25001_violations(body: Mapping[str, Any], *, now: datetime | None = None) 
     found = party_violations(td)
     found += location_violations(td)
     found += period_violations(periods)
+    found += bo_violations(formulas, periods, td.get("absender", {}))
     found += period_date_violations(periods, now=now)
     found += formula_period_violations(formulas, periods)
     for index, formula in enumerate(formulas):
@@ -88,10 +89,42 @@ def location_violations(td: Mapping[str, Any]) -> list[Violation]:
     ]
 
 
+PERIOD_QUALITIES = ("GUELTIGE_DATEN", "KEINE_DATEN")  # SG6 RFF+Z49 / RFF+Z53: the only two a 25001 period has
+
+
+def bo_violations(
+    formulas: Sequence[Mapping[str, Any]], periods: Sequence[Mapping[str, Any]], sender: Mapping[str, Any]
+) -> list[Violation]:
+    """Every business object of the trigger carries `boTyp` and `versionStruktur` (domain/maco.md §10; each object of
+    the published examples carries both): each BERECHNUNGSFORMEL, each VERWENDUNGSZEITRAUM, the sender's
+    ANSPRECHPARTNER (sender and receiver: their schema)."""
+    objects = [(f"$.stammdaten.BERECHNUNGSFORMEL[{i}]", f) for i, f in enumerate(formulas)]
+    objects += [(f"{_PERIODS}[{i}]", p) for i, p in enumerate(periods)]
+    if isinstance(sender.get("ansprechpartner"), Mapping):
+        objects.append(("$.transaktionsdaten.absender.ansprechpartner", sender["ansprechpartner"]))
+    return [
+        Violation(f"{where}.{key}", "is required on every business object (BO4E, as the published examples carry it)")
+        for where, bo in objects
+        if isinstance(bo, Mapping)
+        for key in ("boTyp", "versionStruktur")
+        if key not in bo
+    ]
+
+
 def period_violations(periods: Sequence[Mapping[str, Any]]) -> list[Violation]:
-    """[55] zeitraumId 1, 2, 3 … in order of repetition; [58] verwendungBis required when a later period follows."""
+    """[55] zeitraumId 1, 2, 3 … in order of repetition; [58] verwendungBis required when a later period follows; a
+    period's datenqualitaet is GUELTIGE_DATEN (RFF+Z49) or KEINE_DATEN (RFF+Z53), the only two SG6 has in 25001."""
     found: list[Violation] = []
     for index, period in enumerate(periods):
+        quality = period.get("datenqualitaet")
+        if quality is not None and quality not in PERIOD_QUALITIES:
+            found.append(
+                Violation(
+                    f"{_PERIODS}[{index}].datenqualitaet",
+                    f"{quality!r} is not a 25001 period: GUELTIGE_DATEN (RFF+Z49) or KEINE_DATEN (RFF+Z53) (AHB 25001 "
+                    "SG6)",
+                )
+            )
         if period.get("zeitraumId") != index + 1:
             found.append(
                 Violation(
