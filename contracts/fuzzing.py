@@ -41,6 +41,8 @@ class FuzzTarget:
     # Hypothesis health checks that judge the generator, not the target (a contract whose schemas are so large that
     # generated data overruns Hypothesis' size budget now and then): not findings about the API.
     suppressed_health_checks: tuple[str, ...] = ()
+    # Checks whose premise the API does not share (e.g. a resource that exists by name, emptied by DELETE).
+    skipped_checks: tuple[str, ...] = ()
     # Seconds an answer of a target at a URL may take: a system that stops answering is an error named by its
     # operation, not a run that waits for ever.
     request_timeout: float = 30.0
@@ -126,7 +128,8 @@ def _config(target: FuzzTarget, options: FuzzOptions) -> SchemathesisConfig:
     config.projects.override.generation.update(
         max_examples=options.max_examples, deterministic=True, allow_x00=options.allow_x00
     )
-    config.projects.override.checks.update(excluded_check_names=list(options.excluded_checks))
+    excluded = [*options.excluded_checks, *(c for c in target.skipped_checks if c not in options.excluded_checks)]
+    config.projects.override.checks.update(excluded_check_names=excluded)
     if options.phases is not None:
         config.projects.override.phases.update(phases=list(options.phases))
     return config

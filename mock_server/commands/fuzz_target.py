@@ -115,6 +115,7 @@ def in_process_target(api: str, settings: Settings, headers: Mapping[str, str]) 
         headers={**auth, **headers},
         pinned=_pins(spec, OWN_LISTENER),
         suppressed_health_checks=info.suppressed_health_checks,
+        skipped_checks=info.skipped_checks,
     )
 
 
@@ -185,4 +186,5 @@ def url_target(
         excluded_tags=excluded,
         pinned={} if spec_file else _pins(spec, OWN_LISTENER),
         suppressed_health_checks=info.suppressed_health_checks if info else (),
+        skipped_checks=info.skipped_checks if info else (),
     )

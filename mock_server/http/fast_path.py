@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,10 +59,11 @@ class _Headers:
 
 
 class _Request:
-    """What the bearer check reads of a request: its headers."""
+    """What the bearer check reads of a request: its headers and query parameters."""
 
-    def __init__(self, headers: _Headers) -> None:
+    def __init__(self, headers: _Headers, query_string: bytes = b"") -> None:
         self.headers = headers
+        self.query_params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
 class FastTriggerMiddleware:
@@ -109,7 +111,7 @@ class FastTriggerMiddleware:
         if more is not None:  # the client went away mid-body: let the normal path see it as it is
             await self.app(scope, replaying(raw, more, receive), send)
             return
-        answer = await self._answer(headers, authorization[7:].strip(), raw)
+        answer = await self._answer(_Request(headers, scope.get("query_string", b"")), authorization[7:].strip(), raw)
         if answer is None:
             await self.app(scope, replaying(raw, None, receive), send)
             return
@@ -133,10 +135,10 @@ class FastTriggerMiddleware:
         except (ValueError, MockError):  # no or a malformed length, preference or sandbox: the normal path says so
             return False
 
-    async def _answer(self, headers: _Headers, token: str, raw: bytes) -> Mapping[str, Any] | None:
+    async def _answer(self, request: _Request, token: str, raw: bytes) -> Mapping[str, Any] | None:
         """The trigger's answer when every check passes, else None (the normal path answers, and says why)."""
         try:
-            info = self.verify(token, _Request(headers))
+            info = self.verify(token, request)
             body = parse_json_body(raw, max_depth=self.max_depth, refuse_nul=True)
         except Exception:  # a token refused (connexion's Unauthenticated), a malformed body: the normal path says why
             return None

@@ -33,6 +33,8 @@ class ApiInfo:
     auth: str = ""
     # Hypothesis health checks the official contract's size makes fail now and then (never a finding).
     suppressed_health_checks: tuple[str, ...] = ()
+    # Schemathesis checks whose premise the API does not share (named with the reason where the API is declared).
+    skipped_checks: tuple[str, ...] = ()
     ui: bool = True
 
     def spec_path(self, specs_root: Path) -> Path:
