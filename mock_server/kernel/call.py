@@ -4,6 +4,7 @@ the web framework's request context."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,3 +30,37 @@ class Call:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
+
+    def base_url(self) -> str:
+        """Where the client reached the mock (`http://host:port`), as it addressed it: from `Forwarded` (RFC 7239) or
+        `X-Forwarded-Proto`/`-Host` when a proxy stands in front, else the `Host` header."""
+        return request_base(self.headers)
+
+
+def request_base(headers: Mapping[str, str]) -> str:
+    """The scheme and authority a request was addressed to (see Call.base_url)."""
+    forwarded = _forwarded(headers.get("forwarded") or "")
+    proto = forwarded.get("proto") or _first(headers.get("x-forwarded-proto")) or "http"
+    host = forwarded.get("host") or _first(headers.get("x-forwarded-host")) or headers.get("host") or "localhost"
+    if proto.lower() not in ("http", "https") or not _AUTHORITY.fullmatch(host):
+        proto, host = "http", headers.get("host") or "localhost"
+        if not _AUTHORITY.fullmatch(host):
+            host = "localhost"
+    return f"{proto.lower()}://{host}"
+
+
+_AUTHORITY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+def _first(value: str | None) -> str | None:
+    return value.split(",")[0].strip() or None if value else None
+
+
+def _forwarded(value: str) -> dict[str, str]:
+    """The first element of an RFC 7239 Forwarded header, its parameters by (lower-case) name."""
+    found: dict[str, str] = {}
+    for pair in value.split(",")[0].split(";"):
+        name, sep, text = pair.strip().partition("=")
+        if sep:
+            found[name.strip().lower()] = text.strip().strip('"')
+    return found

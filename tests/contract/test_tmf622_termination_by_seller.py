@@ -69,10 +69,28 @@ SUPPLIER_CONTACT = {
     "salutation": "Frau",
     "givenName": "Lisa",
     "familyName": "Bach",
-    "contactMedium": [
-        {"mediumType": "phone", "characteristic": {"contactType": "fixed", "phoneNumber": "0221/789456"}},
-        {"mediumType": "phone", "characteristic": {"contactType": "mobile", "phoneNumber": "0178/78787878"}},
-        {"mediumType": "email", "characteristic": {"contactType": "email", "emailAddress": "l.bach@example.net"}},
+    "contactMedium": [  # both readings of the seed: v4's mediumType + characteristic, FIT 1.0's flat @type form
+        {
+            "@type": "PhoneContactMedium",
+            "mediumType": "phone",
+            "contactType": "fixed",
+            "phoneNumber": "0221/789456",
+            "characteristic": {"contactType": "fixed", "phoneNumber": "0221/789456"},
+        },
+        {
+            "@type": "PhoneContactMedium",
+            "mediumType": "phone",
+            "contactType": "mobile",
+            "phoneNumber": "0178/78787878",
+            "characteristic": {"contactType": "mobile", "phoneNumber": "0178/78787878"},
+        },
+        {
+            "@type": "EmailContactMedium",
+            "mediumType": "email",
+            "contactType": "email",
+            "emailAddress": "l.bach@example.net",
+            "characteristic": {"contactType": "email", "emailAddress": "l.bach@example.net"},
+        },
     ],
 }
 # The seed's steps 2-9: listener path, state, reason, and the history entry the event adds (the state left).

@@ -203,7 +203,7 @@ def test_sort_dotted_fields_and_a_partial_page(client: TestClient) -> None:
     dotted = client.get(f"{TMF}/productOrder/{ids[0]}", params={"fields": "productOrderItem.action,description"})
     assert dotted.json() == {
         "id": ids[0],
-        "href": f"{TMF}/productOrder/{ids[0]}",
+        "href": f"http://testserver{TMF}/productOrder/{ids[0]}",
         "description": "d2",
         "productOrderItem": [{"id": "1", "action": "add"}],
     }

@@ -82,7 +82,7 @@ def test_a_plain_v5_client_creates_lists_filters_retrieves_patches_cancels_and_d
     assert created.status_code == 201, created.text
     order = created.json()
     assert official("ProductOrder", order) == []
-    assert created.headers["Location"] == order["href"] == f"{V5}/productOrder/{order['id']}"
+    assert created.headers["Location"] == order["href"] == f"http://testserver{V5}/productOrder/{order['id']}"
     assert (order["@type"], order["state"]) == ("ProductOrder", "acknowledged")
     assert order["relatedParty"] == ORDER["relatedParty"]
     assert order["productOrderItem"][0]["productOffering"]["id"] == "FTTH-250"
@@ -131,8 +131,11 @@ def test_one_store_an_order_made_through_either_version_is_read_through_the_othe
     v4_order = {
         "productOrderItem": [{"id": "1", "action": "add", "product": {"id": "p-9", "name": "FTTH"}}],
         "relatedParty": [{"id": "c-2", "role": "customer", "@referredType": "Organization"}],
-        "externalId": [{"id": "B-7", "owner": "buyer"}],
+        "externalId": "B-7",  # plain v4: one string
     }
+    as_array = client.post(f"{V4}/productOrder", json={**v4_order, "externalId": [{"id": "B-7", "owner": "buyer"}]})
+    assert as_array.status_code == 400  # ExternalIdentifier[] is the FIT-API profile's (and v5's), not plain v4's
+    assert "$.externalId: is one string in plain TMF622 v4" in as_array.json()["message"]
     through_v4 = client.post(f"{V4}/productOrder", json=v4_order).json()
     as_v5 = client.get(f"{V5}/productOrder/{through_v4['id']}").json()
     assert official("ProductOrder", as_v5) == []
@@ -142,14 +145,18 @@ def test_one_store_an_order_made_through_either_version_is_read_through_the_othe
         "@referredType": "Organization",
     }
     assert as_v5["productOrderItem"][0]["product"] == {"@type": "ProductRef", "id": "p-9", "name": "FTTH"}
-    assert as_v5["externalId"] == [{"@type": "ExternalIdentifier", "id": "B-7", "owner": "buyer"}]
+    assert as_v5["externalId"] == [{"@type": "ExternalIdentifier", "id": "B-7"}]
+    external = [{"@type": "ExternalIdentifier", "id": "V5-1", "owner": "buyer"}]
+    listed_v5 = client.post(f"{V5}/productOrder", json={**ORDER, "externalId": external})
+    seen_by_v4 = client.get(f"{V4}/productOrder/{listed_v5.json()['id']}").json()
+    assert seen_by_v4["externalId"] == "V5-1"  # a plain v4 client reads v4's string
 
 
 def test_a_v5_subscriber_gets_v5_events_and_a_v4_subscriber_v4_events_of_the_same_orders(client: TestClient) -> None:
     v5_hub = client.post(f"{V5}/hub", json={"@type": "Hub", "callback": "http://127.0.0.1:9/v5-buyer"})
     assert v5_hub.status_code == 201, v5_hub.text
     assert official("Hub", v5_hub.json()) == []
-    assert v5_hub.headers["Location"] == f"{V5}/hub/{v5_hub.json()['id']}"
+    assert v5_hub.headers["Location"] == f"http://testserver{V5}/hub/{v5_hub.json()['id']}"
     client.post(f"{V4}/hub", json={"callback": "http://127.0.0.1:9/v4-buyer"})
     order = client.post(f"{V5}/productOrder", json=ORDER).json()
     step = f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}/next"
@@ -272,3 +279,26 @@ def test_a_v5_order_whose_v4_event_could_not_be_sent_is_refused_and_not_stored(c
     assert "v4 events require it" in refused.json()["message"]
     assert client.get(f"{V5}/productOrder").json() == []
     assert deliveries(client) == []
+
+
+def test_a_plain_v4_subscriber_gets_v4_shapes_and_no_event_v4_does_not_define(client: TestClient) -> None:
+    """In the plain profile an order made through v5 reaches a v4 subscriber with v4's externalId string; a milestone
+    (no event of TMF622 v4.0.0) goes to the v5 subscriber only, with a status v5 allows."""
+    client.post(f"{V4}/hub", json={"callback": "http://127.0.0.1:9/v4-buyer"})
+    client.post(f"{V5}/hub", json={"@type": "Hub", "callback": "http://127.0.0.1:9/v5-buyer"})
+    external = [{"@type": "ExternalIdentifier", "id": "V5-9", "owner": "buyer"}]
+    order = client.post(f"{V5}/productOrder", json={**ORDER, "externalId": external}).json()
+    admin = f"/_admin/sandboxes/default/tmf622/productOrder/{order['id']}"
+    reached = client.post(f"{admin}/milestone", json={"name": "pointOfNoReturn"}, headers=ADMIN)
+    assert reached.status_code == 200, reached.text
+    sent = deliveries(client)
+    to_v4 = [d["payload"] for d in sent if "/v4-buyer" in d["target"]]
+    to_v5 = [d["payload"] for d in sent if "/v5-buyer" in d["target"]]
+    assert "ProductOrderMilestoneEvent" not in [e["eventType"] for e in to_v4]
+    assert to_v4[0]["eventType"] == "ProductOrderCreateEvent"
+    assert {e["event"]["productOrder"]["externalId"] for e in to_v4} == {"V5-9"}
+    [milestone] = [e for e in to_v5 if e["eventType"] == "ProductOrderMilestoneEvent"]
+    [shown] = milestone["event"]["productOrder"]["productOrderMilestone"]
+    assert shown["status"] == "Completed"  # v5: Yet-To-Reach, Completed or Violated
+    assert official("ProductOrderMilestoneEvent", milestone) == []
+    assert client.get(f"{V5}/productOrder/{order['id']}").json()["productOrderMilestone"][0]["status"] == "Completed"

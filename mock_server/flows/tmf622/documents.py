@@ -58,6 +58,27 @@ SERVER_OWNED = frozenset(
 )
 
 
+PLAIN_PROFILE = "tmf622"
+
+
+def plain_v4(node: Any) -> Any:
+    """An order (or the orders of an answer or event) as plain TMF622 v4 shows it: `externalId` is one string there
+    (the FIT-API profile and v5 keep ExternalIdentifier[]): the first identifier's id."""
+    if isinstance(node, list):
+        return [plain_v4(item) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    shown = {key: plain_v4(value) if key in ("event", "productOrder") else value for key, value in node.items()}
+    external = shown.get("externalId")
+    if isinstance(external, list):
+        first = next((str(i["id"]) for i in external if isinstance(i, Mapping) and i.get("id") is not None), None)
+        if first is None:
+            shown.pop("externalId")
+        else:
+            shown["externalId"] = first
+    return shown
+
+
 def buyer_of(body: Mapping[str, Any]) -> str | Violation:
     """The Auftraggeber of an order: the `relatedParty` with a buyer role (customer, buyer), else the
     `engagedParty.businessId` of its buyerServiceContract agreement (as the FIT seed names the Auftraggeber-Nummer)."""

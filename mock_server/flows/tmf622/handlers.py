@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pruefstand.contracts import Spec
-from pruefstand.mock_server.flows.tmf622.documents import BASE
+from pruefstand.contracts import Spec, Violation
+from pruefstand.mock_server.flows.tmf622.documents import BASE, plain_v4
+from pruefstand.mock_server.flows.tmf622.hrefs import with_absolute_hrefs
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
 from pruefstand.mock_server.flows.tmf622.profile import PROFILE_HEADER
 from pruefstand.mock_server.flows.tmf622.service import OrderService
@@ -62,6 +63,21 @@ class OrderHandlers:
         return query
 
     def operations(self) -> dict[str, Any]:
+        """Each operation's handler; every answer names resources with absolute hrefs (hrefs.py)."""
+        return {name: with_absolute_hrefs(handler, self._v4_view) for name, handler in self._handlers().items()}
+
+    def _v4_view(self, call: Call, body: Any) -> Any:
+        """In the plain TMF622 v4 profile an order shows v4's own shapes (documents.plain_v4)."""
+        return plain_v4(body) if self._orders.plain(call.sandbox, _profile(call)) else body
+
+    def _plain_checked(self, call: Call, body: Any) -> None:
+        """A plain v4 client sends externalId as one string: an array is the FIT-API profile's (or v5's) shape."""
+        listed = isinstance(body, Mapping) and isinstance(body.get("externalId"), list)
+        if listed and self._orders.plain(call.sandbox, _profile(call)):
+            raise BadRequest([Violation("$.externalId", "is one string in plain TMF622 v4 (ExternalIdentifier[] is "
+                                        "the FIT-API profile's, or v5's)")])  # fmt: skip
+
+    def _handlers(self) -> dict[str, Any]:
         return {
             "listProductOrder": self.list_orders,
             "createProductOrder": self.create_order,
@@ -87,6 +103,7 @@ class OrderHandlers:
         return _listed(self._orders.orders(call.sandbox, query, offset, limit, sort), fields, offset)
 
     async def create_order(self, call: Call, body: dict[str, Any], fields: str | None = None) -> Answer:
+        self._plain_checked(call, body)
         try:
             order = self._orders.create_order(call.sandbox, body, profile=_profile(call))
         except EventContractError as exc:  # attributes the request schema leaves open, in a shape no order can have
@@ -98,6 +115,7 @@ class OrderHandlers:
         return select_fields(order, fields), 200, {"Content-Type": "application/json"}
 
     async def patch_order(self, call: Call, body: dict[str, Any] | list[dict[str, Any]], **path: str) -> Answer:
+        self._plain_checked(call, body)
         try:
             patched = self._orders.patch_order(call.sandbox, _id(path), body, profile=_profile(call))
         except EventContractError as exc:  # a JSON Patch's values are free: the result must still be a ProductOrder

@@ -8,6 +8,7 @@ from typing import Any
 
 from pruefstand.contracts import SchemaValidator, Spec, Violation
 from pruefstand.mock_server.delivery.targets import TargetPolicy
+from pruefstand.mock_server.flows.tmf622.documents import plain_v4
 from pruefstand.mock_server.flows.tmf622.events import OrderEvent
 from pruefstand.mock_server.flows.tmf622.notifications import Subscription, deliveries_for, event_body, query_violations
 from pruefstand.mock_server.flows.tmf622.records import SUBSCRIPTION_KIND, read_subscriptions
@@ -15,6 +16,9 @@ from pruefstand.mock_server.flows.tmf622.v5 import event_v5
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
 from pruefstand.mock_server.store import FlowStore, OutboundMessage, SandboxUnit
+
+# Events the official TMF622 v4.0.0 does not define (the FIT-API overlay and v5 do): never sent to a plain v4 subscriber
+NOT_IN_V4 = frozenset({"ProductOrderMilestoneEvent", "ProductOrderJeopardyAlertEvent"})
 
 
 class EventContractError(MockError):
@@ -97,9 +101,12 @@ class Hub:
             if not uow.delete(SUBSCRIPTION_KIND, subscription_id):
                 raise NotFound(f"no hub subscription {subscription_id!r}")
 
-    def publish(self, uow: SandboxUnit, events: Iterable[OrderEvent], *, field_path: str = "array") -> None:
+    def publish(
+        self, uow: SandboxUnit, events: Iterable[OrderEvent], *, field_path: str = "array", plain: bool = False
+    ) -> None:
         """Validate each event against the listener contract and queue it, in order, for every subscription whose
-        query wants it (a task's event is matched on the order it belongs to)."""
+        query wants it (a task's event is matched on the order it belongs to). `plain`: the order is in the plain
+        TMF622 v4 profile, so a v4 subscriber gets v4's shapes and no event v4 does not define (milestones)."""
         subscriptions = [
             Subscription(s["id"], s["callback"], s.get("query") or "", s.get("version") or "v4")
             for s in read_subscriptions(uow)
@@ -122,11 +129,12 @@ class Hub:
             found = [
                 delivery
                 for version, wanting in by_version.items()
+                if version == "v5" or not (plain and event.event_type in NOT_IN_V4)
                 for delivery in deliveries_for(
                     wanting,
                     event.event_type,
                     event.subject,
-                    event_v5(body) if version == "v5" else body,
+                    event_v5(body) if version == "v5" else plain_v4(body) if plain else body,
                     append_listener_path=self._append_listener_path,
                 )
             ]

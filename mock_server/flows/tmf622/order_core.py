@@ -18,6 +18,7 @@ from pruefstand.mock_server.flows.tmf622.documents import (
     AGREEMENT_KIND,
     INDEXES,
     ORDER_KIND,
+    PLAIN_PROFILE,
     PLAN_KIND,
     PRODUCT_KIND,
     PROFILE_KIND,
@@ -265,7 +266,11 @@ class OrderCore:
         self._publish(uow, p, [ProductOrderCreateEvent(order, now), ProductOrderStateChangeEvent(order, now)])
 
     def _publish(self, uow: SandboxUnit, p: Profile, events: Sequence[OrderEvent]) -> None:
-        self.hub.publish(uow, events, field_path=p.field_path)
+        self.hub.publish(uow, events, field_path=p.field_path, plain=p.name == PLAIN_PROFILE)
+
+    def plain(self, sandbox: str, requested: str | None = None) -> bool:
+        """Whether a request works in the plain TMF622 v4 profile (its answers show v4's own shapes)."""
+        return self.profile_for(self._store.view(sandbox), requested).name == PLAIN_PROFILE
 
     @staticmethod
     def _stored_order(reader: SandboxView, order_id: str) -> dict[str, Any]:

@@ -145,7 +145,7 @@ class SellerUseCases(OrderCore):
             order = self._stored_order(uow, order_id)
             if p.orders.is_final(str(order["state"])):
                 raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r}: no more milestones")
-            milestone = {"id": self._ids.uuid(), "name": name, "milestoneDate": now, "status": "reached"}
+            milestone = {"id": self._ids.uuid(), "name": name, "milestoneDate": now, "status": "Completed"}
             if message:
                 milestone["message"] = message
             order["productOrderMilestone"] = [*order.get("productOrderMilestone", []), milestone]

@@ -145,6 +145,8 @@ def order_v5(order: Mapping[str, Any]) -> dict[str, Any]:
             shown[key] = [party_v5(p) for p in value if isinstance(p, Mapping)]
         elif key == "productOrderItem" and isinstance(value, list):
             shown[key] = [item_v5(i) for i in value if isinstance(i, Mapping)]
+        elif key == "productOrderMilestone" and isinstance(value, list):
+            shown[key] = [_milestone_v5(m) for m in value if isinstance(m, Mapping)]
         elif key == "externalId":
             ids = value if isinstance(value, list) else [{"id": str(value)}]
             shown[key] = [_typed(i, "ExternalIdentifier") for i in ids if isinstance(i, Mapping)]
@@ -152,6 +154,17 @@ def order_v5(order: Mapping[str, Any]) -> dict[str, Any]:
             shown[key] = _typed_all(value, _REF_TYPES[key], needs_id=key in _REQUIRES_ID)
         else:
             shown[key] = value
+    return shown
+
+
+_MILESTONE_STATES = ("Yet-To-Reach", "Completed", "Violated")
+
+
+def _milestone_v5(milestone: Mapping[str, Any]) -> dict[str, Any]:
+    """v5's milestone status is Yet-To-Reach, Completed or Violated: a milestone stored before that was `reached`."""
+    shown: dict[str, Any] = {**milestone, "@type": milestone.get("@type") or "ProductOrderMilestone"}
+    if shown.get("status") not in _MILESTONE_STATES:
+        shown["status"] = "Completed"
     return shown
 
 

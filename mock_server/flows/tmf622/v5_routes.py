@@ -9,8 +9,9 @@ stored documents (flows/tmf622/v5.py); the tests check them against the official
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from pruefstand.contracts import MalformedMessage, SchemaValidator, Violation, b
 from pruefstand.contracts.derived_contract import schema_ref
 from pruefstand.contracts.json_body import parse_json_body
 from pruefstand.mock_server.flows.tmf622 import documents, v5
+from pruefstand.mock_server.flows.tmf622.hrefs import absolute, absolute_location
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
 from pruefstand.mock_server.flows.tmf622.profile import PROFILE_HEADER
 from pruefstand.mock_server.flows.tmf622.service import OrderService, patch_refusals
@@ -32,6 +34,7 @@ from pruefstand.mock_server.flows.tmf622.tmf630 import (
     select_fields,
     sort_violations,
 )
+from pruefstand.mock_server.kernel.call import request_base
 from pruefstand.mock_server.kernel.errors import BadRequest
 from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 
@@ -59,16 +62,16 @@ class V5Routes:
     def routes(self) -> list[Route]:
         base = v5.V5_BASE
         return [
-            Route(f"{base}/productOrder", self.list_orders, methods=["GET"]),
-            Route(f"{base}/productOrder", self.create_order, methods=["POST"]),
-            Route(f"{base}/productOrder/{{id}}", self.retrieve_order, methods=["GET"]),
-            Route(f"{base}/productOrder/{{id}}", self.patch_order, methods=["PATCH"]),
-            Route(f"{base}/productOrder/{{id}}", self.delete_order, methods=["DELETE"]),
-            Route(f"{base}/cancelProductOrder", self.list_tasks, methods=["GET"]),
-            Route(f"{base}/cancelProductOrder", self.create_task, methods=["POST"]),
-            Route(f"{base}/cancelProductOrder/{{id}}", self.retrieve_task, methods=["GET"]),
-            Route(f"{base}/hub", self.register, methods=["POST"]),
-            Route(f"{base}/hub/{{id}}", self.unregister, methods=["DELETE"]),
+            Route(f"{base}/productOrder", _absolute(self.list_orders), methods=["GET"]),
+            Route(f"{base}/productOrder", _absolute(self.create_order), methods=["POST"]),
+            Route(f"{base}/productOrder/{{id}}", _absolute(self.retrieve_order), methods=["GET"]),
+            Route(f"{base}/productOrder/{{id}}", _absolute(self.patch_order), methods=["PATCH"]),
+            Route(f"{base}/productOrder/{{id}}", _absolute(self.delete_order), methods=["DELETE"]),
+            Route(f"{base}/cancelProductOrder", _absolute(self.list_tasks), methods=["GET"]),
+            Route(f"{base}/cancelProductOrder", _absolute(self.create_task), methods=["POST"]),
+            Route(f"{base}/cancelProductOrder/{{id}}", _absolute(self.retrieve_task), methods=["GET"]),
+            Route(f"{base}/hub", _absolute(self.register), methods=["POST"]),
+            Route(f"{base}/hub/{{id}}", _absolute(self.unregister), methods=["DELETE"]),
             Route(f"{base}/openapi.json", self._openapi, methods=["GET"]),
         ]
 
@@ -222,6 +225,24 @@ def _count(params: Mapping[str, str], name: str, minimum: int) -> int | None:
     if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < minimum:  # len first: no huge int
         raise BadRequest([Violation(f"query parameter {name}", f"{text!r} is not an integer >= {minimum}")])
     return int(text)
+
+
+def _absolute(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint's JSON answer with absolute hrefs and Location for the request's base (hrefs.py)."""
+
+    @functools.wraps(endpoint)
+    async def answering(request: Request) -> Response:
+        response = await endpoint(request)
+        if not isinstance(response, JSONResponse):
+            return response
+        base = request_base(request.headers)
+        kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type", "location")}
+        if "location" in response.headers:
+            kept["Location"] = response.headers["location"]
+        body = absolute(json.loads(bytes(response.body)), base)
+        return JSONResponse(body, response.status_code, headers=absolute_location(kept, base))
+
+    return answering
 
 
 def _page(items: list[dict[str, Any]], total: int, offset: int | None, fields: str | None) -> Response:
