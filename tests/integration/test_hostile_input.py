@@ -30,6 +30,9 @@ HOSTILE: dict[str, tuple[bytes, dict[str, str]]] = {
     "NaN": (b'{"a": NaN}', JSON),
     "text/plain": (b"hello", {"Content-Type": "text/plain"}),
     "odd media type": (b'{"a": 1}', {"Content-Type": "application/x-evil; charset=ebcdic"}),
+    "U+0000 in a value": (b'{"a": "x\\u0000y"}', JSON),
+    "U+0000 in a key": (b'{"a\\u0000": 1}', JSON),
+    "a credential-looking field, cut": (b'{"password": "' + b"s" * 3000, JSON),
 }
 SHAPES = {
     "maco": {"errorCode", "message"},

@@ -134,8 +134,8 @@ def test_one_store_an_order_made_through_either_version_is_read_through_the_othe
         "externalId": "B-7",  # plain v4: one string
     }
     as_array = client.post(f"{V4}/productOrder", json={**v4_order, "externalId": [{"id": "B-7", "owner": "buyer"}]})
-    assert as_array.status_code == 400  # ExternalIdentifier[] is the FIT-API profile's (and v5's), not plain v4's
-    assert "$.externalId: is one string in plain TMF622 v4" in as_array.json()["message"]
+    assert as_array.status_code == 409  # ExternalIdentifier[] is the FIT-API profile's (and v5's), not plain v4's
+    assert "$.externalId: this sandbox works in the plain TMF622 v4 profile" in as_array.json()["message"]
     through_v4 = client.post(f"{V4}/productOrder", json=v4_order).json()
     as_v5 = client.get(f"{V5}/productOrder/{through_v4['id']}").json()
     assert official("ProductOrder", as_v5) == []

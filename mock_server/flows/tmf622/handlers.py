@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pruefstand.contracts import Spec, Violation
+from pruefstand.contracts import Spec
 from pruefstand.mock_server.flows.tmf622.documents import BASE, plain_v4
 from pruefstand.mock_server.flows.tmf622.hrefs import with_absolute_hrefs
 from pruefstand.mock_server.flows.tmf622.hub import EventContractError
@@ -21,7 +21,7 @@ from pruefstand.mock_server.flows.tmf622.tmf630 import (
     sort_violations,
 )
 from pruefstand.mock_server.kernel.call import Call
-from pruefstand.mock_server.kernel.errors import BadRequest
+from pruefstand.mock_server.kernel.errors import BadRequest, Conflict
 
 Answer = tuple[Any, int, dict[str, str]]
 
@@ -71,11 +71,16 @@ class OrderHandlers:
         return plain_v4(body) if self._orders.plain(call.sandbox, _profile(call)) else body
 
     def _plain_checked(self, call: Call, body: Any) -> None:
-        """A plain v4 client sends externalId as one string: an array is the FIT-API profile's (or v5's) shape."""
+        """A plain v4 client sends externalId as one string; ExternalIdentifier[] (which the served contract takes)
+        is the FIT-API profile's shape: in a sandbox working in the plain profile it conflicts with that choice (409,
+        naming how to choose the FIT profile)."""
         listed = isinstance(body, Mapping) and isinstance(body.get("externalId"), list)
         if listed and self._orders.plain(call.sandbox, _profile(call)):
-            raise BadRequest([Violation("$.externalId", "is one string in plain TMF622 v4 (ExternalIdentifier[] is "
-                                        "the FIT-API profile's, or v5's)")])  # fmt: skip
+            raise Conflict(
+                "$.externalId: this sandbox works in the plain TMF622 v4 profile, where externalId is one string; "
+                f"ExternalIdentifier[] is the FIT-API profile's (send {PROFILE_HEADER}: fit, or choose it for the "
+                "sandbox in the admin API)"
+            )
 
     def _handlers(self) -> dict[str, Any]:
         return {
