@@ -21,6 +21,8 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -38,6 +40,20 @@ _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 def system_resolver(host: str, port: int) -> list[str]:
     """The addresses the system resolver gives for host:port (TCP), in its order."""
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+REGISTRATION_LOOKUP_SECONDS = 2.0
+_lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pruefstand-lookup")
+
+
+def _bounded(resolve: Resolver, host: str, port: int) -> list[str]:
+    """A lookup at registration, given at most REGISTRATION_LOOKUP_SECONDS (a registration is answered in a request:
+    a resolver that hangs must not hold it); one that takes longer counts as not resolvable now (checked again, in
+    full, at each delivery)."""
+    try:
+        return _lookups.submit(resolve, host, port).result(timeout=REGISTRATION_LOOKUP_SECONDS)
+    except FutureTimeout as exc:
+        raise OSError(f"no answer from the resolver within {REGISTRATION_LOOKUP_SECONDS:g} s") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +119,7 @@ class TargetPolicy:
         if not resolve:
             return None
         try:
-            found = self.resolve(name, port or (443 if parts.scheme.lower() == "https" else 80))
+            found = _bounded(self.resolve, name, port or (443 if parts.scheme.lower() == "https" else 80))
         except (OSError, UnicodeError):
             return None  # not resolvable now: resolved and checked again at each delivery
         return self.resolved_refusal(name, found)

@@ -147,3 +147,22 @@ def test_a_name_is_resolved_and_every_address_it_resolves_to_is_checked() -> Non
 def test_allow_list_entries_are_checked_when_the_mock_starts(entry: str, says: str) -> None:
     with pytest.raises(SettingsError, match=re.escape(says)):
         TargetPolicy.from_patterns([entry])
+
+
+def test_a_resolver_that_hangs_never_holds_a_registration(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from pruefstand.mock_server.delivery import targets
+
+    release = threading.Event()
+
+    def hanging(_host: str, _port: int) -> list[str]:
+        release.wait()
+        return ["169.254.169.254"]
+
+    monkeypatch.setattr(targets, "REGISTRATION_LOOKUP_SECONDS", 0.01)
+    try:
+        # not resolvable now: admitted by name, and resolved (and refused) again at delivery
+        assert TargetPolicy.from_patterns(["*"], resolve=hanging).refusal("http://slow.example/x") is None
+    finally:
+        release.set()
