@@ -33,3 +33,14 @@ def preflight(document: Mapping[str, Any], base_url: str, headers: Mapping[str, 
             f"{what} {base_url}: the contract's paths all answer 404 ({tried}); is the API's base path missing from "
             f"{what}?"
         )
+
+
+def answers(url: str, what: str) -> None:
+    """Anything answering HTTP at `url` (any status); a connection error is a ClickException naming the option."""
+    try:
+        with httpx.Client(timeout=30, trust_env=False) as client:
+            client.get(url)
+    except httpx.TransportError as exc:
+        raise click.ClickException(
+            f"{what} {url}: nothing answers there ({type(exc).__name__}: {exc}); is the system running?"
+        ) from exc

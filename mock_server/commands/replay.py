@@ -76,6 +76,7 @@ def replay(
     """Replay scenario files (or folders of them) against the mock in-process, or against --url; exit 1 on failure."""
     from pruefstand.contracts.scenarios import FAILED, SKIPPED, ScenarioFinished, ScenarioRunner, load_scenario
     from pruefstand.contracts.scenarios import reports as scenario_reports
+    from pruefstand.mock_server.commands.reachability import answers
     from pruefstand.mock_server.commands.scenario_target import in_process_target as scenario_in_process
     from pruefstand.mock_server.commands.scenario_target import url_target as scenario_url_target
 
@@ -97,6 +98,8 @@ def replay(
     env = dict(os.environ)
     if is_mock and (url or named):
         env[ADMIN_TOKEN_ENV] = _admin_token(env, admin_token_file)
+    for option, where in ([("--url", url)] if url else []) + [("--api-url", u) for u in named.values()]:
+        answers(where, option)  # before any scenario runs: a system that is not there is one line, not every step
     target = (
         scenario_url_target(
             url, named, is_mock=is_mock, env=env, listen=listen, callback_url=callback_url, push_to=push_to

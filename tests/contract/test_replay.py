@@ -217,6 +217,7 @@ def test_a_scenario_whose_steps_were_all_skipped_is_reported_as_skipped_not_pass
         "  instead: nothing to check against a real system\n",
         encoding="utf-8",
     )
-    result = CliRunner().invoke(main, ["replay", str(only_mock), "--url", "http://127.0.0.1:9"])
+    with serving_app(Starlette()) as url:  # a real system (it answers), where none of the mock's steps can run
+        result = CliRunner().invoke(main, ["replay", str(only_mock), "--url", url])
     assert result.exit_code == 0, result.output
     assert "1 scenario(s): 0 passed, 0 failed, 1 skipped (no step could run here)" in result.output

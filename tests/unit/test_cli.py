@@ -140,7 +140,8 @@ def test_replay_against_a_mock_without_its_admin_token_is_one_clear_error_before
         assert "pruefstand.db.admin-token is missing or empty" in missing.output
         Path("pruefstand.db.admin-token").write_text("kept-token\n", encoding="utf-8")
         found = runner.invoke(main, ["replay", scenarios, "--url", "http://127.0.0.1:9", "--mock"])
-        assert "admin token" not in found.output  # the kept token was taken; the run itself cannot connect
+        assert "admin token" not in found.output  # the kept token was taken; then: nothing answers there
+        assert "--url http://127.0.0.1:9: nothing answers there" in found.output
 
 
 def test_example_and_lint_know_the_tmf622_v5_contract() -> None:
@@ -204,3 +205,16 @@ def test_fuzz_against_a_port_where_nothing_listens_fails_at_once_in_one_line() -
     assert result.output.startswith(f"Error: --url {url}: nothing answers there (ConnectError")
     assert " ok" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_replay_against_a_port_where_nothing_listens_fails_at_once_in_one_line() -> None:
+    from pruefstand.mock_server.serving.process_hygiene import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    scenario = Path(__file__).parents[2] / "scenarios" / "maco" / "token_expires.yaml"
+    result = CliRunner().invoke(main, ["replay", str(scenario), "--url", url])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == [
+        f"Error: --url {url}: nothing answers there (ConnectError: [Errno 111] Connection refused); is the system "
+        "running?"
+    ]
