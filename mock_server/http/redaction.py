@@ -34,7 +34,11 @@ _SECRET_NAMES = frozenset(
 _FORM_ONLY = frozenset({"code"})  # RFC 6749 §4.1.3's authorization code; in JSON `code` is an error code
 _NAMES = "|".join(sorted((re.escape(n) for n in _SECRET_NAMES), key=len, reverse=True))
 _FORM_NAMES = "|".join(sorted((re.escape(n) for n in _SECRET_NAMES | _FORM_ONLY), key=len, reverse=True))
-_ANY_NAME = re.compile(rf"(?i:{_FORM_NAMES})")
+# where a credential could be: a JSON member of that name, or a form/query pair; anything else (`rollencodetyp` holds
+# "code") is no reason to look closer
+# (each name holds one of these; a word that only looks like one costs a parse, never a credential kept)
+_MARKERS = ("token", "secret", "password", "assertion", "apikey", "api_key", "api-key", "code=", "code_verifier")
+assert all(any(marker in name for marker in _MARKERS) for name in _SECRET_NAMES)
 # a JSON member whose value is a string (closed or cut), a form/query pair
 _JSON_MEMBER = re.compile(rf'("(?i:{_NAMES})"\s*:\s*")((?:[^"\\]|\\.)*)("?)')
 _FORM_PAIR = re.compile(rf"(?<![^&?\s])((?i:{_FORM_NAMES})=)([^&\s]*)")
@@ -47,7 +51,7 @@ def secret_name(name: str) -> bool:
 def redacted_text(text: str) -> str:
     """A body as text with every credential's value replaced: parsed as JSON or as a form when it is one, else (a
     body that was cut) by pattern."""
-    if not _ANY_NAME.search(text):  # the common case: nothing to look at closer
+    if not _may_hold_secret(text):  # the common case: nothing to look at closer
         return text
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
@@ -65,13 +69,20 @@ def redacted_text(text: str) -> str:
 
 def redacted_query(query: str) -> str:
     """A query string (or form body) with every credential's value replaced; the other pairs unchanged."""
-    if not _FORM_PAIR.search(query):
+    if not _may_hold_secret(query) or not _FORM_PAIR.search(query):
         return query
     try:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
     except ValueError:
         return _FORM_PAIR.sub(lambda m: m.group(1) + REDACTED, query)
     return urlencode([(k, REDACTED if k.lower() in _SECRET_NAMES | _FORM_ONLY else v) for k, v in pairs], safe="() ")
+
+
+def _may_hold_secret(text: str) -> bool:
+    """A quick look (plain substring tests, a few µs for a trigger): a credential's JSON member name or form key is
+    there; only then the text is parsed."""
+    lowered = text.lower()
+    return any(marker in lowered for marker in _MARKERS)
 
 
 def _by_pattern(text: str) -> str:
