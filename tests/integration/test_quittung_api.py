@@ -443,3 +443,35 @@ def test_each_sandbox_has_its_own_signing_unit_kept_across_restarts_and_resets(t
         assert [c["valid"] for c in foreign["checks"]] == [True, True, False]  # signed, but by another unit
         assert client.delete("/_admin/sandboxes/a", headers=admin).status_code == 200
         assert client.get(f"{Q}/publickey").json() == keys["a"]
+
+
+def test_a_receipts_documents_are_rendered_once_off_the_event_loop_and_then_kept(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF's bytes are fixed for an issued receipt: a repeat answers the same bytes without rendering again; the
+    first render runs in a worker thread (no event loop running there), so no request waits behind it."""
+    import asyncio
+
+    from pruefstand.mock_server.flows.quittung import handlers
+    from pruefstand.mock_server.flows.quittung.pdf import receipt_pdf as original
+
+    renders: list[bool] = []
+
+    def counting(receipt: Any) -> bytes:
+        try:
+            asyncio.get_running_loop()
+            renders.append(True)  # on the event loop: what must not happen
+        except RuntimeError:
+            renders.append(False)
+        return original(receipt)
+
+    monkeypatch.setattr(handlers, "receipt_pdf", counting)
+    token = client.post(f"{Q}/create", json={**SESSION, **SELLER, "buyer_name": "Jiří Dvořák"}).json()
+    first = client.get(f"{Q}/pdf", params={"token": token})
+    again = client.get(f"{Q}/pdf", params={"token": token})
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content
+    assert renders == [False]  # once, in a thread
+    other = client.post(f"{Q}/create", json={**SESSION, **SELLER, "buyer_name": "Ada Lovelace"}).json()
+    assert client.get(f"{Q}/pdf", params={"token": other}).content != first.content
+    assert renders == [False, False]

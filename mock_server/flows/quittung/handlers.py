@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pruefstand.mock_server.flows.quittung.pdf import receipt_pdf
+from pruefstand.mock_server.flows.quittung.rendered import RenderedDocuments
 from pruefstand.mock_server.flows.quittung.service import MissingFields, ReceiptService
 from pruefstand.mock_server.flows.quittung.zugferd import invoice_xml
 from pruefstand.mock_server.kernel.call import Call
@@ -27,6 +28,7 @@ def _account(query: str | None, body: dict[str, Any] | None, *aliases: str) -> s
 class ReceiptHandlers:
     def __init__(self, receipts: ReceiptService) -> None:
         self._receipts = receipts
+        self._rendered = RenderedDocuments()
 
     def operations(self) -> dict[str, Any]:
         return {
@@ -72,11 +74,13 @@ class ReceiptHandlers:
         return self._receipts.receipt(call.sandbox, account)["tse"]["signature"], 200, JSON
 
     async def zugferd(self, call: Call, account: str) -> Answer:
-        xml = invoice_xml(self._receipts.receipt(call.sandbox, account))
+        receipt = self._receipts.receipt(call.sandbox, account)
+        xml = await self._rendered.get("zugferd", call.sandbox, receipt, invoice_xml)
         return xml, 200, {"Content-Type": "application/xml"}
 
     async def pdf(self, call: Call, token: str) -> Answer:
-        document = receipt_pdf(self._receipts.receipt(call.sandbox, token))
+        receipt = self._receipts.receipt(call.sandbox, token)
+        document = await self._rendered.get("pdf", call.sandbox, receipt, receipt_pdf)
         disposition = f'inline; filename="{token}.stromquittung.pdf"'
         return document, 200, {"Content-Type": "application/pdf", "Content-Disposition": disposition}
 
