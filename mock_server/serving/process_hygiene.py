@@ -3,27 +3,15 @@ busy port named before anything starts. Linux's PR_SET_PDEATHSIG does the first;
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
-import multiprocessing
-import os
-import signal
 import socket
-import sys
 
-_PR_SET_PDEATHSIG = 1
+from pruefstand.mock_server.kernel.parent_death import die_with_parent
 
 
 def die_with_supervisor() -> None:
     """In a worker process: get SIGTERM when the supervisor goes (even by kill -9); exit now if it already went."""
-    parent = multiprocessing.parent_process()
-    if parent is None or not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent.pid:  # the supervisor died before the line above
-        os._exit(1)
+    die_with_parent()
 
 
 def free_port() -> int:

@@ -475,3 +475,16 @@ def test_a_receipts_documents_are_rendered_once_off_the_event_loop_and_then_kept
     other = client.post(f"{Q}/create", json={**SESSION, **SELLER, "buyer_name": "Ada Lovelace"}).json()
     assert client.get(f"{Q}/pdf", params={"token": other}).content != first.content
     assert renders == [False, False]
+
+
+def test_a_first_render_runs_in_a_render_process_that_ends_with_the_app() -> None:
+    """The render's CPU never holds the event loop (not even through the interpreter lock of a thread): it runs in a
+    process of its own, started at the first render, gone when the app stops."""
+    import multiprocessing
+
+    with create_app(make_settings(), store=SQLiteStore(":memory:")).test_client() as app_client:
+        token = app_client.post(f"{Q}/create", json={**SESSION, **SELLER, "buyer_name": "Grace Hopper"}).json()
+        answer = app_client.get(f"{Q}/pdf", params={"token": token})
+        assert answer.content.startswith(b"%PDF")
+        assert [p.name for p in multiprocessing.active_children() if "SpawnProcess" in p.name]
+    assert [p for p in multiprocessing.active_children() if "SpawnProcess" in p.name] == []

@@ -30,6 +30,10 @@ class ReceiptHandlers:
         self._receipts = receipts
         self._rendered = RenderedDocuments()
 
+    def close(self) -> None:
+        """The render process goes with the app."""
+        self._rendered.close()
+
     def operations(self) -> dict[str, Any]:
         return {
             "quittungPrepare": self.prepare,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from pruefstand.mock_server.flows.mounting import ConnexionApi, Flow, MountContext
@@ -27,15 +28,18 @@ def mount(ctx: MountContext) -> Flow:
         ),
         ctx.ids,
     )
+    handlers = ReceiptHandlers(receipts)
+
+    async def render_process_ends_with_the_app(stop: asyncio.Event) -> None:
+        await stop.wait()
+        handlers.close()
+
     return Flow(
         name=ctx.info.name,
         apis=[
-            ConnexionApi(
-                info=ctx.info.api("quittung"),
-                operations=ReceiptHandlers(receipts).operations(),
-                error_shape=quittung_error,
-            )
+            ConnexionApi(info=ctx.info.api("quittung"), operations=handlers.operations(), error_shape=quittung_error)
         ],
+        tasks=[render_process_ends_with_the_app],
         start=unit.load,  # the installation key: read, or made on the very first start
         services={"receipts": receipts},
     )
