@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -65,8 +64,8 @@ def run(backend: str, sizes: list[int], n: int, repeat: int) -> list[tuple[str, 
     results = []
     with database(backend) as db:
         store = open_store(db)
-        settings = dataclasses.replace(
-            load_settings(env={}), db=db, admin_token="bench-admin", tmf622_buyer_progress="manual"
+        settings = load_settings(
+            env={}, overrides={"db": db, "admin_token": "bench-admin", "tmf622_buyer_progress": "manual"}
         )
         with TestClient(create_app(settings, store=store), base_url="http://localhost") as client:
             client.put(
@@ -98,7 +97,19 @@ def run(backend: str, sizes: list[int], n: int, repeat: int) -> list[tuple[str, 
                     answer = client.get(f"{TMF}/productOrder", params={"state": "completed", "limit": 10})
                     assert len(answer.json()) == 10
 
+                near_end = max(size - 20, 0)
+
+                def deep(_i: int, at: int = near_end) -> None:  # the last page but one: the offset near the end
+                    answer = client.get(f"{TMF}/productOrder", params={"limit": 10, "offset": at})
+                    assert len(answer.json()) == 10
+
+                def every(_i: int, at: int = near_end) -> None:  # a filter every order matches, a page near the end
+                    params = {"relatedParty.id": BUYER, "limit": 10, "offset": at}
+                    assert len(client.get(f"{TMF}/productOrder", params=params).json()) == 10
+
                 results += [
+                    ("GET productOrder?limit=10&offset=<size-20>", size, timed(deep, n, repeat)),
+                    ("GET productOrder?relatedParty.id=<all>&offset=<size-20>", size, timed(every, n, repeat)),
                     ("GET productOrder?limit=10", size, timed(page, n, repeat)),
                     ("GET productOrder?state=completed&limit=10", size, timed(by_state, n, repeat)),
                     ("POST productOrder", size, timed(create, n, repeat)),

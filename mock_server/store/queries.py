@@ -64,18 +64,27 @@ def read_many(
     """The first indexed condition drives the query through the index table (its rows are ordered by seq within a
     value, so a page costs what it holds); the other conditions are checked with EXISTS on the same table."""
     order = "DESC" if descending else "ASC"
-    if where:
-        source, params = _selection(dialect, indexes, sandbox, kind, where)
-        sql = f"SELECT r.doc FROM ({source}) s JOIN records r ON r.seq = s.seq ORDER BY s.seq {order}"
-    else:
-        kind_is, kind_params = dialect.kind_is(kind)
-        sql = f"SELECT doc FROM records WHERE sandbox = ? AND {kind_is} ORDER BY seq {order}"
-        params = [sandbox, *kind_params]
+    source, params = _selection(dialect, indexes, sandbox, kind, where)
+    bound = ""
+    if offset >= SEEK_FROM and limit is not None:
+        # Seek, then read: the seq at the offset from the sequence numbers alone (an index walk, no document read),
+        # then the page from there, so a deep offset costs about what the first page costs.
+        found = conn.execute(
+            dialect.sql(f"SELECT s.seq FROM ({source}) s ORDER BY s.seq {order} LIMIT 1 OFFSET ?"),
+            (*params, _bounded(offset)),
+        ).fetchone()
+        if found is None:
+            return []
+        bound, params, offset = f" WHERE s.seq {'<=' if descending else '>='} ?", [*params, int(found[0])], 0
+    sql = f"SELECT r.doc FROM ({source}) s JOIN records r ON r.seq = s.seq{bound} ORDER BY s.seq {order}"
     if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"
         unlimited = -1 if dialect.name == "sqlite" else None
         params += [unlimited if limit is None else _bounded(limit), _bounded(offset)]
     return [loads(row[0]) for row in conn.execute(dialect.sql(sql), tuple(params)).fetchall()]
+
+
+SEEK_FROM = 200  # an offset from which a page is sought by sequence number first
 
 
 def _bounded(number: int) -> int:

@@ -84,6 +84,23 @@ def test_find_by_indexed_fields_in_insertion_order_with_paging(store: Store) -> 
     assert store.count("s", "order", {"state": "gone"}) == 0
 
 
+def test_a_deep_offset_is_sought_and_gives_the_same_page(store: Store) -> None:
+    """From queries.SEEK_FROM on, a page is sought by sequence number first: the same records as the plain offset."""
+    with store.transaction() as uow:
+        for i in range(600):
+            uow.insert("s", "order", f"o{i}", {"i": i, "state": "open" if i % 3 else "done"})
+        uow.insert("other", "order", "x", {"i": 999, "state": "open"})
+    every = [d["i"] for d in store.find("s", "order")]
+    assert [d["i"] for d in store.find("s", "order", limit=10, offset=590)] == every[590:600]
+    assert [d["i"] for d in store.find("s", "order", limit=10, offset=595)] == every[595:600]
+    assert store.find("s", "order", limit=10, offset=600) == []
+    assert [d["i"] for d in store.find("s", "order", limit=5, offset=300, descending=True)] == every[::-1][300:305]
+    opened = [d["i"] for d in store.find("s", "order", {"state": "open"})]
+    assert [d["i"] for d in store.find("s", "order", {"state": "open"}, limit=7, offset=390)] == opened[390:397]
+    both = {"state": ["open", "done"]}
+    assert [d["i"] for d in store.find("s", "order", both, limit=4, offset=500)] == every[500:504]
+
+
 def test_instants_compare_in_time_whatever_the_offset(store: Store) -> None:
     with store.transaction() as uow:
         uow.insert("s", "order", "a", {"orderDate": "2022-05-11T10:30:00+02:00"})
