@@ -22,17 +22,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from delivery import server  # the bench's own server helper
+from flows import COMPLETE as RECEIPT  # the receipt the flow bench issues
 
 Q = "/v2.0/quittung"
-RECEIPT = {
-    "seller_name": "Maxima Ladesäulia",
-    "seller_email": "test@email.de",
-    "seller_zipcode": "12345",
-    "seller_yrconsumption": 2500,
-    "buyer_name": "Ludwig von Auto GmbH",
-    "tx_energy": 2.123,
-    "tx_duration": 25,
-}
 
 
 def probes(base: str, count: int) -> list[float]:

@@ -14,8 +14,8 @@ from connexion import AsyncApp
 
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.http.console_lines import BatchedConsole
+from pruefstand.mock_server.kernel.parent_death import die_with_parent
 from pruefstand.mock_server.kernel.settings import ExtraApi, Settings, load_settings, sections_from_data
-from pruefstand.mock_server.serving.process_hygiene import die_with_supervisor
 
 RESOLVED_SETTINGS_ENV = "PRUEFSTAND_RESOLVED_SETTINGS"
 
@@ -37,7 +37,7 @@ def create_app_from_env() -> AsyncApp:
     """Factory for `uvicorn --factory pruefstand.mock_server.serving.asgi:create_app_from_env` (each worker)."""
     resolved = os.environ.get(RESOLVED_SETTINGS_ENV)
     settings = settings_from_json(resolved) if resolved else load_settings().with_admin_token()
-    die_with_supervisor()  # a worker of a multi-process server: never outlive the supervisor
+    die_with_parent()  # a worker of a multi-process server: never outlive the supervisor
     if settings.request_log and settings.log_level not in ("error", "critical"):
         show_requests()
     app = create_app(settings)

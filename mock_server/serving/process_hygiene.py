@@ -1,17 +1,10 @@
-"""What the serving processes owe the machine: workers that die with their supervisor, whatever kills it, and a
-busy port named before anything starts. Linux's PR_SET_PDEATHSIG does the first; elsewhere it is skipped."""
+"""What the serving processes owe the machine: a busy port named before anything starts, a free port for throw-away
+servers. (Workers that die with their supervisor: kernel/parent_death.py.)"""
 
 from __future__ import annotations
 
 import errno
 import socket
-
-from pruefstand.mock_server.kernel.parent_death import die_with_parent
-
-
-def die_with_supervisor() -> None:
-    """In a worker process: get SIGTERM when the supervisor goes (even by kill -9); exit now if it already went."""
-    die_with_parent()
 
 
 def free_port() -> int:

@@ -137,6 +137,14 @@ def test_one_store_an_order_made_through_either_version_is_read_through_the_othe
     assert as_array.status_code == 409  # ExternalIdentifier[] is the FIT-API profile's (and v5's), not plain v4's
     assert "$.externalId: this sandbox works in the plain TMF622 v4 profile" in as_array.json()["message"]
     through_v4 = client.post(f"{V4}/productOrder", json=v4_order).json()
+    listed = [{"id": "B-8"}]
+    merge = client.patch(f"{V4}/productOrder/{through_v4['id']}", json={"externalId": listed},
+                         headers={"Content-Type": "application/merge-patch+json"})  # fmt: skip
+    json_patch = client.patch(f"{V4}/productOrder/{through_v4['id']}",
+                              json=[{"op": "replace", "path": "/externalId", "value": listed}],
+                              headers={"Content-Type": "application/json-patch+json"})  # fmt: skip
+    assert (merge.status_code, json_patch.status_code) == (409, 409), (merge.text, json_patch.text)
+    assert client.get(f"{V4}/productOrder/{through_v4['id']}").json()["externalId"] == "B-7"  # nothing changed
     as_v5 = client.get(f"{V5}/productOrder/{through_v4['id']}").json()
     assert official("ProductOrder", as_v5) == []
     assert as_v5["relatedParty"][0]["partyOrPartyRole"] == {

@@ -20,7 +20,7 @@ from pruefstand.mock_server.flows.tmf622.events import (
 )
 from pruefstand.mock_server.flows.tmf622.order_core import OrderCore, listed, patch_refusals
 from pruefstand.mock_server.flows.tmf622.plan_store import drop_plan, save_plan, set_plan_mode
-from pruefstand.mock_server.flows.tmf622.profile import Profile, new_plan
+from pruefstand.mock_server.flows.tmf622.profile import PROFILE_HEADER, Profile, new_plan
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound, Unprocessable
 from pruefstand.mock_server.store import SandboxUnit
 
@@ -60,7 +60,13 @@ class BuyerUseCases(OrderCore):
 
     # the buyer's orders
     def create_order(
-        self, sandbox: str, body: Mapping[str, Any], buyer: str | None = None, profile: str | None = None
+        self,
+        sandbox: str,
+        body: Mapping[str, Any],
+        buyer: str | None = None,
+        profile: str | None = None,
+        *,
+        v4_shapes: bool = False,
     ) -> dict[str, Any]:
         """In the FIT profile: check the preconditions (an Auftraggeber with a framework agreement, products in its
         inventory, no open order on them). Store the order in the profile's initial state, emit CreateEvent and the
@@ -70,6 +76,7 @@ class BuyerUseCases(OrderCore):
         order_id = self._ids.record_key()
         with self._store.unit_of_work(sandbox) as uow:  # checked inside the write transaction: no two slip through
             p = self.profile_for(uow, profile)
+            self._plain_shapes(p, body, v4_shapes)
             named = buyer if buyer is not None else documents.buyer_of(body)
             if isinstance(named, Violation) and p.buyer_required:
                 raise Unprocessable(str(named))
@@ -82,6 +89,17 @@ class BuyerUseCases(OrderCore):
             plan["profile"] = p.name
             save_plan(uow, plan)
         return order
+
+    @staticmethod
+    def _plain_shapes(p: Profile, given: Any, v4_shapes: bool) -> None:
+        """Through the v4 API a plain sandbox takes v4's shapes; the served contract also takes the FIT-API
+        profile's, which conflict with the sandbox's choice: 409 (v5 clients send v5's shapes)."""
+        if v4_shapes and p.name == documents.PLAIN_PROFILE and documents.sends_external_id_list(given):
+            raise Conflict(
+                "$.externalId: this sandbox works in the plain TMF622 v4 profile, where externalId is one string; "
+                f"ExternalIdentifier[] is the FIT-API profile's (send {PROFILE_HEADER}: fit, or choose it for the "
+                "sandbox in the admin API)"
+            )
 
     def delete_order(self, sandbox: str, order_id: str, profile: str | None = None) -> None:
         """DELETE productOrder/{id}: gone with its plan and open requests (plain v4); the FIT profile keeps every
@@ -105,6 +123,8 @@ class BuyerUseCases(OrderCore):
         order_id: str,
         patch: Mapping[str, Any] | Sequence[Mapping[str, Any]],
         profile: str | None = None,
+        *,
+        v4_shapes: bool = False,
     ) -> dict[str, Any]:
         """A buyer's change: an RFC 7386 merge patch (an object) or an RFC 6902 JSON Patch (a list of operations).
         Refused on a final order and on attributes the seller owns or TMF622 does not know; emits one
@@ -113,6 +133,7 @@ class BuyerUseCases(OrderCore):
         now = self._stamp(self._clock.now(sandbox))
         with self._store.unit_of_work(sandbox) as uow:
             p = self.profile_for(uow, profile)
+            self._plain_shapes(p, patch, v4_shapes)
             order = self._stored_order(uow, order_id)
             if p.orders.is_final(str(order["state"])):
                 raise Conflict(f"productOrder {order_id} is in the final state {order['state']!r} and cannot change")

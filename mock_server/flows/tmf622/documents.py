@@ -79,6 +79,20 @@ def plain_v4(node: Any) -> Any:
     return shown
 
 
+def sends_external_id_list(given: Any) -> bool:
+    """Whether a body, a merge patch or a JSON Patch gives externalId as a list (ExternalIdentifier[], the FIT-API
+    profile's and v5's shape; plain v4 has one string)."""
+    if isinstance(given, Mapping):
+        return isinstance(given.get("externalId"), list)
+    if isinstance(given, list):
+        return any(
+            isinstance(op, Mapping) and str(op.get("path", "")).startswith("/externalId")
+            and isinstance(op.get("value"), list)
+            for op in given
+        )  # fmt: skip
+    return False
+
+
 def buyer_of(body: Mapping[str, Any]) -> str | Violation:
     """The Auftraggeber of an order: the `relatedParty` with a buyer role (customer, buyer), else the
     `engagedParty.businessId` of its buyerServiceContract agreement (as the FIT seed names the Auftraggeber-Nummer)."""

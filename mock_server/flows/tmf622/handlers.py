@@ -21,7 +21,7 @@ from pruefstand.mock_server.flows.tmf622.tmf630 import (
     sort_violations,
 )
 from pruefstand.mock_server.kernel.call import Call
-from pruefstand.mock_server.kernel.errors import BadRequest, Conflict
+from pruefstand.mock_server.kernel.errors import BadRequest
 
 Answer = tuple[Any, int, dict[str, str]]
 
@@ -70,18 +70,6 @@ class OrderHandlers:
         """In the plain TMF622 v4 profile an order shows v4's own shapes (documents.plain_v4)."""
         return plain_v4(body) if self._orders.plain(call.sandbox, _profile(call)) else body
 
-    def _plain_checked(self, call: Call, body: Any) -> None:
-        """A plain v4 client sends externalId as one string; ExternalIdentifier[] (which the served contract takes)
-        is the FIT-API profile's shape: in a sandbox working in the plain profile it conflicts with that choice (409,
-        naming how to choose the FIT profile)."""
-        listed = isinstance(body, Mapping) and isinstance(body.get("externalId"), list)
-        if listed and self._orders.plain(call.sandbox, _profile(call)):
-            raise Conflict(
-                "$.externalId: this sandbox works in the plain TMF622 v4 profile, where externalId is one string; "
-                f"ExternalIdentifier[] is the FIT-API profile's (send {PROFILE_HEADER}: fit, or choose it for the "
-                "sandbox in the admin API)"
-            )
-
     def _handlers(self) -> dict[str, Any]:
         return {
             "listProductOrder": self.list_orders,
@@ -108,9 +96,8 @@ class OrderHandlers:
         return _listed(self._orders.orders(call.sandbox, query, offset, limit, sort), fields, offset)
 
     async def create_order(self, call: Call, body: dict[str, Any], fields: str | None = None) -> Answer:
-        self._plain_checked(call, body)
         try:
-            order = self._orders.create_order(call.sandbox, body, profile=_profile(call))
+            order = self._orders.create_order(call.sandbox, body, profile=_profile(call), v4_shapes=True)
         except EventContractError as exc:  # attributes the request schema leaves open, in a shape no order can have
             raise exc.refusal("the order must be a valid ProductOrder") from exc
         return _created(order, fields)
@@ -120,9 +107,8 @@ class OrderHandlers:
         return select_fields(order, fields), 200, {"Content-Type": "application/json"}
 
     async def patch_order(self, call: Call, body: dict[str, Any] | list[dict[str, Any]], **path: str) -> Answer:
-        self._plain_checked(call, body)
         try:
-            patched = self._orders.patch_order(call.sandbox, _id(path), body, profile=_profile(call))
+            patched = self._orders.patch_order(call.sandbox, _id(path), body, profile=_profile(call), v4_shapes=True)
         except EventContractError as exc:  # a JSON Patch's values are free: the result must still be a ProductOrder
             raise exc.conflict("the order after the patch must still be a valid ProductOrder") from exc
         return patched, 200, {"Content-Type": "application/json"}
