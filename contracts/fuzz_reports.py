@@ -1,10 +1,13 @@
-"""Turn a finished fuzz run into JUnit XML (for CI) and Markdown (for people)."""
+"""Turn a fuzz run into JUnit XML (for CI), JSON Lines of every check (for machines) and Markdown (for people)."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
+from pruefstand.contracts.fuzz_records import CheckOutcome
 from pruefstand.contracts.fuzzing import FuzzFinding, FuzzFinished
 
 
@@ -71,3 +74,9 @@ def markdown(finished: FuzzFinished, title: str) -> str:
     if finished.errors:
         lines += ["", "## Errors", "", *(f"- {error}" for error in finished.errors)]
     return "\n".join(lines) + "\n"
+
+
+def json_lines(outcomes: Iterable[CheckOutcome]) -> Iterator[str]:
+    """One JSON object per check outcome (success, failure, skip, error), one per line."""
+    for outcome in outcomes:
+        yield json.dumps(outcome.as_dict(), ensure_ascii=False, sort_keys=True) + "\n"

@@ -71,6 +71,7 @@ def load_scenario(path: Path, specs: Mapping[str, Spec]) -> Scenario:
         variables=dict(data.get("variables", {})),
         description=data.get("description", ""),
         source=data.get("source", ""),
+        tags=tuple(data.get("tags", ())),
     )
     _check_references(scenario, specs)
     return scenario

@@ -17,6 +17,7 @@ class Scenario:
     variables: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     source: str = ""
+    tags: tuple[str, ...] = ()
 
 
 def step_kind(step: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ import httpx
 from starlette.testclient import TestClient
 
 from pruefstand.contracts import Spec, load_spec
+from pruefstand.contracts.auth_providers import AuthProvider, TlsSettings
 from pruefstand.contracts.fuzzing import FuzzTarget
 from pruefstand.mock_server.admin.document import admin_spec
 from pruefstand.mock_server.app import create_app
@@ -161,30 +162,36 @@ def url_target(
     token_url: str | None = None,
     credentials: Credentials | None = None,
     with_mock_extensions: bool = False,
+    auth: AuthProvider | None = None,
+    tls: TlsSettings | None = None,
 ) -> FuzzTarget:
     """A running implementation at `url` (the API's base URL, where its paths start). Operations tagged MOCK exist
     only in the mock and are left out unless `with_mock_extensions`.
 
     A bundled API is fuzzed in a sandbox of its own (`X-Pruefstand-Sandbox: fuzz-<random>`, unless a header names
     one; a real implementation ignores the header), so a shared mock's `default` sandbox is left as it was, and every
-    callback it registers points at the loopback discard port: nothing is ever sent to a host the fuzzer made up."""
+    callback it registers points at the loopback discard port: nothing is ever sent to a host the fuzzer made up.
+    With `auth` (an OAuth2, Basic or bearer provider), every request carries its credential instead of the bundled
+    API's own token."""
     spec, info = (load_spec(spec_file, resolve="external"), None) if spec_file else _spec_for(api or "")
     own: dict[str, str] = {}
     if spec_file is None and not any(k.lower() == SANDBOX_HEADER.lower() for k in headers):
         own[SANDBOX_HEADER] = f"fuzz-{secrets.token_hex(4)}"
-    auth: dict[str, str] = {}
+    own_auth: dict[str, str] = {}
     path = token_path(spec, info) if info else None
-    if path and "Authorization" not in headers and credentials is not None:
+    if path and "Authorization" not in headers and credentials is not None and auth is None:
         with httpx.Client(timeout=30, headers=own) as client:  # the token belongs to the fuzz sandbox
             token = fetch_password_token(client, token_url or url.rstrip("/") + path, credentials)
-        auth = {"Authorization": f"Bearer {token}"}
+        own_auth = {"Authorization": f"Bearer {token}"}
     excluded = () if with_mock_extensions else (MOCK_TAG,)
     return FuzzTarget(
         spec=spec,
         base_url=url.rstrip("/"),
-        headers={**own, **auth, **headers},
+        headers={**own, **own_auth, **headers},
         excluded_tags=excluded,
         pinned={} if spec_file else _pins(spec, OWN_LISTENER),
         suppressed_health_checks=info.suppressed_health_checks if info else (),
         skipped_checks=info.skipped_checks if info else (),
+        auth=auth,
+        tls=tls or TlsSettings(),
     )

@@ -9,17 +9,26 @@ from typing import Any
 import click
 import httpx
 
+from pruefstand.contracts.auth_providers import TlsSettings
+
 PROBES = 3  # parameterless paths of the contract asked with GET
 
 
-def preflight(document: Mapping[str, Any], base_url: str, headers: Mapping[str, str], *, what: str = "--url") -> None:
+def preflight(
+    document: Mapping[str, Any],
+    base_url: str,
+    headers: Mapping[str, str],
+    *,
+    what: str = "--url",
+    tls: TlsSettings | None = None,
+) -> None:
     """Ask a few of the contract's own paths with GET: a connection error, or 404 on every one of them (a base path
     missing from the URL), is a ClickException naming the URL; any other answer (200, 401, 405 …) means the API is
     there."""
     paths = [p for p in document.get("paths", {}) if "{" not in p][:PROBES] or ["/"]
     base = base_url.rstrip("/")
     statuses: list[int] = []
-    with httpx.Client(timeout=30, headers=dict(headers), trust_env=False) as client:
+    with (tls or TlsSettings()).client(30, headers=dict(headers), trust_env=False) as client:
         for path in paths:
             try:
                 statuses.append(client.get(base + path).status_code)
@@ -35,10 +44,10 @@ def preflight(document: Mapping[str, Any], base_url: str, headers: Mapping[str, 
         )
 
 
-def answers(url: str, what: str) -> None:
+def answers(url: str, what: str, tls: TlsSettings | None = None) -> None:
     """Anything answering HTTP at `url` (any status); a connection error is a ClickException naming the option."""
     try:
-        with httpx.Client(timeout=30, trust_env=False) as client:
+        with (tls or TlsSettings()).client(30, trust_env=False) as client:
             client.get(url)
     except httpx.TransportError as exc:
         raise click.ClickException(

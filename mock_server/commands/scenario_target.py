@@ -11,7 +11,9 @@ from collections.abc import Iterator, Mapping
 import httpx
 from starlette.testclient import TestClient
 
+from pruefstand.contracts.auth_providers import AuthProvider, HttpxAuth, TlsSettings
 from pruefstand.contracts.listener import CallbackListener
+from pruefstand.contracts.pacing import RateLimit, paced
 from pruefstand.contracts.scenarios import ScenarioTarget
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.commands.arguments import DEFAULT_CLOCK_START, DEFAULT_SEED
@@ -40,6 +42,7 @@ def in_process_target(
     *,
     seed: str | None = DEFAULT_SEED,
     clock_start: str | None = DEFAULT_CLOCK_START,
+    rate: RateLimit | None = None,
 ) -> Iterator[ScenarioTarget]:
     """The mock on an in-memory store, nothing left behind; mock steps run; a listener on a free local port
     receives what the mock sends out. Deterministic unless told otherwise: identifiers and run ids from `seed`, every
@@ -58,7 +61,7 @@ def in_process_target(
         runner = stack.enter_context(TestClient(app, base_url="http://localhost/"))
         clients: dict[str, httpx.Client] = {
             api.name: stack.enter_context(
-                httpx.Client(transport=runner._transport, base_url=f"http://localhost{api.base_path}/")
+                paced(httpx.Client(transport=runner._transport, base_url=f"http://localhost{api.base_path}/"), rate)
             )
             for api in registry.apis(served=True)
         }
@@ -76,17 +79,32 @@ def url_target(
     listen: str | None = None,
     callback_url: str | None = None,
     push_to: str | None = None,
+    auth: AuthProvider | None = None,
+    tls: TlsSettings | None = None,
+    rate: RateLimit | None = None,
+    timeout: float = 30.0,
 ) -> Iterator[ScenarioTarget]:
     """Servers at URLs: each API at `root` + its base path, unless `api_urls` names its own base URL. With `listen`,
-    a listener receives what they send out, reachable for them at `callback_url` (default: its own address)."""
+    a listener receives what they send out, reachable for them at `callback_url` (default: its own address).
+    Every client authenticates with `auth` (a step's own Authorization wins), presents `tls`' client certificate,
+    waits for `rate` and gives up after `timeout` seconds."""
+    tls = tls or TlsSettings()
+
+    def client(base: str) -> httpx.Client:
+        made = tls.client(timeout)
+        made.base_url = httpx.URL(base.rstrip("/") + "/")
+        if auth is not None:
+            made.auth = HttpxAuth(auth)
+        return paced(made, rate)
+
     with contextlib.ExitStack() as stack:
         listener = stack.enter_context(listening(listen, callback_url))
         clients: dict[str, httpx.Client] = {}
         for api in registry.apis(served=True):
             base = api_urls.get(api.name) or (f"{root.rstrip('/')}{api.base_path}" if root else None)
             if base:
-                clients[api.name] = stack.enter_context(httpx.Client(base_url=base.rstrip("/") + "/", timeout=30))
+                clients[api.name] = stack.enter_context(client(base))
         for name, base in api_urls.items():  # a partner's own contract (replay --spec NAME=FILE)
             if name not in clients:
-                clients[name] = stack.enter_context(httpx.Client(base_url=base.rstrip("/") + "/", timeout=30))
+                clients[name] = stack.enter_context(client(base))
         yield ScenarioTarget(clients=clients, is_mock=is_mock, env=env, listener=listener, push_to=push_to)

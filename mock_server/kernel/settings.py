@@ -193,6 +193,10 @@ def sections_from_data(
     return {name: _section(flows, name, values) for name, values in data.items() if name in known}
 
 
+# Tables of pruefstand.toml that configure the checking commands, read by them and left alone by `serve`.
+RUN_TABLES = ("run", "fuzz", "replay")
+
+
 def _from_toml(path: Path, kinds: Mapping[str, Any], flow_names: set[str]) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -200,6 +204,8 @@ def _from_toml(path: Path, kinds: Mapping[str, Any], flow_names: set[str]) -> di
         raise SettingsError(f"{path}: {exc}") from exc
     flat: dict[str, Any] = {}
     for key, value in data.items():
+        if key in RUN_TABLES:
+            continue  # the run configuration of `fuzz` and `replay` (commands/run_config.py), not serve's
         if key in flow_names and isinstance(value, dict):
             flat.update({f"{key}_{k}": _coerce(f"{key}_{k}", kinds, v, str(path)) for k, v in value.items()})
         elif key == "apis" and isinstance(value, list):

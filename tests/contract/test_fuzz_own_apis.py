@@ -120,18 +120,18 @@ def serving_items(defect: str) -> contextlib.AbstractContextManager[str]:
 
 
 @contextlib.contextmanager
-def serving_app(app: Any, port: int | None = None) -> Iterator[str]:
+def serving_app(app: Any, port: int | None = None, **options: Any) -> Iterator[str]:
     """Any ASGI app on a real uvicorn server on 127.0.0.1 (a free port unless given), in a thread; yields its base
-    URL."""
+    URL (https when `options` name a certificate: uvicorn's ssl_* options)."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + GUARD
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if options.get('ssl_certfile') else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=GUARD)

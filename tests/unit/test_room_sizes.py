@@ -14,9 +14,7 @@ MAX_FILE, MAX_FUNCTION = 400, 50
 EXCEPTIONS = {
     "contracts/scenarios/runner.py::_push_events": "sends, checks and records each pushed event in one pass",
     "mock_server/flows/maco/pi25001.py::period_date_violations": "the period rules read one after another",
-    "mock_server/commands/fuzz.py::fuzz": "a click command: its option list and the progress lines",
     "mock_server/commands/proxy.py::proxy": "a click command: its option list",
-    "mock_server/commands/replay.py::replay": "a click command: its option list",
     "mock_server/commands/serve.py::serve": "a click command: its option list",
     "mock_server/commands/proxy_server.py::_forward": "one exchange forwarded and checked both ways",
     "mock_server/flows/quittung/fields.py::read_input": "the Quittung fields read one by one (a table in code)",
