@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "proxy",
         "Sit between a client and a real implementation, check both directions, record a scenario.",
     ),
+    "ready": (
+        "pruefstand.mock_server.commands.ready",
+        "ready",
+        "Wait until a system answers at a URL (between starting it and checking it in CI).",
+    ),
     "lint": ("pruefstand.mock_server.commands.lint", "lint", "Check the bundled contracts and scenarios (and PATHS)."),
     "example": (
         "pruefstand.mock_server.commands.example",

@@ -62,8 +62,6 @@ def _replay(
     rate: RateLimit | None,
 ) -> None:
     from pruefstand.contracts.scenarios import FAILED, SKIPPED, ScenarioFinished, ScenarioRunner
-    from pruefstand.mock_server.commands.reachability import answers
-
     url = values["url"]
     specs, scenarios = _load(paths, values["extra_specs"])
     selection = _selection(values)
@@ -79,13 +77,7 @@ def _replay(
     env = dict(os.environ)
     if values["is_mock"] and (url or named):
         env[ADMIN_TOKEN_ENV] = _admin_token(env, values["admin_token_file"])
-    if auth is not None:
-        try:
-            auth.headers()  # a token endpoint that refuses, a missing token file: one line before any scenario
-        except ContractError as exc:
-            raise click.ClickException(str(exc)) from exc
-    for option, where in ([("--url", url)] if url else []) + [("--api-url", u) for u in named.values()]:
-        answers(where, option, tls)  # before any scenario runs: a system that is not there is one line, not every step
+    _before_the_run(url, named, auth, tls)
     runs: list[ScenarioFinished] = []
     max_failures = values["max_failures"]
     with _target(values, named, env, auth, tls, rate) as ready:
@@ -107,6 +99,20 @@ def _replay(
     tail += f", {left} not selected" if left else ""
     click.echo(f"\n{len(runs)} scenario(s): {passed} passed, {len(failed)} failed{tail}")
     sys.exit(1 if failed else 0)
+
+
+def _before_the_run(url: str | None, named: Mapping[str, str], auth: AuthProvider | None, tls: TlsSettings) -> None:
+    """A token endpoint that refuses, a missing token file, a system that is not there: one line before any
+    scenario runs, not a failure in every step."""
+    from pruefstand.mock_server.commands.reachability import answers
+
+    if auth is not None:
+        try:
+            auth.headers()
+        except ContractError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for option, where in ([("--url", url)] if url else []) + [("--api-url", u) for u in named.values()]:
+        answers(where, option, tls)
 
 
 def _load(paths: tuple[Path, ...], extra_specs: tuple[str, ...]) -> tuple[dict[str, Any], list[Any]]:
