@@ -135,8 +135,9 @@ def test_a_wrong_name_is_one_line_naming_the_option(option: str, value: str, mes
 
 def test_the_rate_limit_holds_across_workers() -> None:
     """A server of the test's own counts the requests: after the limiter's first window, they arrive at the rate
-    asked for (within 10 %), though two workers send them."""
-    limit = 10
+    asked for (within 10 %), though two workers send them. The limit is well below what the fuzzer generates even on
+    a busy machine (about 8 cases/s with the whole suite beside it), so the limiter is what sets the pace."""
+    limit = 4
     with guarded("none") as (url, gate):
         result = fuzz(
             url,
@@ -147,13 +148,13 @@ def test_the_rate_limit_holds_across_workers() -> None:
             "--phases",
             "fuzzing",
             "--max-time",
-            "6",
+            "8",
             "--max-examples",
             "1000",
         )
     assert result.exit_code in (0, 1), result.output
     probe = ("GET", "/items")  # the reachability probe before the run, not part of it
-    times = sorted(seen.at for seen in gate.seen if (seen.method, seen.path) != probe)
+    times = sorted(seen.at for seen in run_requests(gate) if (seen.method, seen.path) != probe)
     seconds = int(times[-1] - times[0])  # whole seconds from the first request, each with its window of `limit`
     assert seconds >= 4, result.output
     counted = sum(1 for at in times if at < times[0] + seconds)

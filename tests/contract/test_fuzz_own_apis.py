@@ -94,7 +94,8 @@ def test_the_mock_over_http_has_no_findings(tmp_path: Path) -> None:
     assert "GET /processes/{businessKey}" in maco.output
     assert real_only.exit_code == 0, real_only.output
     assert "GET /processes/{businessKey}" not in real_only.output  # a real MACO APP has no such operation
-    assert admin.exit_code == 0, admin.output
+    server_log = db.with_suffix(".log").read_text(errors="replace")
+    assert admin.exit_code == 0, admin.output + "\nserver log (tracebacks):\n" + _tracebacks(server_log)
     assert tmf.exit_code == 0, tmf.output
     assert (default_processes, default_deliveries, default_requests) == ([], [], [])
     assert {d["target"].split("/listener/")[0] for d in fuzz_deliveries} <= {"http://127.0.0.1:9/pruefstand-fuzz"}
@@ -112,6 +113,13 @@ def test_a_defect_fails_the_command_with_a_readable_report(tmp_path: Path) -> No
     assert "FAIL GET /items/{id}: Response violates schema" in result.output
     assert "Reproduce with:" in result.output
     assert "## GET /items/{id}: Response violates schema" in report.read_text(encoding="utf-8")
+
+
+def _tracebacks(log: str) -> str:
+    """The server's tracebacks and error lines, so a 5xx finding names its cause in the failure message."""
+    lines = log.splitlines()
+    kept = [line for line in lines if line.startswith(("Traceback", "  File", "    ")) or "Error" in line]
+    return "\n".join(kept[-80:]) or "(none)"
 
 
 def serving_items(defect: str) -> contextlib.AbstractContextManager[str]:
