@@ -62,6 +62,7 @@ def _replay(
     rate: RateLimit | None,
 ) -> None:
     from pruefstand.contracts.scenarios import FAILED, SKIPPED, ScenarioFinished, ScenarioRunner
+
     url = values["url"]
     specs, scenarios = _load(paths, values["extra_specs"])
     selection = _selection(values)
