@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -160,6 +161,24 @@ def test_the_rate_limit_holds_across_workers() -> None:
     counted = sum(1 for at in times if at < times[0] + seconds)
     rate = counted / seconds
     assert 0.9 * limit <= rate <= 1.1 * limit, f"{counted} requests in the first {seconds} s of {len(times)} requests"
+
+
+def test_a_request_timeout_is_an_error_naming_the_operation() -> None:
+    with guarded("none") as (url, gate):
+        gate.slow_reads = 3.0
+        result = fuzz(url, "--request-timeout", "0.5", "--include-operation-id", "getItem", "--max-examples", "2")
+    assert result.exit_code == 1, result.output
+    assert "ERROR GET /items/{id}: Network Error: Read timed out after 0.5 seconds" in result.output
+
+
+def test_max_failures_stops_the_run() -> None:
+    with guarded("none", defect="schema_break") as (url, _):
+        unbounded = fuzz(url, "--max-examples", "10")
+        bounded = fuzz(url, "--max-examples", "10", "--max-failures", "1")
+    assert unbounded.exit_code == bounded.exit_code == 1
+    requests = [int(m) for m in re.findall(r"\n(\d+) requests in", unbounded.output + bounded.output)]
+    assert len(requests) == 2
+    assert requests[1] < requests[0], bounded.output
 
 
 def test_oauth2_client_credentials_are_renewed_before_the_token_expires() -> None:
@@ -321,12 +340,22 @@ steps:
         common = ["replay", str(scenario), "--spec", f"items={ITEMS}", "--api-url", f"items={url}"]
         auth = ["--auth", "oauth2-client-credentials", "--token-url", f"{url}/oauth/token", "--client-id", g.CLIENT_ID]
         env = {"PRUEFSTAND_CLIENT_SECRET": g.CLIENT_SECRET}
-        ran = CliRunner().invoke(main, [*common, *auth, "--rate-limit", "5/s", "--scenario-tag", "items"], env=env)
+        reports = [tmp_path / "r.xml", tmp_path / "r.md", tmp_path / "r.json"]
+        written = ["--junit", str(reports[0]), "--report", str(reports[1]), "--json", str(reports[2])]
+        ran = CliRunner().invoke(
+            main, [*common, *auth, "--rate-limit", "1/s", "--scenario-tag", "items", *written], env=env
+        )
         left_out = CliRunner().invoke(main, [*common, *auth, "--exclude-operation-id", "getItem", "--dry-run"], env=env)
     assert ran.exit_code == 0, ran.output
     assert "1 scenario(s): 1 passed" in ran.output
-    assert [s.path for s in gate.seen if s.path != "/"] == ["/items", "/items/1"]
-    assert all(seen.accepted for seen in gate.seen if seen.path != "/")
+    sent = [s for s in gate.seen if s.path != "/"]  # without the reachability probe
+    assert [s.path for s in sent] == ["/items", "/items/1"]
+    assert all(seen.accepted for seen in sent)
+    assert sent[1].at - sent[0].at >= 0.9  # 1/s: the second request waited for the limiter's next window
+    issued = list(gate.issued)
+    assert issued
+    for text in [ran.output, *(path.read_text(encoding="utf-8") for path in reports)]:
+        assert not any(secret in text for secret in (g.CLIENT_SECRET, *issued))
     assert left_out.exit_code == 0
     assert "it calls getItem (GET /items/{id}), which the operation selection leaves out" in left_out.output
     assert "0 of 1 scenario(s) selected" in left_out.output
