@@ -17,6 +17,7 @@ from pruefstand.contracts.auth_providers import AuthProvider, TlsSettings
 from pruefstand.contracts.fuzzing import FuzzTarget
 from pruefstand.mock_server.admin.document import admin_spec
 from pruefstand.mock_server.app import create_app
+from pruefstand.mock_server.commands.arguments import DEFAULT_CLOCK_START
 from pruefstand.mock_server.kernel import registry
 from pruefstand.mock_server.kernel.errors import MockError
 from pruefstand.mock_server.kernel.flow_info import ApiInfo
@@ -94,11 +95,14 @@ def fetch_password_token(client: httpx.Client, token_url: str, credentials: Cred
 
 
 def in_process_target(api: str, settings: Settings, headers: Mapping[str, str]) -> FuzzTarget:
-    """The mock itself, on an in-memory store, with a fresh sandbox and whatever token the API needs."""
+    """The mock itself, on an in-memory store, with a fresh sandbox and whatever token the API needs. Every
+    sandbox clock stands at the replay default until a request moves it: nothing progresses on its own while the
+    fuzzer runs (an order's automatic steps, a token's expiry), so a seed repeats its run on a busy machine too."""
     spec, info = _spec_for(api)
     admin_token = secrets.token_urlsafe(24)
     app = create_app(
-        dataclasses.replace(settings, admin_token=admin_token, db=":memory:"), store=SQLiteStore(":memory:")
+        dataclasses.replace(settings, admin_token=admin_token, db=":memory:", clock_start=DEFAULT_CLOCK_START),
+        store=SQLiteStore(":memory:"),
     )
     auth: dict[str, str] = {}
     path = token_path(spec, info)

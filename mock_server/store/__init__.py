@@ -1,7 +1,7 @@
 """State of the mock: the unit-of-work and outbox ports, and their SQLite (embedded) and PostgreSQL backends."""
 
 from pruefstand.mock_server.store.factory import open_store
-from pruefstand.mock_server.store.indexing import Index, Range, instant_key
+from pruefstand.mock_server.store.indexing import Index, Range, instant_key, number_key
 from pruefstand.mock_server.store.protocol import (
     FlowStore,
     OutboundMessage,
@@ -30,5 +30,6 @@ __all__ = [
     "StoreUnavailable",
     "UnitOfWork",
     "instant_key",
+    "number_key",
     "open_store",
 ]

@@ -13,12 +13,14 @@ from typing import Any
 class Index:
     """`field` is the name `find(where=…)` uses; `path` a dotted path into the document (lists are walked, so
     `relatedParty.id` indexes every party's id); `instant` values are date-times, kept as UTC instants so that
-    the same moment in any offset form compares equal and ranges compare in time."""
+    the same moment in any offset form compares equal and ranges compare in time; `numeric` values are non-negative
+    numbers, kept as fixed-width text so that ranges compare by value (`number_key`)."""
 
     kind: str
     field: str
     path: str
     instant: bool = False
+    numeric: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +57,20 @@ def instant_key(text: str) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def number_key(value: float) -> str:
+    """A non-negative number as fixed-width text that sorts by value (a numeric index's values and range bounds)."""
+    return f"{value:024.6f}"
+
+
 def index_values(doc: Mapping[str, Any], index: Index) -> set[str]:
     """Every scalar value at the index's path, as text (normalised to an instant key where it is one)."""
     found: set[str] = set()
     for value in _values_at(doc, tuple(index.path.split("."))):
         if value is None or isinstance(value, Mapping | list):
+            continue
+        if index.numeric:
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                found.add(number_key(float(value)))
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         if index.instant:
@@ -80,7 +91,10 @@ def by_kind(indexes: Iterable[Index]) -> dict[str, dict[str, Index]]:
 
 def signature(indexes: Mapping[str, Index]) -> str:
     """What a kind's index rows were built from; a change means they are built again."""
-    return ";".join(f"{i.field}={i.path}{'@' if i.instant else ''}" for i in sorted(indexes.values(), key=str))
+    return ";".join(
+        f"{i.field}={i.path}{'@' if i.instant else ''}{'#' if i.numeric else ''}"
+        for i in sorted(indexes.values(), key=str)
+    )
 
 
 def _values_at(node: Any, path: tuple[str, ...]) -> Iterator[Any]:

@@ -23,6 +23,7 @@ from pruefstand.mock_server.store import (
     Store,
     UnitOfWork,
     instant_key,
+    number_key,
     open_store,
 )
 from pruefstand.mock_server.store.migrations import migrations
@@ -31,6 +32,7 @@ INDEXES = [
     Index("order", "state", "state"),
     Index("order", "party", "relatedParty.id"),
     Index("order", "orderDate", "orderDate", instant=True),
+    Index("order", "due", "due", numeric=True),
 ]
 OpenStore = Callable[..., Store]
 
@@ -112,6 +114,17 @@ def test_instants_compare_in_time_whatever_the_offset(store: Store) -> None:
     ]
     after = Range(gt=instant_key("2022-05-11T08:45:00+00:00"))
     assert [d["orderDate"] for d in store.find("s", "order", {"orderDate": after})] == ["2022-05-11T09:00:00Z"]
+
+
+def test_numbers_compare_by_value(store: Store) -> None:
+    """A numeric index (the TMF622 plans' nextDue): 9.5 is before 10 and 100.25, as text it would not be."""
+    with store.transaction() as uow:
+        for key, due in (("a", 100.25), ("b", 9.5), ("c", 10), ("d", 1_767_254_400.5), ("e", "soon")):
+            uow.insert("s", "order", key, {"due": due})
+    due_by_ten = store.find("s", "order", {"due": Range(lte=number_key(10.0))})
+    assert sorted(str(d["due"]) for d in due_by_ten) == ["10", "9.5"]
+    later = store.find("s", "order", {"due": Range(gt=number_key(100.0))})
+    assert sorted(str(d["due"]) for d in later) == ["100.25", "1767254400.5"]  # a text value is not a number: absent
 
 
 def test_find_on_a_field_without_index_is_a_programming_error(store: Store) -> None:

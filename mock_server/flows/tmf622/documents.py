@@ -37,6 +37,7 @@ INDEXES = [
     Index(TASK_KIND, "state", "state"),
     Index(TASK_KIND, "productOrder.id", "productOrder.id"),
     Index(PLAN_KIND, "mode", "mode"),
+    Index(PLAN_KIND, "nextDue", "nextDue", numeric=True),  # the background task reads only the plans that are due
 ]
 BUYER_ROLES = frozenset({"customer", "buyer", "auftraggeber"})
 # What the seller sets; a buyer's merge patch may not touch it (the state only moves along the state machine).

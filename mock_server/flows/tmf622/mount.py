@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pruefstand.mock_server.flows.mounting import AdminPart, ConnexionApi, Flow, MountContext, RoutedApi
@@ -59,7 +59,7 @@ def mount(ctx: MountContext) -> Flow:
             RoutedApi(info=v5_info, routes=v5.routes(), contract=v5.contract, error_shape=tmf_error),
         ],
         admin=AdminPart(Tmf622Admin(orders).operations()),
-        tasks=[lambda stop: progress_orders(orders.progress_due, ctx.store, stop)],
+        tasks=[lambda stop: progress_orders(orders.due_steps, ctx.store, stop)],
         on_clock_moved=orders.progress_due,
         indexes=INDEXES,
         across=[PLAN_KIND],  # the background progress finds the sandboxes with automatic plans
@@ -69,14 +69,16 @@ def mount(ctx: MountContext) -> Flow:
 
 
 async def progress_orders(
-    progress_due: Callable[[str], int], store: FlowStore, stop: asyncio.Event, every: float = 0.5
+    due_steps: Callable[[str], Iterator[None]], store: FlowStore, stop: asyncio.Event, every: float = 0.5
 ) -> None:
     """The seller's automatic steps fall due on each sandbox's clock; look twice a second (the sandboxes with
-    automatic plans come from the index; an admin clock advance runs what fell due at once)."""
+    automatic plans come from the index; an admin clock advance runs what fell due at once). Each step is one
+    transaction; between two the loop serves requests (hundreds of orders created a second fall due together)."""
     while not stop.is_set():
         for sandbox in sandboxes_with_plans(store):
             try:
-                progress_due(sandbox)
+                for _ in due_steps(sandbox):
+                    await asyncio.sleep(0)
             except Exception:  # one sandbox's broken plan must not stop the others
                 logger.exception("TMF622 progress in sandbox %s failed", sandbox)
         with contextlib.suppress(TimeoutError):

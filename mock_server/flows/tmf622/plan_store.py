@@ -5,7 +5,7 @@ transaction, with the step they record."""
 from __future__ import annotations
 
 from pruefstand.mock_server.flows.tmf622.records import PLAN_KIND, PlanRecord, read_plan, read_plans
-from pruefstand.mock_server.store import FlowStore, SandboxUnit, SandboxView
+from pruefstand.mock_server.store import FlowStore, Range, SandboxUnit, SandboxView, number_key
 
 AUTO = "auto"
 
@@ -32,8 +32,12 @@ def set_plan_mode(uow: SandboxUnit, order_id: str, mode: str, next_due: float | 
     uow.put(PLAN_KIND, order_id, changed)
 
 
-def automatic_plans(reader: SandboxView) -> list[PlanRecord]:
-    return read_plans(reader, {"mode": AUTO})
+def automatic_plans(reader: SandboxView, due_by: float | None = None) -> list[PlanRecord]:
+    """The automatic plans, or only those whose next step is due by `due_by` (sandbox clock, epoch seconds): read
+    through the nextDue index, so the cost follows what is due, not how many orders are under way."""
+    if due_by is None:
+        return read_plans(reader, {"mode": AUTO})
+    return read_plans(reader, {"mode": AUTO, "nextDue": Range(lte=number_key(due_by))})
 
 
 def sandboxes_with_plans(store: FlowStore) -> list[str]:
