@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import os
 import secrets
-import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -158,49 +157,35 @@ def _banner(settings: Settings, kept_in: str | None) -> list[str]:
 
 def _run(settings: Settings, banner: list[str], ready_file: Path | None) -> None:
     """Serve until SIGINT/SIGTERM; the banner (and the readiness file) once the port accepts connections."""
-    import threading
-
     # the server's modules load only when it starts (`serve --help` stays quick)
-    from pruefstand.mock_server.serving.launch import ServerOptions, announce_when_ready
+    from pruefstand.mock_server.serving import workers as workers_module
+    from pruefstand.mock_server.serving.launch import ServerOptions, run_announced
 
     options = ServerOptions(settings.log_level, settings.log_level in ("info", "debug"), settings.read_timeout)
-    stop = threading.Event()
-    announce_when_ready(settings.host, settings.port, banner, ready_file=ready_file,
-                        echo=lambda line: click.echo(line, err=True), stop=stop)  # fmt: skip
-    ended: list[int] = []
+    count = settings.effective_workers()
+    if count > 1 and workers_module.available():
+        # the supervisor serves nothing: it becomes a fresh interpreter that imports only what supervising takes
+        # (serving/supervise.py), so the contracts, flows and store this process loaded to check the settings do
+        # not stay resident beside the workers (about 50 MiB)
+        from pruefstand.mock_server.serving.supervise import become_supervisor
 
-    def ending(signum: int, _frame: object) -> None:  # uvicorn re-raises the signal it stopped on, after its shutdown
-        ended.append(signum)
-        raise SystemExit(128 + signum)
-
-    previous = {sig: signal.signal(sig, ending) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        _serve(settings, options)
-    except SystemExit:
-        if not ended:
-            raise
-    finally:
-        stop.set()
-        if ready_file is not None:
-            ready_file.unlink(missing_ok=True)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    for signum in ended[:1]:  # exit as the signal says, as uvicorn would
-        signal.raise_signal(signum)
+        become_supervisor(settings.host, settings.port, count, options, banner, ready_file)
+    run_announced(
+        settings.host,
+        settings.port,
+        banner,
+        ready_file,
+        echo=lambda line: click.echo(line, err=True),
+        serve=lambda: _serve(settings, options),
+    )
 
 
 def _serve(settings: Settings, options: Any) -> None:
+    """One process (or uvicorn's supervisor where the kernel does not balance SO_REUSEPORT sockets)."""
     import uvicorn
 
-    from pruefstand.mock_server.serving import workers as workers_module
     from pruefstand.mock_server.serving.launch import uvicorn_config
 
-    if settings.effective_workers() > 1 and workers_module.available():
-        try:
-            workers_module.serve_workers(settings.host, settings.port, settings.effective_workers(), options)
-        except workers_module.WorkersFailed as exc:
-            raise click.ClickException(str(exc)) from exc
-        return
     config = uvicorn_config(settings.host, settings.port, options)
     config.workers = settings.effective_workers()  # > 1 only where the kernel does not balance (uvicorn's own)
     if config.workers > 1:

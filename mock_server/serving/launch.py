@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
@@ -54,6 +55,41 @@ def _redact_access_line(record: logging.LogRecord) -> bool:
         path, query = args[2].split("?", 1)
         record.args = (*args[:2], f"{path}?{redacted_query(query)}", *args[3:])
     return True
+
+
+def run_announced(
+    host: str,
+    port: int,
+    banner: Sequence[str],
+    ready_file: Path | None,
+    *,
+    echo: Callable[[str], None],
+    serve: Callable[[], None],
+) -> None:
+    """Run `serve` until SIGINT/SIGTERM; print the banner (and write the readiness file) once the port accepts
+    connections; at the end remove the file and exit as the signal says, as uvicorn would."""
+    stop = threading.Event()
+    announce_when_ready(host, port, banner, ready_file=ready_file, echo=echo, stop=stop)
+    ended: list[int] = []
+
+    def ending(signum: int, _frame: object) -> None:  # uvicorn re-raises the signal it stopped on, after its shutdown
+        ended.append(signum)
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, ending) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        serve()
+    except SystemExit:
+        if not ended:
+            raise
+    finally:
+        stop.set()
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for signum in ended[:1]:
+        signal.raise_signal(signum)
 
 
 def announce_when_ready(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pruefstand.mock_server.flows.quittung.pdf import receipt_pdf
+from pruefstand.mock_server.flows.quittung.render_calls import invoice_xml, receipt_pdf
 from pruefstand.mock_server.flows.quittung.rendered import RenderedDocuments
 from pruefstand.mock_server.flows.quittung.service import MissingFields, ReceiptService
-from pruefstand.mock_server.flows.quittung.zugferd import invoice_xml
 from pruefstand.mock_server.kernel.call import Call
 
 Answer = tuple[Any, int, dict[str, str]]
