@@ -141,6 +141,9 @@ def resend(recorded: Iterable[Recorded], client: httpx.Client, origin: str | Non
             target, recorded_url = urlsplit(origin), urlsplit(entry.url)
             url = urlunsplit((target.scheme, target.netloc, recorded_url.path, recorded_url.query, ""))
         headers = [(k, v) for k, v in entry.headers if v != MASK and k.lower() not in HOP_BY_HOP]
+        # each on a connection of its own, as a curl loop sends them: a server that closed the connection after the
+        # failure being reproduced (uvicorn does after an unhandled error) must not turn the next one into a reset
+        headers.append(("Connection", "close"))
         try:
             response = client.request(entry.method, url, headers=headers, content=entry.body)
         except httpx.HTTPError as exc:
