@@ -279,3 +279,29 @@ def test_a_console_nobody_reads_never_stops_the_mock(tmp_path: Path) -> None:
     lines = [line for line in output.decode().splitlines() if " 404 " in line]
     assert len(lines) == 1000  # the lines waited for the console (up to 10,000 wait), none lost
     assert lines[-1].endswith(f"no productOrder with id '{long_id}999'")
+
+
+def test_the_supervisor_of_several_workers_is_a_lean_process_that_loaded_no_flow(tmp_path: Path) -> None:
+    """`serve --workers 2` checks everything, then becomes `serving.supervise` in the same process (same pid, the one
+    a script started and signals): it holds none of the contracts, flows or document libraries the workers load."""
+    db, port = tmp_path / "state.db", free_port()
+    with serving(db, port, "--workers", "2") as (base, proc):
+        command = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"pruefstand.mock_server.serving.supervise" in command
+        maps = Path(f"/proc/{proc.pid}/maps").read_text(errors="replace")
+        assert "jsonschema_rs" not in maps  # a compiled extension every worker maps (the contracts' validators)
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        stop(proc, db)
+
+
+def test_a_serving_worker_loads_no_document_library_until_a_document_is_rendered(tmp_path: Path) -> None:
+    """fpdf2, fontTools, Pillow and drafthorse (about 27 MiB a worker) load in the render process only."""
+    probe = (
+        "import sys, dataclasses\n"
+        "from pruefstand.mock_server.app import create_app\n"
+        "from pruefstand.mock_server.kernel.settings import load_settings\n"
+        f"create_app(dataclasses.replace(load_settings(), db={str(tmp_path / 'p.db')!r}))\n"
+        "print(sorted(m for m in ('fpdf', 'fontTools', 'PIL', 'drafthorse') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=GUARD, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
