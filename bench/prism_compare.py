@@ -44,7 +44,6 @@ SPEC = ROOT / "specs" / "maco" / "trigger.yaml"
 EXAMPLE = ROOT / "specs" / "maco" / "examples" / "START_BERECHNUNGSFORMEL.yaml"
 REFERENCE = ROOT.parent / "shared" / "reference" / "TMF622-ProductOrder-v4.0.0.swagger.json"
 TMF = "/tmf-api/productOrderingManagement/v4"
-TMF_EXAMPLE = ROOT / "specs" / "tmf622" / "examples"
 GUID_LUA = """
 counter = 0
 hex = "0123456789ABCDEF"
