@@ -25,6 +25,7 @@ from pruefstand.mock_server.http.connexion_compat import cache_operations
 from pruefstand.mock_server.http.errors import ErrorShapes, error_handler, set_edge_shapes
 from pruefstand.mock_server.http.example_responder import ExampleResolver
 from pruefstand.mock_server.http.fast_path import FastTriggerMiddleware
+from pruefstand.mock_server.http.fast_read import FastReadMiddleware
 from pruefstand.mock_server.http.faults import FaultRules
 from pruefstand.mock_server.http.journal import Journal
 from pruefstand.mock_server.http.served_spec import with_sandbox_header, without_media_type_parameters
@@ -162,9 +163,12 @@ async def healthz(*_args: Any, **_kwargs: Any) -> JSONResponse:
 def _fast_paths(
     app: MockApp, settings: Settings, mounted: Sequence[Flow], journal: Journal, faults: FaultRules, store: Store
 ) -> None:
-    """Each flow's fast path in front of connexion's whole stack (which gets what a fast path does not answer)."""
+    """Each flow's fast path and fast reads in front of connexion's whole stack (which gets what they do not
+    answer)."""
     front: Any = app.middleware
     for flow in mounted:
+        for read in flow.fast_reads:
+            front = FastReadMiddleware(front, prefix=read.prefix, read=read.read, journal=journal, faults=faults)
         fast = flow.fast_path
         if fast is None:
             continue

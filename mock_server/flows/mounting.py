@@ -95,6 +95,16 @@ class FastPath:
 
 
 @dataclass(frozen=True)
+class FastRead:
+    """A read by id answered before connexion's plumbing in the plain case (TMF622 GET productOrder/{id}): `read`
+    gets the sandbox, the id after `prefix` and the request's headers (lower-case names) and gives the answer's JSON
+    body, or None to leave the request to the normal path (which then answers it, e.g. a 404)."""
+
+    prefix: str
+    read: Callable[[str, str, Mapping[str, str]], bytes | None]
+
+
+@dataclass(frozen=True)
 class Flow:
     """A mounted flow: what it serves, what it adds to the admin API, what runs beside the requests."""
 
@@ -108,6 +118,7 @@ class Flow:
     across: Sequence[str] = ()  # kinds found across sandboxes (FlowStore.sandboxes_with)
     cached: Sequence[str] = ()  # kinds the store keeps in memory
     fast_path: FastPath | None = None
+    fast_reads: Sequence[FastRead] = ()
     # Runs once the store's indexes are applied (seed files, start-up checks); may write.
     start: Callable[[], object] | None = None
     services: Mapping[str, Any] = field(default_factory=dict)  # the flow's services, for tests and benchmarks

@@ -9,9 +9,10 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pruefstand.mock_server.flows.mounting import AdminPart, ConnexionApi, Flow, MountContext, RoutedApi
+from pruefstand.mock_server.flows.mounting import AdminPart, ConnexionApi, FastRead, Flow, MountContext, RoutedApi
 from pruefstand.mock_server.flows.tmf622.admin import Tmf622Admin
 from pruefstand.mock_server.flows.tmf622.documents import INDEXES, PLAN_KIND
+from pruefstand.mock_server.flows.tmf622.fast_read import order_reader
 from pruefstand.mock_server.flows.tmf622.handlers import OrderHandlers
 from pruefstand.mock_server.flows.tmf622.plan_store import sandboxes_with_plans
 from pruefstand.mock_server.flows.tmf622.profile import DEFAULT_PROFILE, load_profiles
@@ -65,6 +66,7 @@ def mount(ctx: MountContext) -> Flow:
         across=[PLAN_KIND],  # the background progress finds the sandboxes with automatic plans
         start=(lambda: load_seed_file(seed, orders, inventory_schema)) if seed else None,
         services={"orders": orders},
+        fast_reads=[FastRead(prefix=f"{ctx.info.api('tmf622').base_path}/productOrder/", read=order_reader(orders))],
     )
 
 
