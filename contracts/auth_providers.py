@@ -177,7 +177,6 @@ class OAuth2Token:
         self._token: str | None = None
         self._renew_at = 0.0
         self._issued: list[str] = []
-        self.fetches = 0
 
     def headers(self) -> dict[str, str]:
         with self._lock:
@@ -211,7 +210,6 @@ class OAuth2Token:
                 response = client.send(request)
         except httpx.HTTPError as exc:
             raise AuthError(f"token endpoint {self._url}: {type(exc).__name__}: {exc}") from exc
-        self.fetches += 1
         body = _json_object(response)
         if response.status_code != 200 or not isinstance(body.get("access_token"), str):
             reason = body.get("error") or response.text[:120] or "no body"

@@ -31,10 +31,6 @@ class RateLimit:
     def wait(self, request: Any = None) -> None:  # noqa: ARG002 (an httpx request hook)
         self._limiter.try_acquire("pruefstand", blocking=True)
 
-    def hooks(self) -> dict[str, list[Any]]:
-        """For `httpx.Client(event_hooks=...)`."""
-        return {"request": [self.wait]}
-
 
 def paced(client: httpx.Client, limit: RateLimit | None) -> httpx.Client:
     if limit is not None:

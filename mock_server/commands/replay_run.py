@@ -14,7 +14,7 @@ import click
 
 from pruefstand.contracts import ContractError, load_spec
 from pruefstand.contracts.auth_providers import AuthProvider, HttpxAuth, TlsSettings
-from pruefstand.contracts.pacing import RateLimit
+from pruefstand.contracts.pacing import RateLimit, paced
 from pruefstand.contracts.scenarios.selection import ScenarioSelection
 from pruefstand.mock_server.commands.api_specs import all_specs
 from pruefstand.mock_server.commands.arguments import DEFAULT_CLOCK_START, checked_url, writable
@@ -211,8 +211,7 @@ def _resend(
     client = tls.client(timeout=values["request_timeout"] or 30.0)
     if auth is not None:
         client.auth = HttpxAuth(auth)
-    if rate is not None:
-        client.event_hooks["request"].append(rate.wait)
+    paced(client, rate)
     reproduced = 0
     with client:
         for result in resend(recorded, client, values["url"]):

@@ -60,9 +60,15 @@ def command_schema(command: click.Command) -> dict[str, dict[str, Any]]:
     return {key_of(p): _type_schema(p) for p in command.params if p.name not in _SKIPPED}
 
 
+# Options both commands have that mean something of their own in each (fuzz's --url is an API's base, replay's the
+# server root; two reports into one file; a dry run of one): a [run] table holding them would mislead, so it may not.
+PER_COMMAND = frozenset({"url", "junit", "report", "dry-run"})
+
+
 def shared_schema(commands: Mapping[str, click.Command]) -> dict[str, dict[str, Any]]:
+    """The keys a [run] table takes: options of every command, alike in type, and alike in meaning."""
     schemas = [command_schema(c) for c in commands.values()]
-    return {k: v for k, v in schemas[0].items() if all(s.get(k) == v for s in schemas[1:])}
+    return {k: v for k, v in schemas[0].items() if k not in PER_COMMAND and all(s.get(k) == v for s in schemas[1:])}
 
 
 def find_config(start: Path) -> Path | None:

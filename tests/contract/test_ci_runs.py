@@ -367,7 +367,7 @@ def test_auth_needs_a_url() -> None:
     assert "--auth, --cert and --ca need --url" in result.output
 
 
-def test_nothing_listening_is_reported_before_a_dry_run_would_matter() -> None:
+def test_a_dry_run_asks_nothing_not_even_whether_the_system_is_there() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = fuzz(url, "--dry-run")
     assert result.exit_code == 0, result.output  # a dry run does not even ask

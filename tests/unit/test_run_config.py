@@ -127,3 +127,15 @@ def test_a_schemathesis_toml_applies_to_the_schemathesis_part(tmp_path: Path, mo
     broken = run(tmp_path, monkeypatch, *args)
     assert broken.exit_code != 0
     assert "schemathesis.toml" in broken.output
+
+
+@pytest.mark.parametrize("key", ["url", "junit", "report", "dry-run"])
+def test_an_option_of_its_own_in_each_command_is_not_taken_from_the_run_table(
+    key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fuzz's --url is an API's base URL, replay's the server root; one report file for both would be overwritten."""
+    value = "true" if key == "dry-run" else '"x"'
+    (tmp_path / "pruefstand.toml").write_text(f"[run]\n{key} = {value}\n", encoding="utf-8")
+    result = run(tmp_path, monkeypatch, "fuzz", "quittung", "--dry-run")
+    assert result.exit_code == 2
+    assert f"run.{key}: unknown key" in result.output
