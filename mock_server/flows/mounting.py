@@ -96,7 +96,7 @@ class FastPath:
 
 @dataclass(frozen=True)
 class FastRead:
-    """A read by id answered before connexion's plumbing in the plain case (TMF622 GET productOrder/{id}): `read`
+    """A read by id answered before connexion's plumbing in the plain case (a GET of `<prefix><id>`): `read`
     gets the sandbox, the id after `prefix` and the request's headers (lower-case names) and gives the answer's JSON
     body, or None to leave the request to the normal path (which then answers it, e.g. a 404)."""
 
