@@ -24,7 +24,7 @@ from pruefstand.mock_server.http.allowed_methods import AllowedMethods
 from pruefstand.mock_server.http.connexion_compat import cache_operations
 from pruefstand.mock_server.http.errors import ErrorShapes, error_handler, set_edge_shapes
 from pruefstand.mock_server.http.example_responder import ExampleResolver
-from pruefstand.mock_server.http.fast_path import FastTriggerMiddleware
+from pruefstand.mock_server.http.fast_path import FastPathMiddleware
 from pruefstand.mock_server.http.fast_read import FastReadMiddleware
 from pruefstand.mock_server.http.faults import FaultRules
 from pruefstand.mock_server.http.journal import Journal
@@ -166,13 +166,14 @@ def _fast_paths(
     """Each flow's fast path and fast reads in front of connexion's whole stack (which gets what they do not
     answer)."""
     front: Any = app.middleware
+    commits = GroupCommit(store)  # one writer: every fast path's writes share the groups
     for flow in mounted:
         for read in flow.fast_reads:
             front = FastReadMiddleware(front, prefix=read.prefix, read=read.read, journal=journal, faults=faults)
         fast = flow.fast_path
         if fast is None:
             continue
-        front = FastTriggerMiddleware(
+        front = FastPathMiddleware(
             front,
             journal=journal,
             faults=faults,
@@ -183,7 +184,10 @@ def _fast_paths(
             answer_violations=fast.answer_violations,
             prepare=fast.prepare,
             apply=fast.apply,
-            commits=GroupCommit(store),
+            present=fast.present,
+            declined=fast.declined,
+            takes_query=fast.takes_query,
+            commits=commits,
             max_depth=settings.max_depth,
         )
     app.front = front if front is not app.middleware else None

@@ -26,6 +26,9 @@ from pruefstand.mock_server.store.indexing import Index
 # connexion's bearer check: (token, request) -> token info, or raises Unauthenticated naming the reason.
 BearerCheck = Callable[[str, Any], Mapping[str, Any]]
 Task = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+# a fast path's answer as sent: (unit of work, sandbox, stored answer, request headers with lower-case names) -> the
+# body and the headers besides content-type and content-length
+Presenter = Callable[[UnitOfWork, str, Any, Mapping[str, str]], tuple[Any, list[tuple[bytes, bytes]]]]
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,21 @@ class AdminPart:
 
 @dataclass(frozen=True)
 class FastPath:
-    """An operation answered before connexion's plumbing when the request is plainly acceptable (the MaCo trigger):
-    the HTTP layer reads, checks and journals it; the flow prepares outside the writer and applies inside a commit."""
+    """A creating POST answered before connexion's plumbing when the request is plainly acceptable (the MaCo trigger,
+    TMF622's productOrder): the HTTP layer reads, checks and journals it; the flow prepares outside the writer and
+    applies inside a commit; `present` (in the same transaction) shapes the stored answer for the request and adds
+    headers (a Location); `declined` request headers and, unless `takes_query`, a query send a request the normal
+    way. `verify` checks the bearer token of an operation that takes one and gives its sandbox."""
 
     path: str
-    verify: BearerCheck
     body_violations: Callable[[Any], list[Any]]
     answer_violations: Callable[[Any], list[Any]]
     prepare: Callable[[str, Mapping[str, Any]], Any]
-    apply: Callable[[UnitOfWork, Any], Mapping[str, Any]]
+    apply: Callable[[UnitOfWork, Any], Any]
+    verify: BearerCheck | None = None
+    present: Presenter | None = None
+    declined: frozenset[str] = frozenset()
+    takes_query: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""The MaCo trigger's accepted path without connexion's per-request plumbing (routing twice, security, parameter and
-body decoding, context, serialisation): the same checks, from the same contract and the same services, in one step.
+"""A flow's creating POST without connexion's per-request plumbing (routing twice, security, parameter and body
+decoding, context, serialisation): the same checks, from the same contract and the same services, in one step. A
+flow declares it (`Flow.fast_path`): the MaCo trigger, TMF622's productOrder.
 
-Only a request that passes every check is answered here: a JSON body with a bearer token that verifies, a body the
-contract's compiled validator accepts, and a trigger the service starts (or replays). Anything else, including every
-refusal, is handed on unchanged to the connexion stack, which answers exactly as it does without this layer (the body
-already read is given to it again). The answer is the one connexion would send, byte for byte (tested); it is checked
-against the contract's 201 schema like every answer.
+Only a request that passes every check is answered here: a JSON body (with a bearer token that verifies, where the
+operation takes one), a body the contract's compiled validator accepts, and work the service does. Anything else,
+including every refusal, is handed on unchanged to the connexion stack, which answers exactly as it does without this
+layer (the body already read is given to it again). The answer is the one connexion would send, byte for byte
+(tested); it is checked against the contract's 201 schema like every answer.
 
 It stands in front of connexion's middleware (`MockApp.front`) and does the part of the layers it skips: it takes
 only requests those layers would pass untouched (headers and a declared body within the limits, no fault asked for or
@@ -34,54 +35,58 @@ from pruefstand.mock_server.store.group_commit import GroupCommit
 
 logger = logging.getLogger(__name__)
 _JSON = "application/json"
+_SANDBOX = SANDBOX_HEADER.lower()
 
-
-_SANDBOX = SANDBOX_HEADER.lower().encode("latin-1")
-_READ = frozenset({b"authorization", b"content-type", b"content-length", b"prefer", _SANDBOX})
-
-
-class _Headers:
-    """The few request headers the fast path reads, found in one pass over the ASGI pairs (names come lowercased;
-    the first of a repeated header counts, as for starlette's `Headers`)."""
-
-    __slots__ = ("_found",)
-
-    def __init__(self, raw: Any) -> None:
-        found: dict[bytes, bytes] = {}
-        for name, value in raw:
-            if name in _READ and name not in found:
-                found[name] = value
-        self._found = found
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        value = self._found.get(name.lower().encode("latin-1"))
-        return default if value is None else value.decode("latin-1")
+# the unit of work, the sandbox, the stored answer and the request's headers (lower-case names) -> the body to send and
+# the headers besides content-type and content-length
+Presenter = Callable[[UnitOfWork, str, Any, Mapping[str, str]], tuple[Any, list[tuple[bytes, bytes]]]]
 
 
 class _Request:
-    """What the bearer check reads of a request: its headers and query parameters."""
+    """What the bearer check reads of a request: its headers (lower-case names, the first of a repeated one counts,
+    as for starlette's `Headers`) and query parameters."""
 
-    def __init__(self, headers: _Headers, query_string: bytes = b"") -> None:
+    def __init__(self, headers: Mapping[str, str], query_string: bytes = b"") -> None:
         self.headers = headers
         self.query_params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
-class FastTriggerMiddleware:
+class _Headers(dict[str, str]):
+    """A request's headers by lower-case name, the first of a repeated one (as starlette's `Headers`); `get` takes
+    a name in any case (the bearer check asks for `X-Pruefstand-Sandbox`)."""
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        for name, value in raw:
+            self.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name.lower(), default)
+
+
+def _as_stored(_uow: UnitOfWork, _sandbox: str, answer: Any, _headers: Mapping[str, str]) -> tuple[Any, list[Any]]:
+    return answer, []
+
+
+class FastPathMiddleware:
     def __init__(
         self,
         app: ASGIApp,
         *,
         path: str,
-        verify: Callable[[str, Any], Mapping[str, Any]],
+        verify: Callable[[str, Any], Mapping[str, Any]] | None,
         journal: Journal,
         faults: FaultRules,
         max_body_bytes: int,
         body_violations: Callable[[Any], list[Any]],
         answer_violations: Callable[[Any], list[Any]],
         prepare: Callable[[str, Mapping[str, Any]], Any],
-        apply: Callable[[UnitOfWork, Any], Mapping[str, Any]],
+        apply: Callable[[UnitOfWork, Any], Any],
         commits: GroupCommit,
         max_depth: int,
+        present: Presenter | None = None,
+        declined: frozenset[str] = frozenset(),
+        takes_query: bool = True,
     ) -> None:
         self.app = app
         self.journal = journal
@@ -95,6 +100,9 @@ class FastTriggerMiddleware:
         self.apply = apply
         self.commits = commits
         self.max_depth = max_depth
+        self.present = present or _as_stored
+        self.declined = declined
+        self.takes_query = takes_query
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
@@ -103,7 +111,11 @@ class FastTriggerMiddleware:
         headers = _Headers(scope["headers"])
         authorization = headers.get("authorization") or ""
         media = (headers.get("content-type") or "").split(";")[0].strip().lower()
-        if media != _JSON or not authorization.lower().startswith("bearer ") or not self._admissible(scope, headers):
+        if (
+            media != _JSON
+            or (self.verify is not None and not authorization.lower().startswith("bearer "))
+            or not self._admissible(scope, headers)
+        ):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -115,49 +127,68 @@ class FastTriggerMiddleware:
         if answer is None:
             await self.app(scope, replaying(raw, None, receive), send)
             return
-        body = (json.dumps(answer) + "\n").encode("utf-8")
-        answer_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        body = (json.dumps(answer[0]) + "\n").encode("utf-8")
+        answer_headers = [*answer[1], (b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 201, "headers": answer_headers})
         await send({"type": "http.response.body", "body": body})
         seconds = time.perf_counter() - started
         record_exchange(self.journal, scope, raw, body, {"status": 201, "headers": answer_headers}, seconds)
 
-    def _admissible(self, scope: Scope, headers: _Headers) -> bool:
+    def _admissible(self, scope: Scope, headers: Mapping[str, str]) -> bool:
         """What the layers the fast path stands in front of would let through untouched: headers and a declared body
-        within the limits (a chunked body is theirs to buffer), no fault asked for or possible in the sandbox."""
-        if header_bytes(scope) > MAX_HEADER_BYTES:
+        within the limits (a chunked body is theirs to buffer), no fault asked for or possible in the sandbox; and
+        nothing the flow's fast path does not do (a header it declines, a query where it takes none)."""
+        if header_bytes(scope) > MAX_HEADER_BYTES or (not self.takes_query and scope.get("query_string")):
+            return False
+        if any(name in headers for name in self.declined):
             return False
         try:
             declared = int(headers.get("content-length") or "")
             if not 0 < declared <= self.max_body_bytes or from_prefer(headers.get("prefer")) is not None:
                 return False
-            return not self.faults.any_for(sandbox_name(headers.get(SANDBOX_HEADER.lower())))
+            return not self.faults.any_for(sandbox_name(headers.get(_SANDBOX)))
         except (ValueError, MockError):  # no or a malformed length, preference or sandbox: the normal path says so
             return False
 
-    async def _answer(self, request: _Request, token: str, raw: bytes) -> Mapping[str, Any] | None:
-        """The trigger's answer when every check passes, else None (the normal path answers, and says why)."""
+    async def _answer(self, request: _Request, token: str, raw: bytes) -> tuple[Any, list[Any]] | None:
+        """The answer's body and extra headers when every check passes, else None (the normal path answers, and
+        says why)."""
         try:
-            info = self.verify(token, request)
+            sandbox = (
+                sandbox_name(request.headers.get(_SANDBOX))
+                if self.verify is None
+                else str(self.verify(token, request)["sandbox"])
+            )
             body = parse_json_body(raw, max_depth=self.max_depth, refuse_nul=True)
         except Exception:  # a token refused (connexion's Unauthenticated), a malformed body: the normal path says why
             return None
         if not isinstance(body, dict) or self.body_violations(body):
             return None
         try:
-            trigger = self.prepare(str(info["sandbox"]), body)
-            # with the triggers that arrive meanwhile, in one transaction; answered once committed
-            answer = await self.commits.run(lambda uow: self.apply(uow, trigger))
+            work = self.prepare(sandbox, body)
+
+            def answered(uow: UnitOfWork) -> tuple[Any, list[Any]]:
+                """The stored answer as sent; one that breaks the contract is not committed."""
+                shown, headers = self.present(uow, sandbox, self.apply(uow, work), request.headers)
+                problems = self.answer_violations(shown)
+                if problems:
+                    raise _BrokenAnswer("; ".join(map(str, problems)))
+                return shown, headers
+
+            # with the writes that arrive meanwhile, in one transaction; answered once committed
+            return await self.commits.run(answered)
         except MockError:  # a refusal (rule layers, a reused prozessId): answered, identically, by the normal path
+            return None
+        except _BrokenAnswer as exc:  # the mock's own answer breaks its contract: a defect; the normal path answers it
+            logger.error("the mock's answer breaks its own contract: %s", exc)
             return None
         except Exception:  # a defect or the store failing: the normal path runs it again and answers in the API's shape
             logger.exception("the fast path of %s failed; the request goes the normal way", self.path)
             return None
-        problems = self.answer_violations(answer)
-        if problems:  # the mock's own answer breaks its contract: a defect; the normal path answers it (a 500)
-            logger.error("the mock's answer breaks its own contract: %s", "; ".join(map(str, problems)))
-            return None
-        return answer
+
+
+class _BrokenAnswer(Exception):
+    """The answer the fast path would send breaks the contract: its transaction is rolled back."""
 
 
 async def read_body(receive: Receive) -> tuple[bytes, Message | None]:

@@ -4,6 +4,8 @@ order, and the information the seller asked for."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pruefstand.contracts import Violation
@@ -22,7 +24,21 @@ from pruefstand.mock_server.flows.tmf622.order_core import OrderCore, listed, pa
 from pruefstand.mock_server.flows.tmf622.plan_store import drop_plan, save_plan, set_plan_mode
 from pruefstand.mock_server.flows.tmf622.profile import PROFILE_HEADER, Profile, new_plan
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, NotFound, Unprocessable
-from pruefstand.mock_server.store import SandboxUnit
+from pruefstand.mock_server.store import SandboxUnit, UnitOfWork
+
+
+@dataclass
+class NewOrder:
+    """An order to create, as prepared outside the transaction; its id is drawn once the checks passed (a refused
+    order uses none), and kept should the transaction run again (group commit)."""
+
+    sandbox: str
+    body: Mapping[str, Any]
+    buyer: str | None
+    profile: str | None
+    v4_shapes: bool
+    clock_now: datetime
+    order_id: str | None = None
 
 
 class BuyerUseCases(OrderCore):
@@ -71,23 +87,43 @@ class BuyerUseCases(OrderCore):
         """In the FIT profile: check the preconditions (an Auftraggeber with a framework agreement, products in its
         inventory, no open order on them). Store the order in the profile's initial state, emit CreateEvent and the
         first StateChangeEvent, and plan the seller's steps (auto on the clock, or manual)."""
-        clock_now = self._clock.now(sandbox)
-        now = self._stamp(clock_now)
-        order_id = self._ids.record_key()
+        new = self.prepare_order(sandbox, body, buyer, profile, v4_shapes=v4_shapes)
         with self._store.unit_of_work(sandbox) as uow:  # checked inside the write transaction: no two slip through
-            p = self.profile_for(uow, profile)
-            self._plain_shapes(p, body, v4_shapes)
-            named = buyer if buyer is not None else documents.buyer_of(body)
-            if isinstance(named, Violation) and p.buyer_required:
-                raise Unprocessable(str(named))
-            found = None if isinstance(named, Violation) else named
-            order = documents.new_order(order_id, body, found, now, p.orders.initial, p.initial_state_reason())
-            if p.preconditions and found is not None:
-                self.inventory.check_preconditions(uow, found, body, p)
-            self._announce(uow, order, now, p)
-            plan = new_plan(order, p.steps, mode=self._buyer_progress, delay=self._delay, start=clock_now.timestamp())
-            plan["profile"] = p.name
-            save_plan(uow, plan)
+            return self._create(uow, new)
+
+    def prepare_order(
+        self,
+        sandbox: str,
+        body: Mapping[str, Any],
+        buyer: str | None = None,
+        profile: str | None = None,
+        *,
+        v4_shapes: bool = False,
+    ) -> NewOrder:
+        """What needs no transaction: the clock."""
+        return NewOrder(sandbox, body, buyer, profile, v4_shapes, self._clock.now(sandbox))
+
+    def apply_order(self, uow: UnitOfWork, new: NewOrder) -> dict[str, Any]:
+        """`create_order`'s transaction part in a unit of work that may span sandboxes (the fast path's group
+        commit); it may run twice (only through the unit of work)."""
+        return self._create(SandboxUnit(uow, new.sandbox), new)
+
+    def _create(self, uow: SandboxUnit, new: NewOrder) -> dict[str, Any]:
+        now = self._stamp(new.clock_now)
+        p = self.profile_for(uow, new.profile)
+        self._plain_shapes(p, new.body, new.v4_shapes)
+        named = new.buyer if new.buyer is not None else documents.buyer_of(new.body)
+        if isinstance(named, Violation) and p.buyer_required:
+            raise Unprocessable(str(named))
+        found = None if isinstance(named, Violation) else named
+        if p.preconditions and found is not None:
+            self.inventory.check_preconditions(uow, found, new.body, p)
+        new.order_id = new.order_id or self._ids.record_key()
+        order = documents.new_order(new.order_id, new.body, found, now, p.orders.initial, p.initial_state_reason())
+        self._announce(uow, order, now, p)
+        plan = new_plan(order, p.steps, mode=self._buyer_progress, delay=self._delay, start=new.clock_now.timestamp())
+        plan["profile"] = p.name
+        save_plan(uow, plan)
         return order
 
     @staticmethod

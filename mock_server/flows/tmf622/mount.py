@@ -12,7 +12,7 @@ from pathlib import Path
 from pruefstand.mock_server.flows.mounting import AdminPart, ConnexionApi, FastRead, Flow, MountContext, RoutedApi
 from pruefstand.mock_server.flows.tmf622.admin import Tmf622Admin
 from pruefstand.mock_server.flows.tmf622.documents import INDEXES, PLAN_KIND
-from pruefstand.mock_server.flows.tmf622.fast_read import order_reader
+from pruefstand.mock_server.flows.tmf622.fast_paths import order_creation, order_reader
 from pruefstand.mock_server.flows.tmf622.handlers import OrderHandlers
 from pruefstand.mock_server.flows.tmf622.plan_store import sandboxes_with_plans
 from pruefstand.mock_server.flows.tmf622.profile import DEFAULT_PROFILE, load_profiles
@@ -42,6 +42,7 @@ def mount(ctx: MountContext) -> Flow:
         ids=ctx.ids,
         default_profile=section.default_profile,
     )
+    v4_base = ctx.info.api("tmf622").base_path
     v5_info = ctx.info.api("tmf622-v5")
     v5 = V5Routes(orders, v5_info.spec_path(ctx.specs_root), max_depth=ctx.settings.max_depth)
     inventory_schema = ctx.admin.document["components"]["schemas"]["Tmf622Inventory"]
@@ -66,7 +67,8 @@ def mount(ctx: MountContext) -> Flow:
         across=[PLAN_KIND],  # the background progress finds the sandboxes with automatic plans
         start=(lambda: load_seed_file(seed, orders, inventory_schema)) if seed else None,
         services={"orders": orders},
-        fast_reads=[FastRead(prefix=f"{ctx.info.api('tmf622').base_path}/productOrder/", read=order_reader(orders))],
+        fast_path=order_creation(orders, v4_spec, f"{v4_base}/productOrder"),
+        fast_reads=[FastRead(prefix=f"{v4_base}/productOrder/", read=order_reader(orders))],
     )
 
 
