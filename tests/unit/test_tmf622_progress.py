@@ -19,10 +19,10 @@ class OneSandbox:
 def test_requests_are_served_between_two_planned_steps() -> None:
     seen: list[str] = []
 
-    def due_steps(sandbox: str) -> Iterator[None]:
+    def due_steps(sandbox: str) -> Iterator[int]:
         for number in range(5):
             seen.append(f"step {number} in {sandbox}")
-            yield None
+            yield 1
 
     async def scenario() -> None:
         stop = asyncio.Event()

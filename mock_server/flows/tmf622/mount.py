@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,7 +62,7 @@ def mount(ctx: MountContext) -> Flow:
             RoutedApi(info=v5_info, routes=v5.routes(), contract=v5.contract, error_shape=tmf_error),
         ],
         admin=AdminPart(Tmf622Admin(orders).operations()),
-        tasks=[lambda stop: progress_orders(orders.due_steps, ctx.store, stop)],
+        tasks=[lambda stop: progress_orders(functools.partial(orders.due_steps, anywhere=True), ctx.store, stop)],
         on_clock_moved=orders.progress_due,
         indexes=INDEXES,
         across=[PLAN_KIND],  # the background progress finds the sandboxes with automatic plans
@@ -73,11 +74,11 @@ def mount(ctx: MountContext) -> Flow:
 
 
 async def progress_orders(
-    due_steps: Callable[[str], Iterator[None]], store: FlowStore, stop: asyncio.Event, every: float = 0.5
+    due_steps: Callable[[str], Iterator[int]], store: FlowStore, stop: asyncio.Event, every: float = 0.5
 ) -> None:
     """The seller's automatic steps fall due on each sandbox's clock; look twice a second (the sandboxes with
-    automatic plans come from the index; an admin clock advance runs what fell due at once). Each step is one
-    transaction; between two the loop serves requests (hundreds of orders created a second fall due together)."""
+    automatic plans come from the index; an admin clock advance runs what fell due at once). A few orders' steps are
+    one transaction; between two the loop serves requests (hundreds of orders created a second fall due together)."""
     while not stop.is_set():
         for sandbox in sandboxes_with_plans(store):
             try:

@@ -5,6 +5,7 @@ shares (state changes, items, contacts, dates, events to the outbox)."""
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -112,19 +113,40 @@ class OrderCore:
     # progress on the clock
     def progress_due(self, sandbox: str) -> int:
         """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
-        return sum(1 for _ in self.due_steps(sandbox))
+        return sum(self.due_steps(sandbox))
 
-    def due_steps(self, sandbox: str) -> Iterator[None]:
-        """The same, one step (one transaction) per iteration: the background task lets requests in between, so a
-        burst of steps falling due at once never holds the event loop (the tail of order creation under load)."""
+    def due_steps(self, sandbox: str, batch: int = 8, *, anywhere: bool = False) -> Iterator[int]:
+        """The same, a few orders' steps (one transaction) per iteration, yielding how many ran: the background
+        task lets requests in between, so a burst of steps falling due at once never holds the event loop (the tail
+        of order creation under load), and a burst costs one commit per `batch` orders, not one per step. With
+        `anywhere` (the background task) the walk over the due plans starts at a random place: each worker where it
+        starts (a plan another worker ran first is left alone, at the cost of a read)."""
         now = self._clock.now(sandbox).timestamp()
-        for planned in automatic_plans(self._store.view(sandbox), due_by=now):
-            plan: PlanRecord | None = planned
-            while plan and plan.get("mode") == "auto" and plan.get("steps") and float(plan["nextDue"]) <= now:
-                plan = self._run_step(sandbox, str(plan["orderId"]), due_only=now)
-                if plan is None:
-                    break
-                yield None
+        due = [str(plan["orderId"]) for plan in automatic_plans(self._store.view(sandbox), due_by=now)]
+        start = random.randrange(len(due)) if due and anywhere else 0
+        due = due[start:] + due[:start]
+        for first in range(0, len(due), batch):
+            chunk = due[first : first + batch]
+            try:
+                with self._store.unit_of_work(sandbox) as uow:
+                    ran = sum(self._run_due(uow, order_id, now) for order_id in chunk)
+            except Exception:  # again one order a transaction: a broken plan fails alone (and ends this round)
+                ran = 0
+                for order_id in chunk:
+                    with self._store.unit_of_work(sandbox) as uow:
+                        ran += self._run_due(uow, order_id, now)
+            yield ran
+
+    def _run_due(self, uow: SandboxUnit, order_id: str, now: float) -> int:
+        """Every step of the order's automatic plan that is due by `now`; how many ran."""
+        ran = 0
+        plan = self._step(uow, order_id, due_only=now)
+        while plan is not None:
+            ran += 1
+            if plan.get("mode") != "auto" or not plan.get("steps") or float(plan["nextDue"]) > now:
+                break
+            plan = self._step(uow, order_id, due_only=now)
+        return ran
 
     def run_next(self, sandbox: str, order_id: str, state_change_date: str | None = None) -> dict[str, Any]:
         """Run the next planned step of an order now (manual mode, or ahead of the clock); a state step may be dated
@@ -137,40 +159,45 @@ class OrderCore:
             )
         return self._stored_order(self._store.view(sandbox), order_id)
 
-    # inside a transaction
     def _run_step(
         self, sandbox: str, order_id: str, *, due_only: float | None, changed_at: str | None = None
     ) -> PlanRecord | None:
-        """Run the plan's first step in one transaction with the plan's update; None when there was nothing to run
-        (another worker ran it, the plan ended, the step no longer fits the order's state)."""
         with self._store.unit_of_work(sandbox) as uow:
-            plan = read_plan(uow, order_id)
-            step = next_step(plan) if plan else None
-            if plan is None or step is None or (due_only is not None and float(plan["nextDue"]) > due_only):
-                return None
-            p = self._profiles.get(str(plan.get("profile"))) or self.profile_for(uow)
-            order = uow.get(ORDER_KIND, order_id)
-            already = order is not None and step.state == order["state"]  # e.g. resumed there by the buyer's answer
-            if order is None or (step.state and not already and step.state not in p.orders.allowed(order["state"])):
-                drop_plan(uow, order_id)  # someone moved the order elsewhere: the plan is over
-                return None
-            ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(sandbox).timestamp()
-            if changed_at is not None and step.state is None:
-                raise BadRequest(
-                    [Violation("$.stateChangeDate", f"the next step ({step.name}) changes no state: give no date")]
-                )
-            if not already:
-                if changed_at is None and step.changed_before:
-                    last = documents.instant_seconds(str(order.get("stateChangeDate", ""))) or 0.0
-                    changed_at = self._stamp(datetime.fromtimestamp(max(last, ran_at - step.changed_before), UTC))
-                at = self._stamp(datetime.fromtimestamp(ran_at, UTC))
-                self._apply(uow, p, order, step, plan, at, changed_at)
-            rest = after_step(plan, ran_at)
-            if rest["steps"]:
-                uow.put(PLAN_KIND, order_id, rest)
-            else:
-                drop_plan(uow, order_id)
-            return rest
+            return self._step(uow, order_id, due_only=due_only, changed_at=changed_at)
+
+    # inside a transaction
+    def _step(
+        self, uow: SandboxUnit, order_id: str, *, due_only: float | None, changed_at: str | None = None
+    ) -> PlanRecord | None:
+        """Run the plan's first step with the plan's update; None when there was nothing to run (another worker ran
+        it, the plan ended, the step no longer fits the order's state)."""
+        plan = read_plan(uow, order_id)
+        step = next_step(plan) if plan else None
+        if plan is None or step is None or (due_only is not None and float(plan["nextDue"]) > due_only):
+            return None
+        p = self._profiles.get(str(plan.get("profile"))) or self.profile_for(uow)
+        order = uow.get(ORDER_KIND, order_id)
+        already = order is not None and step.state == order["state"]  # e.g. resumed there by the buyer's answer
+        if order is None or (step.state and not already and step.state not in p.orders.allowed(order["state"])):
+            drop_plan(uow, order_id)  # someone moved the order elsewhere: the plan is over
+            return None
+        ran_at = float(plan["nextDue"]) if due_only is not None else self._clock.now(uow.sandbox).timestamp()
+        if changed_at is not None and step.state is None:
+            raise BadRequest(
+                [Violation("$.stateChangeDate", f"the next step ({step.name}) changes no state: give no date")]
+            )
+        if not already:
+            if changed_at is None and step.changed_before:
+                last = documents.instant_seconds(str(order.get("stateChangeDate", ""))) or 0.0
+                changed_at = self._stamp(datetime.fromtimestamp(max(last, ran_at - step.changed_before), UTC))
+            at = self._stamp(datetime.fromtimestamp(ran_at, UTC))
+            self._apply(uow, p, order, step, plan, at, changed_at)
+        rest = after_step(plan, ran_at)
+        if rest["steps"]:
+            uow.put(PLAN_KIND, order_id, rest)
+        else:
+            drop_plan(uow, order_id)
+        return rest
 
     def _apply(
         self,
