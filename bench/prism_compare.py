@@ -13,6 +13,8 @@ Works (`--work`, default all):
 - `tmf622-post`: POST productOrder, the plain v4 example (Prism serves the official TMF622 v4 swagger from
   ../shared/reference).
 - `tmf622-get`: GET productOrder/{id} of an order created before the run (Prism: the same swagger).
+- `quittung-create`: POST quittung/create with a complete receipt (the mock issues it: a number, counters, two ECDSA
+  signatures; Prism serves specs/quittung/quittung.yaml and answers its example).
 
 Prism runs with `-v silent` (no line per request); pruefstand likewise runs without its console line per request
 (`PRUEFSTAND_REQUEST_LOG=false`; every request is still journaled in the store). `--request-log` measures pruefstand
@@ -43,6 +45,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "specs" / "maco" / "trigger.yaml"
 EXAMPLE = ROOT / "specs" / "maco" / "examples" / "START_BERECHNUNGSFORMEL.yaml"
 REFERENCE = ROOT.parent / "shared" / "reference" / "TMF622-ProductOrder-v4.0.0.swagger.json"
+QUITTUNG = ROOT / "specs" / "quittung" / "quittung.yaml"
+RECEIPT = {
+    "seller_name": "Maxima Ladesäulia",
+    "seller_email": "test@email.de",
+    "seller_zipcode": "12345",
+    "seller_yrconsumption": 2500,
+    "buyer_name": "Ludwig von Auto GmbH",
+    "tx_energy": 2.123,
+    "tx_duration": 25,
+}
 TMF = "/tmf-api/productOrderingManagement/v4"
 GUID_LUA = """
 counter = 0
@@ -232,7 +244,20 @@ def tmf_cases(ours_base: str, prism_base: str, work: str) -> list[Case]:
     ]
 
 
-WORKS = ("maco", "tmf622-post", "tmf622-get")
+def quittung_cases(ours_base: str, prism_base: str) -> list[Case]:
+    body = json.dumps(RECEIPT)
+    headers = {"Content-Type": "application/json"}
+    # Prism serves the paths without the servers' /v2.0
+    for url in (f"{ours_base}/v2.0/quittung/create", f"{prism_base}/quittung/create"):
+        answer = httpx.post(url, content=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+    return [
+        Case("quittung create prism", "prism", f"{prism_base}/quittung/create", body, headers),
+        Case("quittung create", "ours", f"{ours_base}/v2.0/quittung/create", body, headers),
+    ]
+
+
+WORKS = ("maco", "tmf622-post", "tmf622-get", "quittung-create")
 
 
 def main() -> None:
@@ -248,7 +273,7 @@ def main() -> None:
     if not Path(prism).exists() or not shutil.which("wrk"):
         raise SystemExit("needs wrk and Prism (see the module docstring)")
     workdir = Path(tempfile.mkdtemp())
-    o_port, m_port, t_port = free_port(), free_port(), free_port()
+    o_port, m_port, t_port, q_port = free_port(), free_port(), free_port(), free_port()
     ours = subprocess.Popen(
         [
             *(sys.executable, "-m", "mock_server", "serve", "--port", str(o_port)),
@@ -258,25 +283,30 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PRUEFSTAND_REQUEST_LOG": "true" if args.request_log else "false"},
     )
-    prisms = {"maco": start_prism(prism, SPEC, m_port), "tmf622": start_prism(prism, REFERENCE, t_port)}
+    prisms = {
+        "maco": start_prism(prism, SPEC, m_port),
+        "tmf622": start_prism(prism, REFERENCE, t_port),
+        "quittung": start_prism(prism, QUITTUNG, q_port),
+    }
     ours_base = f"http://127.0.0.1:{o_port}"
     try:
         wait_up(f"{ours_base}/healthz", ours)
         wait_up(f"http://127.0.0.1:{m_port}/inbound", prisms["maco"])
         wait_up(f"http://127.0.0.1:{t_port}/productOrder", prisms["tmf622"])
+        wait_up(f"http://127.0.0.1:{q_port}/quittung/create", prisms["quittung"])
         cases: list[Case] = []
         for work in works:
             if work == "maco":
                 cases += maco_cases(ours_base, f"http://127.0.0.1:{m_port}")
+            elif work == "quittung-create":
+                cases += quittung_cases(ours_base, f"http://127.0.0.1:{q_port}")
             else:
                 cases += tmf_cases(ours_base, f"http://127.0.0.1:{t_port}", work)
         results: dict[tuple[str, int], list[Run]] = {}
         for connections in (10, 50):
             for _ in range(args.repeat):
                 for case in cases:
-                    server = (
-                        ours if case.server == "ours" else prisms["maco" if case.name.startswith("maco") else "tmf622"]
-                    )
+                    server = ours if case.server == "ours" else prisms[case.name.split()[0]]
                     run = measure(server, case.url, connections, args.seconds, case.body, case.headers, case.lua)
                     results.setdefault((case.name, connections), []).append(run)
         _print(results, cases, args)

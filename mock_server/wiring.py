@@ -187,6 +187,7 @@ def _fast_paths(
             present=fast.present,
             declined=fast.declined,
             takes_query=fast.takes_query,
+            status=fast.status,
             commits=commits,
             max_depth=settings.max_depth,
         )

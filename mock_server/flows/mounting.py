@@ -86,11 +86,12 @@ class AdminPart:
 
 @dataclass(frozen=True)
 class FastPath:
-    """A creating POST answered before connexion's plumbing when the request is plainly acceptable (the MaCo trigger,
-    TMF622's productOrder): the HTTP layer reads, checks and journals it; the flow prepares outside the writer and
-    applies inside a commit; `present` (in the same transaction) shapes the stored answer for the request and adds
-    headers (a Location); `declined` request headers and, unless `takes_query`, a query send a request the normal
-    way. `verify` checks the bearer token of an operation that takes one and gives its sandbox."""
+    """A creating POST answered before connexion's plumbing when the request is plainly acceptable (the MaCo
+    trigger, TMF622's productOrder, Strom-Quittung's create): the HTTP layer reads, checks and journals it; the flow
+    prepares outside the writer and applies inside a commit; `present` (in the same transaction) shapes the stored
+    answer for the request and adds headers (a Location); `declined` request headers and, unless `takes_query`, a
+    query send a request the normal way. `verify` checks the bearer token of an operation that takes one and gives
+    its sandbox."""
 
     path: str
     body_violations: Callable[[Any], list[Any]]
@@ -101,6 +102,7 @@ class FastPath:
     present: Presenter | None = None
     declined: frozenset[str] = frozenset()
     takes_query: bool = True
+    status: int = 201  # of the answer (Strom-Quittung's create answers 200)
 
 
 @dataclass(frozen=True)

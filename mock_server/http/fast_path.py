@@ -6,7 +6,7 @@ Only a request that passes every check is answered here: a JSON body (with a bea
 operation takes one), a body the contract's compiled validator accepts, and work the service does. Anything else,
 including every refusal, is handed on unchanged to the connexion stack, which answers exactly as it does without this
 layer (the body already read is given to it again). The answer is the one connexion would send, byte for byte
-(tested); it is checked against the contract's 201 schema like every answer.
+(tested); it is checked against the contract's schema for its status like every answer.
 
 It stands in front of connexion's middleware (`MockApp.front`) and does the part of the layers it skips: it takes
 only requests those layers would pass untouched (headers and a declared body within the limits, no fault asked for or
@@ -87,6 +87,7 @@ class FastPathMiddleware:
         present: Presenter | None = None,
         declined: frozenset[str] = frozenset(),
         takes_query: bool = True,
+        status: int = 201,
     ) -> None:
         self.app = app
         self.journal = journal
@@ -103,6 +104,7 @@ class FastPathMiddleware:
         self.present = present or _as_stored
         self.declined = declined
         self.takes_query = takes_query
+        self.status = status
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
@@ -129,10 +131,10 @@ class FastPathMiddleware:
             return
         body = (json.dumps(answer[0]) + "\n").encode("utf-8")
         answer_headers = [*answer[1], (b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 201, "headers": answer_headers})
+        await send({"type": "http.response.start", "status": self.status, "headers": answer_headers})
         await send({"type": "http.response.body", "body": body})
         seconds = time.perf_counter() - started
-        record_exchange(self.journal, scope, raw, body, {"status": 201, "headers": answer_headers}, seconds)
+        record_exchange(self.journal, scope, raw, body, {"status": self.status, "headers": answer_headers}, seconds)
 
     def _admissible(self, scope: Scope, headers: Mapping[str, str]) -> bool:
         """What the layers the fast path stands in front of would let through untouched: headers and a declared body

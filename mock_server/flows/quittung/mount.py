@@ -8,6 +8,7 @@ from decimal import Decimal
 from pruefstand.mock_server.flows.mounting import ConnexionApi, Flow, MountContext
 from pruefstand.mock_server.flows.quittung.amounts import Tariff
 from pruefstand.mock_server.flows.quittung.errors import quittung_error
+from pruefstand.mock_server.flows.quittung.fast_path import receipt_creation
 from pruefstand.mock_server.flows.quittung.handlers import ReceiptHandlers
 from pruefstand.mock_server.flows.quittung.service import QuittungSettings, ReceiptService
 from pruefstand.mock_server.flows.quittung.settings import QuittungSection
@@ -29,6 +30,7 @@ def mount(ctx: MountContext) -> Flow:
         ctx.ids,
     )
     handlers = ReceiptHandlers(receipts)
+    api = ctx.info.api("quittung")
 
     async def render_process_ends_with_the_app(stop: asyncio.Event) -> None:
         await stop.wait()
@@ -36,9 +38,8 @@ def mount(ctx: MountContext) -> Flow:
 
     return Flow(
         name=ctx.info.name,
-        apis=[
-            ConnexionApi(info=ctx.info.api("quittung"), operations=handlers.operations(), error_shape=quittung_error)
-        ],
+        apis=[ConnexionApi(info=api, operations=handlers.operations(), error_shape=quittung_error)],
+        fast_path=receipt_creation(receipts, ctx.spec("quittung"), f"{api.base_path}/quittung/create"),
         tasks=[render_process_ends_with_the_app],
         start=unit.load,  # the installation key: read, or made on the very first start
         services={"receipts": receipts},

@@ -21,7 +21,7 @@ from pruefstand.mock_server.flows.quittung.records import DRAFT_KIND, RECEIPT_KI
 from pruefstand.mock_server.flows.quittung.signing_unit import SigningUnit
 from pruefstand.mock_server.kernel.errors import BadRequest, Conflict, MockError, NotFound
 from pruefstand.mock_server.kernel.id_source import IdSource
-from pruefstand.mock_server.store import FlowStore, SandboxUnit
+from pruefstand.mock_server.store import FlowStore, SandboxUnit, UnitOfWork
 
 ISSUED: Literal["issued"] = "issued"
 DRAFT: Literal["draft"] = "draft"
@@ -33,6 +33,15 @@ class MissingFields(MockError):
     def __init__(self, body: Mapping[str, Any]) -> None:
         self.body = dict(body)
         super().__init__(f"missing mandatory fields: {', '.join(body['missing'])}")
+
+
+@dataclass(frozen=True, slots=True)
+class NewReceipt:
+    """A receipt to create in one call, as prepared outside the transaction."""
+
+    sandbox: str
+    values: dict[str, Any]
+    now: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,36 +89,51 @@ class ReceiptService:
         account answers its token again, unless other values are sent (409). Atomic: one transaction assigns the
         number, counts the counters and stores the receipt."""
         values = _payload(values)
-        now = self._now(sandbox)
         with self._store.unit_of_work(sandbox) as uow:
-            draft = self._new_draft(uow, {}, now) if account is None else self._draft(uow, account)
-            if draft["status"] == ISSUED:
-                changed = sorted(k for k, v in values.items() if draft["fields"].get(k) != v)
-                if changed:
-                    raise Conflict(
-                        f"account {draft['account']} is issued as receipt {draft['token']}; its data cannot change "
-                        f"(refused: {', '.join(changed)})"
-                    )
-                return str(draft["token"])
-            fields = {**draft["fields"], **values}
-            found = read_input(fields, now=kassensichv.parse_iso(now))
-            if isinstance(found, list):
-                raise BadRequest(found, prefix="invalid field")
-            if isinstance(found, Missing):
-                uow.put(DRAFT_KIND, draft["account"], {**draft, "fields": fields, "updatedAt": now})
-                body = {"err": "missing mandatory fields", "missing": list(found.names), "account": draft["account"]}
-                if self._settings.strict:
-                    raise MissingFields(body)
-                return body
-            receipt = self._issue(uow, draft, fields, found, now)
-            return str(receipt["token"])
+            return self._commit(uow, account, values, self._now(sandbox))
 
     def create(self, sandbox: str, values: Mapping[str, Any]) -> str | dict[str, Any]:
         """prepare + commit in one call; `email` stands for `seller_email`, as in the real service's create."""
-        values = dict(values)
+        new = self.prepare_create(sandbox, values)
+        with self._store.unit_of_work(sandbox) as uow:
+            return self._commit(uow, None, new.values, new.now)
+
+    def prepare_create(self, sandbox: str, values: Mapping[str, Any]) -> NewReceipt:
+        """`create`'s part that needs no transaction: the values as committed, the time."""
+        values = _payload(values)
         if "email" in values and "seller_email" not in values:
             values["seller_email"] = values["email"]
-        return self.commit(sandbox, None, values)
+        return NewReceipt(sandbox, values, self._now(sandbox))
+
+    def apply_create(self, uow: UnitOfWork, new: NewReceipt) -> str | dict[str, Any]:
+        """`create`'s transaction in a unit of work that may span sandboxes (the fast path's group commit)."""
+        return self._commit(SandboxUnit(uow, new.sandbox), None, new.values, new.now)
+
+    def _commit(
+        self, uow: SandboxUnit, account: str | None, values: Mapping[str, Any], now: str
+    ) -> str | dict[str, Any]:
+        known = None if account is None else self._draft(uow, account)
+        if known is not None and known["status"] == ISSUED:
+            changed = sorted(k for k, v in values.items() if known["fields"].get(k) != v)
+            if changed:
+                raise Conflict(
+                    f"account {known['account']} is issued as receipt {known['token']}; its data cannot change "
+                    f"(refused: {', '.join(changed)})"
+                )
+            return str(known["token"])
+        fields = {**(known["fields"] if known else {}), **values}
+        found = read_input(fields, now=kassensichv.parse_iso(now))
+        if isinstance(found, list):
+            raise BadRequest(found, prefix="invalid field")
+        draft = known or self._new_draft(uow, {}, now)  # a new account once the fields are valid (a refusal uses none)
+        if isinstance(found, Missing):
+            uow.put(DRAFT_KIND, draft["account"], {**draft, "fields": fields, "updatedAt": now})
+            body = {"err": "missing mandatory fields", "missing": list(found.names), "account": draft["account"]}
+            if self._settings.strict:
+                raise MissingFields(body)
+            return body
+        receipt = self._issue(uow, draft, fields, found, now)
+        return str(receipt["token"])
 
     # the issued receipt
     def receipt(self, sandbox: str, token_or_account: str) -> dict[str, Any]:
