@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 DELIVERED, PENDING, DEAD = "delivered", "pending", "dead"
 KEEPALIVE_SECONDS = 1.0
+# The longest an idle worker waits without a wake (a commit here, another replica's NOTIFY, a delivery finished) or a
+# retry or lease falling due: what another process committed without telling (SQLite has no NOTIFY) is seen then.
+IDLE_SECONDS = 2.0
 MAX_IN_FLIGHT = 100  # deliveries under way at once per worker process
 
 
@@ -115,9 +118,10 @@ class DeliveryWorker:
             while not stop.is_set():
                 room = MAX_IN_FLIGHT - len(in_flight)
                 due: list[dict[str, Any]] = []
+                claimed_at = self._clock()
                 if room > 0:
                     try:
-                        due = self._outbox.claim_due(self._clock(), self._owner, self._lease, limit=min(50, room))
+                        due = self._outbox.claim_due(claimed_at, self._owner, self._lease, limit=min(50, room))
                     except Exception:  # the loop must survive anything the store throws
                         logger.exception("claiming deliveries failed")
                 client = self._client
@@ -130,14 +134,34 @@ class DeliveryWorker:
                     continue
                 wake.clear()
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-                _, pending = await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                timeout = self._idle_wait(claimed_at, poll_seconds)
+                _, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in pending:
                     waiter.cancel()
         finally:
             if in_flight:  # what is under way finishes (each bounded by the client's timeout) and is recorded
                 await asyncio.gather(*in_flight, return_exceptions=True)
 
+    def _idle_wait(self, claimed_at: float, poll_seconds: float) -> float:
+        """Seconds until the next retry or lapsing lease after the claim at `claimed_at` (at least `poll_seconds`,
+        at most IDLE_SECONDS); anything committed meanwhile wakes the worker sooner."""
+        try:
+            due = self._outbox.next_due(claimed_at)
+        except Exception:  # the store is away: look again soon
+            logger.exception("reading the next due delivery failed")
+            return poll_seconds
+        if due is None:
+            return IDLE_SECONDS
+        return min(IDLE_SECONDS, max(poll_seconds, due - self._clock()))
+
     async def _attempt(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> None:
+        """Send the delivery; once one is delivered, the next of its stream (claimed with the record of the last)
+        follows in the same task, while it is due."""
+        following: dict[str, Any] | None = delivery
+        while following is not None:
+            following = await self._send(client, following)
+
+    async def _send(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> dict[str, Any] | None:
         target = str(delivery["target"])
         started = time.monotonic()
         status_code: int | None = None
@@ -168,6 +192,15 @@ class DeliveryWorker:
             "error": error,
             "latency_ms": round((time.monotonic() - started) * 1000, 3),
         }
-        next_at = self._clock() + (delay or 0.0)
-        if not self._outbox.finish_attempt(int(delivery["id"]), self._owner, attempt, status, next_at):
+        if status == DELIVERED:
+            kept, following = self._outbox.finish_and_claim_next(
+                delivery, self._owner, attempt, self._clock(), self._lease
+            )
+        else:
+            kept = self._outbox.finish_attempt(
+                int(delivery["id"]), self._owner, attempt, status, self._clock() + (delay or 0.0)
+            )
+            following = None
+        if not kept:
             logger.warning("delivery %s: lease lost, attempt not recorded", delivery["id"])
+        return following

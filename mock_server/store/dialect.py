@@ -27,13 +27,17 @@ class Connection(Protocol):
 @dataclass(frozen=True)
 class Dialect:
     """`param` is the placeholder (`?` or `%s`); `lock_sandbox` serialises the writers of one sandbox where the
-    engine does not already serialise all writers; `skip_locked` is appended to the outbox claim."""
+    engine does not already serialise all writers; `skip_locked` is appended to the outbox claim; `notify` tells
+    the other processes that deliveries are due."""
 
     name: str
     param: str
     lock_sandbox: Callable[[Connection, str], None]
     skip_locked: str = ""
     literal_kinds: bool = False
+    # run in a transaction that made deliveries due, delivered to the other processes on commit (PostgreSQL: NOTIFY
+    # on the outbox channel; SQLite: none, each process wakes its own worker)
+    notify: Callable[[Connection], None] | None = None
 
     def sql(self, text: str) -> str:
         return text if self.param == "?" else text.replace("?", self.param)

@@ -4,12 +4,17 @@ Every replica (`pruefstand serve --db postgresql://…`) works on the same table
 scoped advisory lock per sandbox it touches, so read-modify-writes of one sandbox (an idempotency check and its
 insert, an order's state change, a receipt's counters) never interleave across replicas, while different sandboxes
 run in parallel. Counters are rows updated in the same transaction: gap-free. Delivery workers of all replicas claim
-outbox rows with `FOR UPDATE SKIP LOCKED`, only the head of each stream, so per-stream order holds.
+outbox rows with `FOR UPDATE SKIP LOCKED`, only the head of each stream, so per-stream order holds. A transaction
+that makes deliveries due sends a NOTIFY with its commit; each replica LISTENs on a connection of its own and wakes
+its delivery worker (instead of polling the claim), ignoring its own notifications (it wakes itself directly).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +28,7 @@ from pruefstand.mock_server.store.protocol import StoreUnavailable
 from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore
 
 _SCHEMA_LOCK = 7_305_001  # any constant: replicas starting together migrate and re-index one after the other
+CHANNEL = "pruefstand_outbox"  # NOTIFY: deliveries became due (the payload names the replica that committed)
 
 
 def _lock_sandbox(conn: Connection, sandbox: str) -> None:
@@ -44,8 +50,12 @@ class PostgresStore(SqlStore):
         pool_size: int = 8,
         connect_timeout: float = 10.0,
     ) -> None:
-        super().__init__(_DIALECT, wall_clock)
+        self._replica = uuid.uuid4().hex
+        super().__init__(dataclasses.replace(_DIALECT, notify=self._notify), wall_clock)
         self.url = url
+        self._closing = threading.Event()
+        self._listening: threading.Thread | None = None
+        self.listening = threading.Event()  # set once this replica LISTENs (tests wait on it)
         try:  # one direct connection first: a wrong URL fails at once, in one line, not after the pool's retries
             psycopg.connect(url, connect_timeout=max(1, int(connect_timeout))).close()
         except psycopg.Error as exc:
@@ -73,7 +83,37 @@ class PostgresStore(SqlStore):
         with self._pool.connection() as conn:
             yield conn
 
+    def _notify(self, conn: Connection) -> None:
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self._replica))
+
+    def on_publish(self, callback: Callable[[], None]) -> None:
+        """`callback` also runs when another replica commits deliveries that are due (its NOTIFY)."""
+        super().on_publish(callback)
+        if self._listening is None:
+            self._listening = threading.Thread(target=self._listen, name="pruefstand-outbox-listen", daemon=True)
+            self._listening.start()
+
+    def _listen(self) -> None:
+        again = False
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    if again:  # listening again: what was committed meanwhile is looked at now
+                        self._published()
+                    again = True
+                    while not self._closing.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            if note.payload != self._replica:
+                                self._published()
+            except psycopg.Error:  # the server went away: the worker still polls; listen again once it is back
+                self._closing.wait(1.0)
+
     def close(self) -> None:
+        self._closing.set()
+        if self._listening is not None:
+            self._listening.join(timeout=5)
         self._pool.close()
 
 

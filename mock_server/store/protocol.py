@@ -107,6 +107,16 @@ class Outbox(Protocol):
     ) -> bool:
         """Record an attempt and the new status; False when the lease was lost meanwhile."""
 
+    def finish_and_claim_next(
+        self, delivery: Mapping[str, Any], owner: str, attempt: Mapping[str, Any], now: float, lease_seconds: float
+    ) -> tuple[bool, Document | None]:
+        """Record a successful attempt and claim the next message of its stream if it is due, in one transaction;
+        (False, None) when the lease was lost meanwhile."""
+
+    def next_due(self, after: float) -> float | None:
+        """The earliest time after `after` at which a pending retry or a lapsing lease makes a delivery due (None:
+        none); what a claim at `after` left waits behind its stream's head, whose move wakes the worker."""
+
     def journal(self, sandbox: str) -> list[Document]:
         """The delivery journal of a sandbox, with every attempt."""
 

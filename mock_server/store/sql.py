@@ -39,7 +39,7 @@ class SqlStore(ABC):
         self._listeners: list[Callable[[], None]] = []
         self._cache = RecordCache(None)  # a backend whose processes share a machine gives it a generation
         self._across: set[str] = set()
-        self.outbox = SqlOutbox(dialect, self._write, self._read)
+        self.outbox = SqlOutbox(dialect, self._write, self._read, self._published)
 
     @abstractmethod
     def _write(self) -> AbstractContextManager[Any]:
@@ -99,14 +99,20 @@ class SqlStore(ABC):
     def on_publish(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
 
+    def _published(self) -> None:
+        """Deliveries became due in a transaction just committed here: this process's listeners look now."""
+        for listener in self._listeners:
+            listener()
+
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:
         with self._write() as conn:
             uow = SqlUnitOfWork(conn, self._d, self._indexes, self._wall_clock, self._cache)
             yield uow
+            if uow.published and self._d.notify is not None:  # the other processes learn of it with the commit
+                self._d.notify(conn)
         if uow.published:  # after the commit, never for a rollback
-            for listener in self._listeners:
-                listener()
+            self._published()
 
     @contextmanager
     def unit_of_work(self, sandbox: str) -> Iterator[SandboxUnit]:

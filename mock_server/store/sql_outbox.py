@@ -20,10 +20,12 @@ class SqlOutbox:
         dialect: Dialect,
         write: Callable[[], AbstractContextManager[Connection]],
         read: Callable[[], AbstractContextManager[Connection]],
+        made_due: Callable[[], None] = lambda: None,
     ) -> None:
         self._d = dialect
         self._write = write
         self._read = read
+        self._made_due = made_due  # after a commit that made deliveries due (redelivery): this process's worker looks
 
     def claim_due(self, now: float, owner: str, lease_seconds: float, limit: int) -> list[Document]:
         claimable = (
@@ -57,46 +59,94 @@ class SqlOutbox:
                     self._d.sql("UPDATE outbox SET status = 'sending', lease_owner = ?, lease_until = ? WHERE id = ?"),
                     (owner, now + lease_seconds, row[0]),
                 )
-        return [
-            {
-                "id": int(r[0]),
-                "sandbox": r[1],
-                "stream": r[2],
-                "kind": r[3],
-                "target": r[4],
-                "payload": json.loads(r[5]),
-                "headers": json.loads(r[6]),
-                "attempts": int(r[7]),
-            }
-            for r in rows
-        ]
+        return [_delivery(r) for r in rows]
 
     def finish_attempt(
         self, delivery_id: int, owner: str, attempt: Mapping[str, Any], status: str, next_attempt_at: float
     ) -> bool:
         with self._write() as conn:
-            updated = conn.execute(
+            return self._finish(conn, delivery_id, owner, attempt, status, next_attempt_at)
+
+    def finish_and_claim_next(
+        self,
+        delivery: Mapping[str, Any],
+        owner: str,
+        attempt: Mapping[str, Any],
+        now: float,
+        lease_seconds: float,
+    ) -> tuple[bool, Document | None]:
+        """Record a successful attempt and, in the same transaction, claim the next message of its stream when it is
+        due (the stream's head now): one transaction a message for a busy stream instead of two, and no other
+        worker's claim in between. (False, None) when the lease was lost meanwhile."""
+        with self._write() as conn:
+            if not self._finish(conn, int(delivery["id"]), owner, attempt, "delivered", now):
+                return False, None
+            head = conn.execute(
                 self._d.sql(
-                    "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, "
-                    "lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'sending'"
+                    "SELECT id, sandbox, stream, kind, target, payload, headers, attempts - retries_from, status, "
+                    "next_attempt_at FROM outbox WHERE sandbox = ? AND stream = ? "
+                    "AND status IN ('pending', 'sending', 'dead') ORDER BY id LIMIT 1"
                 ),
-                (status, next_attempt_at, delivery_id, owner),
+                (delivery["sandbox"], delivery["stream"]),
+            ).fetchone()
+            if head is None or head[8] != "pending" or float(head[9]) > now:
+                return True, None
+            claimed = conn.execute(
+                self._d.sql(
+                    "UPDATE outbox SET status = 'sending', lease_owner = ?, lease_until = ? "
+                    "WHERE id = ? AND status = 'pending'"  # another worker may have claimed it meanwhile
+                ),
+                (owner, now + lease_seconds, head[0]),
             ).rowcount
-            if updated:
-                conn.execute(
-                    self._d.sql(
-                        "INSERT INTO delivery_attempts (outbox_id, attempt, at, status_code, error, latency_ms) "
-                        "VALUES (?, (SELECT attempts FROM outbox WHERE id = ?), ?, ?, ?, ?)"
-                    ),
-                    (
-                        delivery_id,
-                        delivery_id,
-                        attempt["at"],
-                        attempt.get("status_code"),
-                        attempt.get("error"),
-                        attempt["latency_ms"],
-                    ),
-                )
+        return True, (_delivery(head) if claimed else None)
+
+    def next_due(self, after: float) -> float | None:
+        """When the next delivery falls due without anything new being committed: the earliest pending retry or
+        lapsing lease later than `after` (None: none). Rows due by `after` that a claim at `after` left are waiting
+        behind their stream's head, which wakes the worker when it moves (a delivery finished, a redelivery)."""
+        with self._read() as conn:
+            row = conn.execute(
+                self._d.sql(
+                    "SELECT (SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' "
+                    "AND next_attempt_at > ?), "
+                    "(SELECT MIN(lease_until) FROM outbox WHERE status = 'sending' AND lease_until > ?)"
+                ),
+                (after, after),
+            ).fetchone()
+        found = [float(value) for value in (row or ()) if value is not None]
+        return min(found) if found else None
+
+    def _finish(
+        self,
+        conn: Connection,
+        delivery_id: int,
+        owner: str,
+        attempt: Mapping[str, Any],
+        status: str,
+        next_attempt_at: float,
+    ) -> bool:
+        updated = conn.execute(
+            self._d.sql(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, "
+                "lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'sending'"
+            ),
+            (status, next_attempt_at, delivery_id, owner),
+        ).rowcount
+        if updated:
+            conn.execute(
+                self._d.sql(
+                    "INSERT INTO delivery_attempts (outbox_id, attempt, at, status_code, error, latency_ms) "
+                    "VALUES (?, (SELECT attempts FROM outbox WHERE id = ?), ?, ?, ?, ?)"
+                ),
+                (
+                    delivery_id,
+                    delivery_id,
+                    attempt["at"],
+                    attempt.get("status_code"),
+                    attempt.get("error"),
+                    attempt["latency_ms"],
+                ),
+            )
         return bool(updated)
 
     def journal(self, sandbox: str) -> list[Document]:
@@ -136,7 +186,7 @@ class SqlOutbox:
 
     def redeliver_dead(self, sandbox: str, now: float) -> int:
         with self._write() as conn:
-            return int(
+            count = int(
                 conn.execute(
                     self._d.sql(
                         "UPDATE outbox SET status = 'pending', next_attempt_at = ?, retries_from = attempts "
@@ -145,3 +195,21 @@ class SqlOutbox:
                     (now, sandbox),
                 ).rowcount
             )
+            if count and self._d.notify is not None:
+                self._d.notify(conn)
+        if count:
+            self._made_due()
+        return count
+
+
+def _delivery(row: Any) -> Document:
+    return {
+        "id": int(row[0]),
+        "sandbox": row[1],
+        "stream": row[2],
+        "kind": row[3],
+        "target": row[4],
+        "payload": json.loads(row[5]),
+        "headers": json.loads(row[6]),
+        "attempts": int(row[7]),
+    }

@@ -40,9 +40,11 @@ def store(tmp_path: Path) -> SQLiteStore:
     return SQLiteStore(tmp_path / "d.db", wall_clock=lambda: 1_000.0)
 
 
-def enqueue(store: SQLiteStore, n: int, *, stream: str = "s1", sandbox: str = "a", target: str = TARGET) -> None:
+def enqueue(
+    store: SQLiteStore, n: int, *, stream: str = "s1", sandbox: str = "a", target: str = TARGET, first: int = 0
+) -> None:
     with store.transaction() as uow:
-        for i in range(n):
+        for i in range(first, first + n):
             uow.publish(sandbox, OutboundMessage(stream, "test", target, {"n": i}, {"Authorization": "Bearer x"}))
 
 
@@ -150,8 +152,9 @@ def test_a_worker_dying_mid_delivery_loses_nothing_and_repeats_nothing_acknowled
     clock = FakeClock()
     route = router.post(TARGET).mock(return_value=httpx.Response(200))
     first = SQLiteStore(tmp_path / "d.db", wall_clock=clock)
-    enqueue(first, 3)
+    enqueue(first, 1)
     asyncio.run(worker(first, clock).run_once())  # message 0 delivered and acknowledged
+    enqueue(first, 2, first=1)
     claimed = first.outbox.claim_due(clock(), "dying-worker", 30, limit=10)  # message 1 claimed, never finished
     assert [c["payload"]["n"] for c in claimed] == [1]
     first.close()
@@ -164,6 +167,36 @@ def test_a_worker_dying_mid_delivery_loses_nothing_and_repeats_nothing_acknowled
         asyncio.run(w.run_once())
     assert received(route) == [0, 1, 2]
     assert [d["status"] for d in restarted.outbox.journal("a")] == ["delivered"] * 3
+
+
+def test_a_busy_stream_follows_on_from_one_claim_and_stops_at_a_failure(
+    store: SQLiteStore, router: respx.MockRouter
+) -> None:
+    """Each delivered message is recorded with the claim of the next of its stream (one transaction a message): one
+    claim delivers a stream of five in order; a failure ends the chain and leaves the rest waiting behind it."""
+    clock = FakeClock()
+    claims: list[int] = []
+    claim_due = store.outbox.claim_due
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = claim_due(*args, **kwargs)
+        claims.append(len(found))
+        return found
+
+    store.outbox.claim_due = counted  # type: ignore[method-assign]
+    route = router.post(TARGET).mock(return_value=httpx.Response(200))
+    enqueue(store, 5)
+    assert asyncio.run(worker(store, clock).run_once()) == 1  # the head claimed, the rest followed
+    assert claims == [1]
+    assert received(route) == [0, 1, 2, 3, 4]
+    assert [d["status"] for d in store.outbox.journal("a")] == ["delivered"] * 5
+
+    failing = router.post(f"{TARGET}/b").mock(side_effect=[httpx.Response(200), httpx.Response(500)])
+    enqueue(store, 4, stream="s2", target=f"{TARGET}/b")
+    asyncio.run(worker(store, clock).run_once())
+    assert received(failing) == [0, 1]
+    statuses = [d["status"] for d in store.outbox.journal("a") if d["stream"] == "s2"]
+    assert statuses == ["delivered", "pending", "pending", "pending"]  # 1 waits for its retry, 2 and 3 behind it
 
 
 def test_a_sandbox_reset_clears_its_outbox_only(store: SQLiteStore) -> None:

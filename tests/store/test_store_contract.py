@@ -8,6 +8,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -601,3 +602,25 @@ def test_put_many_counts_right_beyond_one_statements_parameters(store: Store) ->
         uow.put_many("a", "ring", [(str(n), {"n": -n}) for n in range(1200)])
     assert store.count("a", "ring") == 1200
     assert store.get("a", "ring", "599") == {"n": -599}
+
+
+def test_next_due_is_the_earliest_retry_or_lease_after_the_claim(store: Store) -> None:
+    """What an idle delivery worker sleeps until: the next retry or lapsing lease later than its last claim; rows due
+    already (waiting behind their stream's head) do not count, and nothing open gives None."""
+    assert store.outbox.next_due(1_000.0) is None
+    with store.transaction() as uow:
+        for n, stream in enumerate(("s1", "s1", "s2", "s3")):
+            uow.publish("a", OutboundMessage(stream, "t", "http://127.0.0.1:9/x", {"n": n}))
+    [head, second, other, third] = store.outbox.journal("a")
+    now = time.time()
+    claimed = store.outbox.claim_due(now, "w", 30.0, limit=10)
+    assert sorted(d["id"] for d in claimed) == [head["id"], other["id"], third["id"]]
+    attempt = {"at": now, "status_code": 500, "error": "answered 500", "latency_ms": 1.0}
+    assert store.outbox.finish_attempt(int(other["id"]), "w", attempt, "pending", now + 60)
+    assert store.outbox.finish_attempt(int(third["id"]), "w", attempt, "pending", now + 5)
+    # the second message of s1 is due already but waits behind its head, which is sending until now + 30
+    assert store.outbox.next_due(now) == pytest.approx(now + 5)
+    assert store.outbox.next_due(now + 10) == pytest.approx(now + 30)
+    assert store.outbox.next_due(now + 40) == pytest.approx(now + 60)
+    assert store.outbox.next_due(now + 70) is None
+    assert second["status"] == "pending"
