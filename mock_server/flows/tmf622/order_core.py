@@ -326,7 +326,12 @@ def listed(
     what the indexed ones selected."""
     where, rest = split_filters(parse_filters(query), _INDEXED[kind])
     if not rest and not sort:
-        return reader.find(kind, where, limit=limit, offset=offset or 0), reader.count(kind, where)
+        total, start = reader.count(kind, where), offset or 0
+        if limit is None or start <= total // 2:
+            return reader.find(kind, where, limit=limit, offset=start), total
+        # past the middle, the page is read from the end: the same records, fewer passed over (deep offsets)
+        shown = max(0, min(limit, total - start))
+        return reader.find(kind, where, limit=shown, offset=total - start - shown, descending=True)[::-1], total
     found = [item for item in reader.find(kind, where) if matches(item, rest)]
     return page([dict(i) for i in sorted_by(found, sort)], offset, limit)
 
