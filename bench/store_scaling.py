@@ -107,8 +107,13 @@ def run(backend: str, sizes: list[int], n: int, repeat: int) -> list[tuple[str, 
                     params = {"relatedParty.id": BUYER, "limit": 10, "offset": at}
                     assert len(client.get(f"{TMF}/productOrder", params=params).json()) == 10
 
+                def every_first(_i: int) -> None:  # a filter every order matches, the first page
+                    params = {"relatedParty.id": BUYER, "limit": 10}
+                    assert len(client.get(f"{TMF}/productOrder", params=params).json()) == 10
+
                 results += [
                     ("GET productOrder?limit=10&offset=<size-20>", size, timed(deep, n, repeat)),
+                    ("GET productOrder?relatedParty.id=<all>&limit=10", size, timed(every_first, n, repeat)),
                     ("GET productOrder?relatedParty.id=<all>&offset=<size-20>", size, timed(every, n, repeat)),
                     ("GET productOrder?limit=10", size, timed(page, n, repeat)),
                     ("GET productOrder?state=completed&limit=10", size, timed(by_state, n, repeat)),
