@@ -11,8 +11,9 @@ import pytest
 from pruefstand.contracts import load_spec, specs_root
 from pruefstand.mock_server.clock import Clock
 from pruefstand.mock_server.flows.tmf622.documents import INDEXES, PLAN_KIND
+from pruefstand.mock_server.flows.tmf622 import order_core
 from pruefstand.mock_server.flows.tmf622.order_core import OrderCore
-from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans
+from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans, set_plan_mode
 from pruefstand.mock_server.flows.tmf622.profile import DEFAULT_PROFILE, load_profiles
 from pruefstand.mock_server.flows.tmf622.service import OrderService
 from pruefstand.mock_server.store import SQLiteStore
@@ -84,3 +85,17 @@ def test_a_broken_plan_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OrderCore, "_step", step)
     assert orders.progress_due("s") == 3  # the next round runs the rest
     assert set(states(orders, ids)) == {"inProgress"}
+
+
+def test_due_plans_are_read_a_page_at_a_time_past_the_paused_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of three due plans; three of ten plans paused (due, but waiting for the buyer) among them: one round
+    runs every automatic plan, leaves the paused ones as they are and ends."""
+    monkeypatch.setattr(order_core, "DUE_PAGE", 3)
+    orders, store, _clock, ids = created(10)
+    paused = [ids[0], ids[4], ids[5]]
+    with store.unit_of_work("s") as uow:
+        for order_id in paused:
+            set_plan_mode(uow, order_id, "waiting")
+    assert orders.progress_due("s") == 7
+    assert [orders.order("s", order_id)["state"] for order_id in paused] == ["acknowledged"] * 3
+    assert {orders.order("s", order_id)["state"] for order_id in ids if order_id not in paused} == {"inProgress"}

@@ -33,7 +33,7 @@ from pruefstand.mock_server.flows.tmf622.events import (
 )
 from pruefstand.mock_server.flows.tmf622.hub import Hub
 from pruefstand.mock_server.flows.tmf622.inventory import Inventory
-from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans, drop_plan
+from pruefstand.mock_server.flows.tmf622.plan_store import AUTO, DUE_PAGE, drop_plan, due_page
 from pruefstand.mock_server.flows.tmf622.profile import PROFILE_HEADER, Profile, Step, after_step, next_step
 from pruefstand.mock_server.flows.tmf622.records import PlanRecord, read_plan
 from pruefstand.mock_server.flows.tmf622.tmf630 import matches, page, parse_filters, sorted_by, split_filters
@@ -118,35 +118,47 @@ class OrderCore:
     def due_steps(self, sandbox: str, batch: int = 8, *, anywhere: bool = False) -> Iterator[int]:
         """The same, a few orders' steps (one transaction) per iteration, yielding how many ran: the background
         task lets requests in between, so a burst of steps falling due at once never holds the event loop (the tail
-        of order creation under load), and a burst costs one commit per `batch` orders, not one per step. With
-        `anywhere` (the background task) the walk over the due plans starts at a random place: each worker where it
-        starts (a plan another worker ran first is left alone, at the cost of a read)."""
+        of order creation under load), and a burst costs one commit per `batch` orders, not one per step. The due
+        plans are read a page at a time (a burst of thousands is never held at once). With `anywhere` (the
+        background task) the walk over a page starts at a random place: each worker where it starts (a plan another
+        worker ran first is left alone, at the cost of a read)."""
         now = self._clock.now(sandbox).timestamp()
-        due = [str(plan["orderId"]) for plan in automatic_plans(self._store.view(sandbox), due_by=now)]
-        start = random.randrange(len(due)) if due and anywhere else 0
-        due = due[start:] + due[:start]
-        for first in range(0, len(due), batch):
-            chunk = due[first : first + batch]
-            try:
-                with self._store.unit_of_work(sandbox) as uow:
-                    ran = sum(self._run_due(uow, order_id, now) for order_id in chunk)
-            except Exception:  # again one order a transaction: a broken plan fails alone (and ends this round)
-                ran = 0
-                for order_id in chunk:
+        staying: set[str] = set()  # plans read this round that stay due (manual or paused): the next page follows them
+        while page := due_page(self._store.view(sandbox), now, limit=DUE_PAGE, offset=len(staying)):
+            before = len(staying)
+            staying |= {str(plan["orderId"]) for plan in page if plan.get("mode") != AUTO}
+            fresh = [str(plan["orderId"]) for plan in page if plan.get("mode") == AUTO]
+            fresh = [order_id for order_id in fresh if order_id not in staying]
+            if not fresh and len(staying) == before:  # nothing new in the page: the rest waits for the next round
+                return
+            start = random.randrange(len(fresh)) if anywhere and fresh else 0
+            fresh = fresh[start:] + fresh[:start]
+            for first in range(0, len(fresh), batch):
+                chunk = fresh[first : first + batch]
+                try:
                     with self._store.unit_of_work(sandbox) as uow:
-                        ran += self._run_due(uow, order_id, now)
-            yield ran
+                        outcomes = [self._run_due(uow, order_id, now) for order_id in chunk]
+                except Exception:  # again one order a transaction: a broken plan fails alone (and ends this round)
+                    outcomes = []
+                    for order_id in chunk:
+                        with self._store.unit_of_work(sandbox) as uow:
+                            outcomes.append(self._run_due(uow, order_id, now))
+                staying |= {order_id for order_id, (_, stays) in zip(chunk, outcomes, strict=True) if stays}
+                yield sum(ran for ran, _ in outcomes)
 
-    def _run_due(self, uow: SandboxUnit, order_id: str, now: float) -> int:
-        """Every step of the order's automatic plan that is due by `now`; how many ran."""
+    def _run_due(self, uow: SandboxUnit, order_id: str, now: float) -> tuple[int, bool]:
+        """Every step of the order's automatic plan that is due by `now`: how many ran, and whether the plan stays
+        due (a step paused it, waiting for the buyer)."""
         ran = 0
         plan = self._step(uow, order_id, due_only=now)
         while plan is not None:
             ran += 1
-            if plan.get("mode") != "auto" or not plan.get("steps") or float(plan["nextDue"]) > now:
-                break
+            if not plan.get("steps") or float(plan["nextDue"]) > now:
+                return ran, False
+            if plan.get("mode") != "auto":
+                return ran, True
             plan = self._step(uow, order_id, due_only=now)
-        return ran
+        return ran, False
 
     def run_next(self, sandbox: str, order_id: str, state_change_date: str | None = None) -> dict[str, Any]:
         """Run the next planned step of an order now (manual mode, or ahead of the clock); a state step may be dated

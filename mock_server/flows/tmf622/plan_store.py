@@ -33,15 +33,23 @@ def set_plan_mode(uow: SandboxUnit, order_id: str, mode: str, next_due: float | 
 
 
 def automatic_plans(reader: SandboxView, due_by: float | None = None) -> list[PlanRecord]:
-    """The automatic plans, or only those whose next step is due by `due_by` (sandbox clock, epoch seconds): read
-    through the nextDue index, so the cost follows what is due, not how many orders are under way."""
+    """The automatic plans, or only those whose next step is due by `due_by` (sandbox clock, epoch seconds)."""
     if due_by is None:
         return read_plans(reader, {"mode": AUTO})
-    # one condition, so the engine walks the nextDue index alone (with `mode` beside it, it intersected every
-    # automatic plan's index row with the due ones: the cost of all plans again); the few due manual plans are
-    # left out here
-    due = read_plans(reader, {"nextDue": Range(lte=number_key(due_by))})
-    return [plan for plan in due if plan.get("mode") == AUTO]
+    plans: list[PlanRecord] = []
+    while page := due_page(reader, due_by, limit=DUE_PAGE, offset=len(plans)):
+        plans += page
+    return [plan for plan in plans if plan.get("mode") == AUTO]
+
+
+DUE_PAGE = 256  # due plans read at a time: a burst of thousands falling due is never held in memory at once
+
+
+def due_page(reader: SandboxView, due_by: float, *, limit: int, offset: int = 0) -> list[PlanRecord]:
+    """A page of the plans due by `due_by`, automatic or not, read through the nextDue index alone (so the cost
+    follows what is due, not how many orders are under way; with `mode` beside it, the engine intersected every
+    automatic plan's index row with the due ones: the cost of all plans again)."""
+    return read_plans(reader, {"nextDue": Range(lte=number_key(due_by))}, limit=limit, offset=offset)
 
 
 def sandboxes_with_plans(store: FlowStore) -> list[str]:

@@ -38,8 +38,10 @@ def read_plan(view: SandboxView, order_id: str) -> PlanRecord | None:
     return cast(PlanRecord | None, view.get(PLAN_KIND, order_id))
 
 
-def read_plans(view: SandboxView, where: dict[str, Any]) -> list[PlanRecord]:
-    return cast(list[PlanRecord], view.find(PLAN_KIND, where))
+def read_plans(
+    view: SandboxView, where: dict[str, Any], *, limit: int | None = None, offset: int = 0
+) -> list[PlanRecord]:
+    return cast(list[PlanRecord], view.find(PLAN_KIND, where, limit=limit, offset=offset))
 
 
 def read_subscriptions(view: SandboxView) -> list[SubscriptionRecord]:
