@@ -10,8 +10,8 @@ import pytest
 
 from pruefstand.contracts import load_spec, specs_root
 from pruefstand.mock_server.clock import Clock
-from pruefstand.mock_server.flows.tmf622.documents import INDEXES, PLAN_KIND
 from pruefstand.mock_server.flows.tmf622 import order_core
+from pruefstand.mock_server.flows.tmf622.documents import INDEXES, PLAN_KIND
 from pruefstand.mock_server.flows.tmf622.order_core import OrderCore
 from pruefstand.mock_server.flows.tmf622.plan_store import automatic_plans, set_plan_mode
 from pruefstand.mock_server.flows.tmf622.profile import DEFAULT_PROFILE, load_profiles
