@@ -6,10 +6,13 @@ two databases: a fresh one, and one holding `--backlog` rows that wait (next att
 in other sandboxes (as bench/outbox_claim.py makes them). On each, `--replicas` servers (`serve --workers 1`) and
 one listener on loopback; the buyer registers its listener in one sandbox, creates an order, and sends `--events`
 merge patches to it (each emits an AttributeValueChangeEvent), spread round-robin over the replicas from four
-threads. Printed: the patches' own rate, and deliveries per second from the first patch sent to the last of its
-events received. Then, the replicas idle, the CPU seconds PostgreSQL's processes spend in `--idle` seconds.
+threads, after 200 patches to warm up and an ANALYZE (statistics as autovacuum keeps them). Printed: the patches'
+own rate, and deliveries per second from the first patch sent to the last of its events received. Then, the
+replicas idle, the CPU seconds PostgreSQL's processes spend in `--idle` seconds. Each round runs on both databases,
+in alternating order (a sandbox of its own each time); medians of `--repeat` rounds.
 
     .venv/bin/python bench/replica_delivery.py [--replicas 3] [--events 1000] [--backlog 10000] [--idle 20]
+        [--repeat 3]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,8 +43,7 @@ from pruefstand.mock_server.serving.process_hygiene import free_port  # noqa: E4
 from pruefstand.mock_server.store.factory import open_store  # noqa: E402
 
 TMF = "/tmf-api/productOrderingManagement/v4"
-SANDBOX = {"X-Pruefstand-Sandbox": "buyer"}
-MERGE = {**SANDBOX, "Content-Type": "application/merge-patch+json"}
+WARM_UP = 200  # patches before the measured ones (not counted), then ANALYZE
 
 
 class Arrivals:
@@ -62,7 +65,9 @@ class Arrivals:
 @contextlib.contextmanager
 def replicas(url: str, count: int, folder: Path) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
     started = []
-    env = {**os.environ, "PRUEFSTAND_REQUEST_LOG": "false"}
+    # the order stays where it is (the seller's automatic steps would complete it, and a completed order refuses
+    # the patches)
+    env = {**os.environ, "PRUEFSTAND_REQUEST_LOG": "false", "PRUEFSTAND_TMF622_BUYER_PROGRESS": "manual"}
     try:
         for n in range(count):
             port = free_port()
@@ -81,6 +86,15 @@ def replicas(url: str, count: int, folder: Path) -> Iterator[list[tuple[str, sub
             proc.wait(timeout=30)
 
 
+def analyzed(url: str) -> None:
+    """Statistics as autovacuum keeps them on a live database (it analyzes a table once a tenth of it changed, looking
+    once a minute; a database analyzed while empty plans sequential scans until then)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def postmaster(url: str) -> int:
     import psycopg
 
@@ -90,32 +104,43 @@ def postmaster(url: str) -> int:
     return int(Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split()[1])  # its parent
 
 
-def run(url: str, count: int, events: int, idle: float, folder: Path) -> tuple[float, float, float, float]:
+def run(
+    url: str, count: int, events: int, idle: float, folder: Path, sandbox: str
+) -> tuple[float, float, float, float]:
+    in_sandbox = {"X-Pruefstand-Sandbox": sandbox}
+    merge = {**in_sandbox, "Content-Type": "application/merge-patch+json"}
     arrivals = Arrivals()
     listener = CallbackListener(on_received=arrivals.received)
     with listener.serving() as listen_url, replicas(url, count, folder) as servers:
         bases = [base for base, _ in servers]
         with httpx.Client(timeout=30) as client:
-            client.post(f"{bases[0]}{TMF}/hub", json={"callback": listen_url}, headers=SANDBOX).raise_for_status()
+            client.post(f"{bases[0]}{TMF}/hub", json={"callback": listen_url}, headers=in_sandbox).raise_for_status()
             order = client.post(
                 f"{bases[0]}{TMF}/productOrder",
                 json={"productOrderItem": [{"id": "1", "action": "add"}]},
-                headers=SANDBOX,
+                headers=in_sandbox,
             )
             order.raise_for_status()
             href = f"{TMF}/productOrder/{order.json()['id']}"
 
             def patch(n: int) -> None:
-                answer = client.patch(f"{bases[n % count]}{href}", json={"description": f"n{n}"}, headers=MERGE)
+                answer = client.patch(f"{bases[n % count]}{href}", json={"description": f"n{n}"}, headers=merge)
                 answer.raise_for_status()
 
-            started = time.perf_counter()
             with ThreadPoolExecutor(4) as pool:
-                list(pool.map(patch, range(events)))
+                list(pool.map(patch, range(WARM_UP)))  # a live database: what autovacuum's ANALYZE then sees
+                if not arrivals.wait_for(WARM_UP, timeout=600):
+                    raise SystemExit(f"only {len(arrivals.times)} of the {WARM_UP} warm-up events arrived")
+                analyzed(url)
+                pg = postmaster(url)
+                cpu = process_tree_cpu(pg)
+                started = time.perf_counter()
+                list(pool.map(patch, range(WARM_UP, WARM_UP + events)))
             sent = time.perf_counter() - started
-            if not arrivals.wait_for(events, timeout=600):
-                raise SystemExit(f"only {len(arrivals.times)} of {events} events arrived")
-            delivered = arrivals.times[events - 1] - started
+            if not arrivals.wait_for(WARM_UP + events, timeout=600):
+                raise SystemExit(f"only {len(arrivals.times) - WARM_UP} of {events} events arrived")
+            delivered = arrivals.times[WARM_UP + events - 1] - started
+            print(f"  PostgreSQL CPU while the events were sent and delivered: {process_tree_cpu(pg) - cpu:.2f} s")
         time.sleep(2)  # what was under way settles
         pg, servers_pid = postmaster(url), [proc.pid for _, proc in servers]
         before = process_tree_cpu(pg), sum(process_tree_cpu(pid) for pid in servers_pid)
@@ -130,21 +155,26 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--backlog", type=int, default=10_000)
     parser.add_argument("--idle", type=float, default=20.0)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     print(f"replicas={args.replicas} events={args.events} backlog={args.backlog} idle={args.idle:.0f} s")
     print(f"{'database':10} {'patches/s':>10} {'delivered/s':>12} {'idle CPU-s PG':>14} {'idle CPU-s replicas':>20}")
     with temporary_postgres() as server:
-        fresh, loaded = create_database(server, "fresh"), create_database(server, "backlog")
-        store = open_store(loaded)
+        urls = {"fresh": create_database(server, "fresh"), "backlog": create_database(server, "backlog")}
+        store = open_store(urls["backlog"])
         backlog(store, 0, args.backlog)
         store.close()
-        results = {}
-        for name, url in (("fresh", fresh), ("backlog", loaded)):
-            results[name] = run(url, args.replicas, args.events, args.idle, folder)
-            patches, delivered, pg_cpu, replica_cpu = results[name]
-            print(f"{name:10} {patches:>10.1f} {delivered:>12.1f} {pg_cpu:>14.2f} {replica_cpu:>20.2f}")
-        print(f"delivered/s backlog vs fresh: {results['backlog'][1] / results['fresh'][1]:.2f}x")
+        results: dict[str, list[tuple[float, float, float, float]]] = {"fresh": [], "backlog": []}
+        for round_ in range(args.repeat):
+            for name in ("fresh", "backlog") if round_ % 2 == 0 else ("backlog", "fresh"):
+                found = run(urls[name], args.replicas, args.events, args.idle, folder, f"buyer-{round_}")
+                results[name].append(found)
+                print(f"{name:10} {found[0]:>10.1f} {found[1]:>12.1f} {found[2]:>14.2f} {found[3]:>20.2f}")
+        medians = {name: [statistics.median(r[i] for r in runs) for i in range(4)] for name, runs in results.items()}
+        for name, (patches, delivered, pg_cpu, replica_cpu) in medians.items():
+            print(f"{name + ' med':10} {patches:>10.1f} {delivered:>12.1f} {pg_cpu:>14.2f} {replica_cpu:>20.2f}")
+        print(f"delivered/s backlog vs fresh: {medians['backlog'][1] / medians['fresh'][1]:.2f}x")
 
 
 if __name__ == "__main__":

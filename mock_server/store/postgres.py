@@ -29,6 +29,7 @@ from pruefstand.mock_server.store.sql import Connection, Dialect, SqlStore
 
 _SCHEMA_LOCK = 7_305_001  # any constant: replicas starting together migrate and re-index one after the other
 CHANNEL = "pruefstand_outbox"  # NOTIFY: deliveries became due (the payload names the replica that committed)
+REMOTE_WAKE = 0.1  # seconds: another replica's notifications wake this one's worker at most this often
 
 
 def _lock_sandbox(conn: Connection, sandbox: str) -> None:
@@ -61,7 +62,13 @@ class PostgresStore(SqlStore):
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreUnavailable(f"--db {redacted(url)}: PostgreSQL cannot be reached: {reason}") from exc
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, timeout=connect_timeout, name="pruefstand")
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            timeout=connect_timeout,
+            name="pruefstand",
+        )
         self._migrate()
         if indexes:
             self.declare_indexes(indexes)
@@ -94,6 +101,9 @@ class PostgresStore(SqlStore):
             self._listening.start()
 
     def _listen(self) -> None:
+        """Wake this replica's worker on another replica's notification, at most every REMOTE_WAKE seconds: under a
+        burst every commit notifies, and each wake costs a claim (the replica that committed wakes itself at once;
+        a busy stream's next message is claimed by whoever delivered its last)."""
         again = False
         while not self._closing.is_set():
             try:
@@ -103,12 +113,20 @@ class PostgresStore(SqlStore):
                     if again:  # listening again: what was committed meanwhile is looked at now
                         self._published()
                     again = True
-                    while not self._closing.is_set():
-                        for note in conn.notifies(timeout=1.0):
-                            if note.payload != self._replica:
-                                self._published()
+                    self._relay(conn)
             except psycopg.Error:  # the server went away: the worker still polls; listen again once it is back
                 self._closing.wait(1.0)
+
+    def _relay(self, conn: psycopg.Connection[Any]) -> None:
+        woken, waiting = 0.0, False
+        while not self._closing.is_set():
+            for note in conn.notifies(timeout=REMOTE_WAKE if waiting else 1.0):
+                waiting = waiting or note.payload != self._replica
+                if waiting and time.monotonic() - woken >= REMOTE_WAKE:
+                    break
+            if waiting and time.monotonic() - woken >= REMOTE_WAKE:
+                woken, waiting = time.monotonic(), False
+                self._published()
 
     def close(self) -> None:
         self._closing.set()
