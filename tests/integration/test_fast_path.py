@@ -14,9 +14,9 @@ from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import create_app
 from pruefstand.mock_server.commands.api_specs import request_example
-from pruefstand.mock_server.http.fast_path import FastPathMiddleware
 from pruefstand.mock_server.store.group_commit import GroupCommit
 from tests.conftest import ADMIN_TOKEN, make_settings, token_form
+from tests.fixtures.fast_path_spy import fast_answers
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -65,17 +65,9 @@ def session(fast: bool) -> list[tuple[int, bytes, dict[str, str]]]:
 
 
 def test_the_fast_path_answers_byte_for_byte_as_the_normal_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    answered: list[Any] = []
-    original = FastPathMiddleware._answer
-
-    async def counting(self: FastPathMiddleware, *args: Any) -> Any:
-        answer = await original(self, *args)
-        answered.append(answer)
-        return answer
-
-    monkeypatch.setattr(FastPathMiddleware, "_answer", counting)
+    answered = fast_answers(monkeypatch)
     fast = session(True)
-    assert sum(a is not None for a in answered) == 2  # the two 201s came from the fast path, the refusals did not
+    assert answered.count(True) == 2  # the two 201s came from the fast path, the refusals did not
     assert len(answered) == 6  # the 415, the token-less request and the malformed sandbox never reached its checks
     normal = session(False)
     assert len(answered) == 6  # without it, nothing passes through it

@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from pruefstand.mock_server.app import create_app
-from pruefstand.mock_server.http.fast_path import FastPathMiddleware
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.fixtures.fast_path_spy import fast_answers
 
 TMF = "/tmf-api/productOrderingManagement/v4"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -76,15 +76,7 @@ def session(fast: bool) -> list[Any]:
 
 
 def test_the_fast_create_answers_as_the_normal_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    answered: list[bool] = []
-    original = FastPathMiddleware._answer
-
-    async def counting(self: FastPathMiddleware, *args: Any) -> Any:
-        answer = await original(self, *args)
-        answered.append(answer is not None)
-        return answer
-
-    monkeypatch.setattr(FastPathMiddleware, "_answer", counting)
+    answered = fast_answers(monkeypatch)
     fast = session(True)
     # the preference, the profile header, the query and the 415 never reach the fast path's checks
     assert answered == [fast_one for fast_one, request in zip(FAST, REQUESTS, strict=True) if _reaches(*request)]
