@@ -1,6 +1,6 @@
 """A flow's creating POST without connexion's per-request plumbing (routing twice, security, parameter and body
 decoding, context, serialisation): the same checks, from the same contract and the same services, in one step. A
-flow declares it (`Flow.fast_path`): the MaCo trigger, TMF622's productOrder.
+flow declares it (`Flow.fast_path`): the MaCo trigger, TMF622's productOrder, Strom-Quittung's create.
 
 Only a request that passes every check is answered here: a JSON body (with a bearer token that verifies, where the
 operation takes one), a body the contract's compiled validator accepts, and work the service does. Anything else,
