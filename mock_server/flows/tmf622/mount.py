@@ -77,8 +77,9 @@ async def progress_orders(
     due_steps: Callable[[str], Iterator[int]], store: FlowStore, stop: asyncio.Event, every: float = 0.5
 ) -> None:
     """The seller's automatic steps fall due on each sandbox's clock; look twice a second (the sandboxes with
-    automatic plans come from the index; an admin clock advance runs what fell due at once). A few orders' steps are
-    one transaction; between two the loop serves requests (hundreds of orders created a second fall due together)."""
+    automatic plans come from the index; an admin clock advance runs what fell due at once). Each order's due steps
+    are one transaction; between two the loop serves requests (hundreds of orders created a second fall due
+    together)."""
     while not stop.is_set():
         for sandbox in sandboxes_with_plans(store):
             try:

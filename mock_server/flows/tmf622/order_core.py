@@ -115,10 +115,12 @@ class OrderCore:
         """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
         return sum(self.due_steps(sandbox))
 
-    def due_steps(self, sandbox: str, batch: int = 8, *, anywhere: bool = False) -> Iterator[int]:
-        """The same, a few orders' steps (one transaction) per iteration, yielding how many ran: the background
-        task lets requests in between, so a burst of steps falling due at once never holds the event loop (the tail
-        of order creation under load), and a burst costs one commit per `batch` orders, not one per step. The due
+    def due_steps(self, sandbox: str, batch: int = 1, *, anywhere: bool = False) -> Iterator[int]:
+        """The same, `batch` orders' due steps (one transaction) per iteration, yielding how many ran: the
+        background task lets requests in between, so a burst of steps falling due at once never holds the event loop
+        (the tail of order creation under load). One order a transaction: larger batches made fewer commits for the
+        same throughput and a longer tail (bench/tmf622_create_tail.py, two workers, p99 at 10 connections: 12.6-14.5
+        ms at 1, 15-16 at 2, 17-18 at 4, 21-26 at 8; the other worker waits on the writers' lock meanwhile). The due
         plans are read a page at a time (a burst of thousands is never held at once). With `anywhere` (the
         background task) the walk over a page starts at a random place: each worker where it starts (a plan another
         worker ran first is left alone, at the cost of a read)."""
