@@ -109,7 +109,6 @@ def create_app(
         store,
         clock,
         settings.with_admin_token().admin_token,
-        wake=worker.wake,
         journal=journal,
         faults=faults,
         clock_moved=lambda sandbox: _clock_moved(mounted, sandbox),

@@ -169,7 +169,9 @@ def _fast_paths(
     commits = GroupCommit(store)  # one writer: every fast path's writes share the groups
     for flow in mounted:
         for read in flow.fast_reads:
-            front = FastReadMiddleware(front, prefix=read.prefix, read=read.read, journal=journal, faults=faults)
+            front = FastReadMiddleware(
+                front, prefix=read.prefix, read=read.read, journal=journal, faults=faults, declined=read.declined
+            )
         fast = flow.fast_path
         if fast is None:
             continue

@@ -24,14 +24,12 @@ class AdminHandlers:
         clock: Clock,
         admin_token: str,
         *,
-        wake: Callable[[], None] = lambda: None,
         journal: Journal | None = None,
         faults: FaultRules | None = None,
         clock_moved: Callable[[str], object] = lambda _sandbox: None,
     ) -> None:
         self._journal = journal or Journal(store, 0)
         self._faults = faults or FaultRules(store)
-        self._wake = wake
         self._store = store
         self._clock = clock
         self._token = admin_token
@@ -97,8 +95,7 @@ class AdminHandlers:
         return json_answer(self._store.outbox.journal(sandbox))
 
     async def redeliver_dead(self, sandbox: str) -> Answer:
-        count = self._store.outbox.redeliver_dead(sandbox, time.time())
-        self._wake()
+        count = self._store.outbox.redeliver_dead(sandbox, time.time())  # the store wakes the delivery workers
         return json_answer({"sandbox": sandbox, "redelivered": count})
 
 

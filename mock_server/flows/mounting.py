@@ -109,10 +109,12 @@ class FastPath:
 class FastRead:
     """A read by id answered before connexion's plumbing in the plain case (a GET of `<prefix><id>`): `read`
     gets the sandbox, the id after `prefix` and the request's headers (lower-case names) and gives the answer's JSON
-    body, or None to leave the request to the normal path (which then answers it, e.g. a 404)."""
+    body, or None to leave the request to the normal path (which then answers it, e.g. a 404). A request with any
+    of the `declined` headers (lower-case names) goes the normal way."""
 
     prefix: str
     read: Callable[[str, str, Mapping[str, str]], bytes | None]
+    declined: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 measured on one such read, about 40 % of its CPU went to connexion's layers (routing twice, security, parameter
 decoding and validation, context, response serialisation and validation), 6 % to the read itself.
 
-Only the plain case is answered here: GET of `<prefix><id>` with no query, no profile or preference header, headers
+Only the plain case is answered here: GET of `<prefix><id>` with no query, no preference or header the flow declines,
+headers
 within the limits, no fault asked for or possible in the sandbox, and a record the flow finds. Anything else (an
 unknown id, a `fields` selection, a profile chosen per request) goes to the connexion stack unchanged, which answers
 as it always did. The answer is the one connexion sends, byte for byte (tested); it is journaled as the journal's
@@ -24,8 +25,8 @@ from pruefstand.mock_server.kernel.errors import MockError
 from pruefstand.mock_server.kernel.sandbox import SANDBOX_HEADER, sandbox_name
 
 logger = logging.getLogger(__name__)
-# a request naming any of these goes the normal way (it asks for something the plain read does not do)
-_DECLINED = frozenset({b"prefer", b"x-pruefstand-profile"})
+# a preference asks for something the plain read does not do (faults, an answer of another kind): the normal way
+_PREFER = b"prefer"
 _SANDBOX = SANDBOX_HEADER.lower()
 
 # sandbox, id, the request's headers (lower-case names) -> the answer's body, or None (the normal path answers)
@@ -33,8 +34,18 @@ Reader = Callable[[str, str, Mapping[str, str]], bytes | None]
 
 
 class FastReadMiddleware:
-    def __init__(self, app: ASGIApp, *, prefix: str, read: Reader, journal: Journal, faults: FaultRules) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        prefix: str,
+        read: Reader,
+        journal: Journal,
+        faults: FaultRules,
+        declined: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
+        self.declined = frozenset({_PREFER, *(name.lower().encode("latin-1") for name in declined)})
         self.prefix = prefix
         self.read = read
         self.journal = journal
@@ -61,7 +72,7 @@ class FastReadMiddleware:
             return None
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
-            if name in _DECLINED:
+            if name in self.declined:
                 return None
             headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
         try:

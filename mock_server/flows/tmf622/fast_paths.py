@@ -6,11 +6,11 @@ it. A per-request profile, a preference, a query (`fields`) or a fault go the no
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pruefstand.contracts import SchemaValidator, Spec
-from pruefstand.mock_server.flows.mounting import FastPath
+from pruefstand.mock_server.flows.mounting import FastPath, FastRead
 from pruefstand.mock_server.flows.tmf622.buyer import NewOrder
 from pruefstand.mock_server.flows.tmf622.documents import PLAIN_PROFILE, plain_v4
 from pruefstand.mock_server.flows.tmf622.hrefs import absolute
@@ -22,13 +22,18 @@ from pruefstand.mock_server.store import SandboxUnit, UnitOfWork
 _JSON = "application/json"
 
 
-def order_reader(orders: OrderService) -> Callable[[str, str, Mapping[str, str]], bytes | None]:
+_PER_REQUEST = frozenset({PROFILE_HEADER.lower()})  # a profile chosen per request: the handlers' path
+
+
+def order_reader(orders: OrderService, prefix: str) -> FastRead:
+    """GET productOrder/{id}: the stored order as the handler shows it."""
+
     def read(sandbox: str, order_id: str, headers: Mapping[str, str]) -> bytes | None:
         order = orders.order(sandbox, order_id)  # NotFound: the normal path answers it, in TMF630's shape
         shown = plain_v4(order) if orders.plain(sandbox, None) else order
         return (json.dumps(absolute(shown, request_base(headers))) + "\n").encode("utf-8")
 
-    return read
+    return FastRead(prefix=prefix, read=read, declined=_PER_REQUEST)
 
 
 def order_creation(orders: OrderService, spec: Spec, path: str) -> FastPath:
@@ -54,6 +59,6 @@ def order_creation(orders: OrderService, spec: Spec, path: str) -> FastPath:
         prepare=prepare,
         apply=orders.apply_order,
         present=present,
-        declined=frozenset({"prefer", PROFILE_HEADER.lower()}),
+        declined=frozenset({"prefer", *_PER_REQUEST}),
         takes_query=False,
     )

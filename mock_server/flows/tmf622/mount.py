@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pruefstand.mock_server.flows.mounting import AdminPart, ConnexionApi, FastRead, Flow, MountContext, RoutedApi
+from pruefstand.mock_server.flows.mounting import AdminPart, ConnexionApi, Flow, MountContext, RoutedApi
 from pruefstand.mock_server.flows.tmf622.admin import Tmf622Admin
 from pruefstand.mock_server.flows.tmf622.documents import INDEXES, PLAN_KIND
 from pruefstand.mock_server.flows.tmf622.fast_paths import order_creation, order_reader
@@ -69,7 +69,7 @@ def mount(ctx: MountContext) -> Flow:
         start=(lambda: load_seed_file(seed, orders, inventory_schema)) if seed else None,
         services={"orders": orders},
         fast_path=order_creation(orders, v4_spec, f"{v4_base}/productOrder"),
-        fast_reads=[FastRead(prefix=f"{v4_base}/productOrder/", read=order_reader(orders))],
+        fast_reads=[order_reader(orders, f"{v4_base}/productOrder/")],
     )
 
 
