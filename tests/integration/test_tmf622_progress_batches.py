@@ -1,6 +1,7 @@
-"""The seller's automatic steps run a few orders to a transaction (order_core.due_steps): a burst of due plans costs
-one commit per batch, each due step runs once, and a plan that breaks fails alone (the orders before it in its batch
-are committed, one transaction each; the next round runs the rest)."""
+"""The seller's automatic steps run one order to a transaction (order_core.due_steps): each due step of a burst runs
+once, a plan that breaks fails alone (the orders before it are committed; the next round runs the rest), a plan that
+does not move ends the round instead of running for ever, and the due plans are read a page at a time past the paused
+ones."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def due(store: SQLiteStore, clock: Clock) -> list[str]:
     return [str(p["orderId"]) for p in automatic_plans(store.view("s"), due_by=clock.now("s").timestamp())]
 
 
-def test_a_burst_of_due_plans_shares_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_due_order_is_one_transaction_and_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
     orders, store, clock, ids = created(20)
     assert set(states(orders, ids)) == {"acknowledged"}
     opened: list[str] = []
@@ -58,12 +59,25 @@ def test_a_burst_of_due_plans_shares_transactions(monkeypatch: pytest.MonkeyPatc
         return unit_of_work(self, sandbox)
 
     monkeypatch.setattr(SQLiteStore, "unit_of_work", counting)
-    assert list(orders.due_steps("s", batch=8, anywhere=True)) == [8, 8, 4]  # each plan's first step
-    assert len(opened) == 3
+    assert list(orders.due_steps("s", anywhere=True)) == [1] * 20  # each plan's first step
+    assert len(opened) == 20
     assert set(states(orders, ids)) == {"inProgress"}
     assert due(store, clock) == []
-    assert list(orders.due_steps("s", batch=8, anywhere=True)) == []  # nothing runs twice
+    assert list(orders.due_steps("s", anywhere=True)) == []  # nothing runs twice
     assert set(states(orders, ids)) == {"inProgress"}
+
+
+def test_a_plan_that_does_not_move_ends_the_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    orders, store, clock, _ids = created(5)
+    stuck = due(store, clock)[2]
+    step = OrderCore._step
+
+    def not_moving(self: OrderCore, uow: Any, order_id: str, **kwargs: Any) -> Any:
+        return None if order_id == stuck else step(self, uow, order_id, **kwargs)
+
+    monkeypatch.setattr(OrderCore, "_step", not_moving)
+    assert orders.progress_due("s") == 4  # the others ran; the stuck one is left for the next round, not looped on
+    assert orders.order("s", stuck)["state"] == "acknowledged"
 
 
 def test_a_broken_plan_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,7 +93,7 @@ def test_a_broken_plan_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(OrderCore, "_step", breaking)
     with pytest.raises(RuntimeError, match="a broken plan"):
-        list(orders.due_steps("s", batch=8))
+        list(orders.due_steps("s"))
     moved = [order_id for order_id in in_order if orders.order("s", order_id)["state"] == "inProgress"]
     assert moved == in_order[:3]  # the three before it committed; the broken one and those after it wait
     monkeypatch.setattr(OrderCore, "_step", step)

@@ -115,38 +115,33 @@ class OrderCore:
         """Run every planned step whose time has come on the sandbox clock, each at its due time; returns how many."""
         return sum(self.due_steps(sandbox))
 
-    def due_steps(self, sandbox: str, batch: int = 1, *, anywhere: bool = False) -> Iterator[int]:
-        """The same, `batch` orders' due steps (one transaction) per iteration, yielding how many ran: the
-        background task lets requests in between, so a burst of steps falling due at once never holds the event loop
-        (the tail of order creation under load). One order a transaction: larger batches made fewer commits for the
-        same throughput and a longer tail (bench/tmf622_create_tail.py, two workers, p99 at 10 connections: 12.6-14.5
-        ms at 1, 15-16 at 2, 17-18 at 4, 21-26 at 8; the other worker waits on the writers' lock meanwhile). The due
-        plans are read a page at a time (a burst of thousands is never held at once). With `anywhere` (the
-        background task) the walk over a page starts at a random place: each worker where it starts (a plan another
-        worker ran first is left alone, at the cost of a read)."""
+    def due_steps(self, sandbox: str, *, anywhere: bool = False) -> Iterator[int]:
+        """The same, one order's due steps (one transaction) per iteration, yielding how many ran: the background task
+        lets requests in between, so a burst of steps falling due at once never holds the event loop (the tail of
+        order creation under load). Batches of several orders a transaction made fewer commits for the same
+        throughput and a longer tail, and were dropped (bench/tmf622_create_tail.py, two workers, p99 at 10
+        connections: 12.6-14.5 ms at 1, 15-16 at 2, 17-18 at 4, 21-26 at 8; the other worker waits on the writers'
+        lock meanwhile). The due plans are read a page at a time (a burst of thousands is never held at once). With
+        `anywhere` (the background task) the walk over a page starts at a random place: each worker where it starts
+        (a plan another worker ran first is left alone, at the cost of a read)."""
         now = self._clock.now(sandbox).timestamp()
         staying: set[str] = set()  # plans read this round that stay due (manual or paused): the next page follows them
+        seen: set[str] = set()  # run this round: never twice (one that did not move stays in the pages it is read in)
         while page := due_page(self._store.view(sandbox), now, limit=DUE_PAGE, offset=len(staying)):
             before = len(staying)
             staying |= {str(plan["orderId"]) for plan in page if plan.get("mode") != AUTO}
             fresh = [str(plan["orderId"]) for plan in page if plan.get("mode") == AUTO]
-            fresh = [order_id for order_id in fresh if order_id not in staying]
+            fresh = [order_id for order_id in fresh if order_id not in staying and order_id not in seen]
             if not fresh and len(staying) == before:  # nothing new in the page: the rest waits for the next round
                 return
+            seen |= set(fresh)
             start = random.randrange(len(fresh)) if anywhere and fresh else 0
-            fresh = fresh[start:] + fresh[:start]
-            for first in range(0, len(fresh), batch):
-                chunk = fresh[first : first + batch]
-                try:
-                    with self._store.unit_of_work(sandbox) as uow:
-                        outcomes = [self._run_due(uow, order_id, now) for order_id in chunk]
-                except Exception:  # again one order a transaction: a broken plan fails alone (and ends this round)
-                    outcomes = []
-                    for order_id in chunk:
-                        with self._store.unit_of_work(sandbox) as uow:
-                            outcomes.append(self._run_due(uow, order_id, now))
-                staying |= {order_id for order_id, (_, stays) in zip(chunk, outcomes, strict=True) if stays}
-                yield sum(ran for ran, _ in outcomes)
+            for order_id in fresh[start:] + fresh[:start]:
+                with self._store.unit_of_work(sandbox) as uow:  # a broken plan raises: this round ends there
+                    ran, stays = self._run_due(uow, order_id, now)
+                if stays:
+                    staying.add(order_id)
+                yield ran
 
     def _run_due(self, uow: SandboxUnit, order_id: str, now: float) -> tuple[int, bool]:
         """Every step of the order's automatic plan that is due by `now`: how many ran, and whether the plan stays
