@@ -40,21 +40,13 @@ from pathlib import Path
 
 import httpx
 import yaml
+from flows import COMPLETE as RECEIPT  # bench/flows.py: the complete receipt its Quittung figures use
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "specs" / "maco" / "trigger.yaml"
 EXAMPLE = ROOT / "specs" / "maco" / "examples" / "START_BERECHNUNGSFORMEL.yaml"
 REFERENCE = ROOT.parent / "shared" / "reference" / "TMF622-ProductOrder-v4.0.0.swagger.json"
 QUITTUNG = ROOT / "specs" / "quittung" / "quittung.yaml"
-RECEIPT = {
-    "seller_name": "Maxima Ladesäulia",
-    "seller_email": "test@email.de",
-    "seller_zipcode": "12345",
-    "seller_yrconsumption": 2500,
-    "buyer_name": "Ludwig von Auto GmbH",
-    "tx_energy": 2.123,
-    "tx_duration": 25,
-}
 TMF = "/tmf-api/productOrderingManagement/v4"
 GUID_LUA = """
 counter = 0
